@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Virtual Contiguous Memory (VCM): the backend API.
+ *
+ * A backend (the driver of one kind of IOMMU) embeds a struct vcm in its
+ * own context structure, fills in the address range and the operations,
+ * and calls vcm_init().  The core validates every call before it reaches
+ * the backend, keeps the reservation ownership and activation counts, and
+ * serialises the operations of one context as the table below says.
+ */
+#ifndef _LINUX_VCM_DRV_H
+#define _LINUX_VCM_DRV_H
+
+#include <linux/vcm.h>
+
+struct page;
+
+/**
+ * struct vcm_driver - the operations of a VCM backend.
+ * @cleanup:	frees the context and everything the backend allocated for
+ *		it; called once, from vcm_destroy().  Optional: without it
+ *		the core kfree()s the struct vcm.  May sleep.
+ * @res:	reserves @size bytes (a multiple of PAGE_SIZE, at most the
+ *		context's size) of device addresses and returns a
+ *		reservation whose @start it has set; the core fills in the
+ *		other fields.  Returns an ERR_PTR() on failure.  Optional:
+ *		vcm_reserve() returns -EOPNOTSUPP without it.  May sleep.
+ * @phys:	allocates @size bytes (a multiple of PAGE_SIZE) of physical
+ *		memory for this context and returns it with @free set.
+ *		Optional: vcm_alloc() returns -EOPNOTSUPP without it.  May
+ *		sleep.
+ * @unreserve:	frees a reservation made by @res; called once, after the
+ *		last ownership is gone and the reservation is unbound.
+ *		Required.  May sleep.
+ * @bind:	makes @res translate to @phys (whose size is at most the
+ *		reservation's).  Called with the context's lock held.
+ *		Optional: vcm_bind() returns -EOPNOTSUPP without it; required
+ *		together with @unbind.  May sleep.
+ * @unbind:	undoes @bind; @res->phys still points at the memory.  Called
+ *		with the context's lock held.  May sleep.
+ * @activate:	starts translation in the hardware; called on the first of
+ *		nested vcm_activate() calls, with the context's lock held.
+ *		Optional (a no-op without it); required together with
+ *		@deactivate.  May sleep.
+ * @deactivate:	stops translation; called on the last vcm_deactivate(),
+ *		with the context's lock held.  May sleep.
+ *
+ * Functions are never cast to these types: each operation has exactly
+ * this prototype.
+ */
+struct vcm_driver {
+	void (*cleanup)(struct vcm *vcm);
+	struct vcm_res *(*res)(struct vcm *vcm, resource_size_t size,
+			       unsigned int flags);
+	struct vcm_phys *(*phys)(struct vcm *vcm, resource_size_t size,
+				 unsigned int flags);
+	void (*unreserve)(struct vcm_res *res);
+	int (*bind)(struct vcm_res *res, struct vcm_phys *phys);
+	void (*unbind)(struct vcm_res *res);
+	int (*activate)(struct vcm *vcm);
+	void (*deactivate)(struct vcm *vcm);
+};
+
+/**
+ * struct vcm_phys_part - one physically contiguous part of a vcm_phys.
+ * @start:	physical address of the part.
+ * @page:	the first page of the part, or NULL for memory that has no
+ *		struct page (a carve-out).
+ * @size:	size of the part in bytes, a multiple of PAGE_SIZE.
+ */
+struct vcm_phys_part {
+	phys_addr_t start;
+	struct page *page;
+	resource_size_t size;
+};
+
+/**
+ * struct vcm_phys - physical memory, possibly scattered.
+ * @count:	number of entries in @parts.
+ * @size:	sum of the parts' sizes in bytes.
+ * @free:	frees the memory and this structure; called by vcm_free().
+ * @parts:	the parts, in device-address order.
+ *
+ * A driver may build its own vcm_phys (from CMA or a carve-out) with its
+ * own @free, and bind it like memory from vcm_alloc().
+ */
+struct vcm_phys {
+	unsigned int count;
+	resource_size_t size;
+	void (*free)(struct vcm_phys *phys);
+	struct vcm_phys_part parts[];
+};
+
+struct vcm *__must_check vcm_init(struct vcm *vcm);
+
+#endif /* _LINUX_VCM_DRV_H */

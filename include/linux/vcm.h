@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Virtual Contiguous Memory (VCM): the device-driver API.
+ *
+ * A VCM context (struct vcm) is the address space a device sees through
+ * its IOMMU.  A driver reserves a range of device addresses in it
+ * (struct vcm_res), allocates physical memory that may be scattered
+ * (struct vcm_phys), binds the two, and activates the context so that the
+ * hardware translates through it.  One vcm_phys can be bound into several
+ * contexts, which lets devices share a buffer without copying it.
+ *
+ * Ownership of a reservation
+ * ==========================
+ *
+ * vcm_reserve() hands its caller the first ownership of a reservation.
+ * With CONFIG_VCM_RES_REFCNT, vcm_ref_reserve() takes another one; it is
+ * only legal while the caller already holds an ownership, or is being
+ * handed one by a holder.  vcm_unreserve(), vcm_unmap() and
+ * vcm_destroy_binding() each drop one ownership; whichever drops the last
+ * one unbinds the reservation and returns its range to the context.
+ * Dropping an ownership that is no longer held is a caller bug: the
+ * refcount_t saturates and warns, and nothing is released twice.
+ *
+ * Errors
+ * ======
+ *
+ * Functions returning a pointer return an ERR_PTR() on failure, never
+ * NULL.  The codes are:
+ *
+ *  -EINVAL      a NULL or error pointer, a zero size, or an operation
+ *               that makes no sense in the object's state;
+ *  -ENOMEM      out of memory;
+ *  -ENOSPC      no room left in the address space, or physical memory
+ *               larger than the reservation it is bound to;
+ *  -EALREADY    the reservation is already bound to this physical memory;
+ *  -EADDRINUSE  the reservation is already bound to other physical memory;
+ *  -EOPNOTSUPP  the context's driver does not implement the operation.
+ *
+ * Caller bugs that can never be a run-time condition (NULL or error
+ * pointers, unbalanced activation, releasing a reservation still bound)
+ * also warn once.
+ */
+#ifndef _LINUX_VCM_H
+#define _LINUX_VCM_H
+
+#include <linux/compiler.h>
+#include <linux/err.h>
+#include <linux/mutex.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+
+struct vcm_driver;
+struct vcm_phys;
+
+/**
+ * struct vcm - a VCM context: one device address space.
+ * @start:	first device address of the context; read only.
+ * @size:	size of the context in bytes; read only.
+ * @driver:	the backend's operations; read only.
+ * @lock:	serialises binding, unbinding, activation and deactivation
+ *		in this context; internal.
+ * @activations: number of vcm_activate() calls not yet balanced by
+ *		vcm_deactivate(); protected by @lock; internal.
+ *
+ * A backend embeds this structure in its own context, fills in @start,
+ * @size and @driver, and calls vcm_init().
+ */
+struct vcm {
+	dma_addr_t start;
+	resource_size_t size;
+	const struct vcm_driver *driver;
+
+	struct mutex lock;
+	unsigned int activations;
+};
+
+/**
+ * struct vcm_res - a reservation of device addresses in a context.
+ * @start:	first device address of the reservation; read only.
+ * @bound_size:	number of bytes bound, 0 when unbound; read only.
+ * @res_size:	size of the reservation in bytes; read only.
+ * @vcm:	the context the reservation belongs to; read only.
+ * @phys:	physical memory bound to the reservation, NULL when unbound;
+ *		read only.
+ * @refcnt:	number of owners (CONFIG_VCM_RES_REFCNT only); internal.
+ *
+ * @bound_size and @phys change only under @vcm->lock.
+ */
+struct vcm_res {
+	dma_addr_t start;
+	resource_size_t bound_size;
+	resource_size_t res_size;
+	struct vcm *vcm;
+	struct vcm_phys *phys;
+#ifdef CONFIG_VCM_RES_REFCNT
+	refcount_t refcnt;
+#endif
+};
+
+void vcm_destroy(struct vcm *vcm);
+
+struct vcm_res *__must_check
+vcm_reserve(struct vcm *vcm, resource_size_t size, unsigned int flags);
+void vcm_unreserve(struct vcm_res *res);
+
+#ifdef CONFIG_VCM_RES_REFCNT
+int __must_check vcm_ref_reserve(struct vcm_res *res);
+#else
+/* Without reservation refcounting a reservation has exactly one owner. */
+static inline int __must_check vcm_ref_reserve(struct vcm_res *res)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
+struct vcm_phys *__must_check
+vcm_alloc(struct vcm *vcm, resource_size_t size, unsigned int flags);
+void vcm_free(struct vcm_phys *phys);
+
+int __must_check vcm_bind(struct vcm_res *res, struct vcm_phys *phys);
+struct vcm_phys *vcm_unbind(struct vcm_res *res);
+
+struct vcm_res *__must_check
+vcm_map(struct vcm *vcm, struct vcm_phys *phys, unsigned int flags);
+void vcm_unmap(struct vcm_res *res);
+
+struct vcm_res *__must_check
+vcm_make_binding(struct vcm *vcm, resource_size_t size,
+		 unsigned int alloc_flags, unsigned int res_flags);
+void vcm_destroy_binding(struct vcm_res *res);
+
+int __must_check vcm_activate(struct vcm *vcm);
+void vcm_deactivate(struct vcm *vcm);
+
+#endif /* _LINUX_VCM_H */
