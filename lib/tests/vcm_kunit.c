@@ -1,0 +1,988 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for Virtual Contiguous Memory.
+ *
+ * The core is tested against a fake backend defined here.  It records every
+ * call it receives in order, can be told to fail or drop any operation, and
+ * counts the reservations and memory it has handed out and not yet had
+ * back, so that a leak or a double release shows up as a count.
+ *
+ * Tests that provoke a warning on purpose say so in the kernel log with
+ * expect_warning() ... expect_warning_end(); the harness fails a run whose
+ * log holds a warning outside such a block, and one whose block lacks the
+ * warning it names.
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/kthread.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/vcm-drv.h>
+
+#define CTX_START	((dma_addr_t)0x10000000)
+#define CTX_SIZE	((resource_size_t)SZ_16M)
+#define FAKE_PHYS_BASE	((phys_addr_t)0x80000000)
+
+enum fake_op {
+	OP_CLEANUP,
+	OP_RES,
+	OP_PHYS,
+	OP_UNRESERVE,
+	OP_BIND,
+	OP_UNBIND,
+	OP_ACTIVATE,
+	OP_DEACTIVATE,
+	OP_FREE,
+	NR_OPS
+};
+
+struct fake_call {
+	enum fake_op op;
+	const void *obj;	/* the reservation, memory or context */
+	const void *phys;	/* for OP_BIND: the memory bound */
+	resource_size_t size;	/* for OP_RES and OP_PHYS */
+};
+
+#define FAKE_LOG_LEN	16
+
+/* A VCM backend that records; its memory is managed by KUnit. */
+struct fake_vcm {
+	struct vcm vcm;
+	struct vcm_driver ops;
+
+	struct fake_call log[FAKE_LOG_LEN];
+	unsigned int nr_calls;
+	unsigned int calls[NR_OPS];
+	int fail[NR_OPS];		/* error the operation returns, or 0 */
+	bool return_null;		/* ->res and ->phys return NULL */
+	bool keep_res;			/* ->unreserve records, frees nothing */
+
+	dma_addr_t next;		/* bump allocator for ->res */
+	int live_res;
+	int live_phys;
+
+	/* For the activation race test. */
+	struct completion *activate_entered;
+	struct completion *activate_release;
+	bool activate_finished;
+};
+
+struct fake_phys {
+	struct fake_vcm *fake;
+	struct vcm_phys phys;	/* followed by its one part */
+};
+
+static struct fake_vcm *to_fake(struct vcm *vcm)
+{
+	return container_of(vcm, struct fake_vcm, vcm);
+}
+
+static void fake_record(struct fake_vcm *fake, enum fake_op op,
+			const void *obj, const void *phys, resource_size_t size)
+{
+	fake->calls[op]++;
+	if (fake->nr_calls < FAKE_LOG_LEN)
+		fake->log[fake->nr_calls] = (struct fake_call){ op, obj, phys, size };
+	fake->nr_calls++;
+}
+
+static void fake_cleanup(struct vcm *vcm)
+{
+	fake_record(to_fake(vcm), OP_CLEANUP, vcm, NULL, 0);
+}
+
+static struct vcm_res *fake_res(struct vcm *vcm, resource_size_t size,
+				unsigned int flags)
+{
+	struct fake_vcm *fake = to_fake(vcm);
+	struct vcm_res *res;
+
+	fake_record(fake, OP_RES, vcm, NULL, size);
+	if (fake->fail[OP_RES])
+		return ERR_PTR(fake->fail[OP_RES]);
+	if (fake->return_null)
+		return NULL;
+	if (fake->next - vcm->start > vcm->size - size)
+		return ERR_PTR(-ENOSPC);
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return ERR_PTR(-ENOMEM);
+	res->start = fake->next;
+	fake->next += size;
+	fake->live_res++;
+	return res;
+}
+
+static void fake_unreserve(struct vcm_res *res)
+{
+	struct fake_vcm *fake = to_fake(res->vcm);
+
+	fake_record(fake, OP_UNRESERVE, res, NULL, 0);
+	/* With nothing reserved, the whole context is free again. */
+	if (!--fake->live_res)
+		fake->next = res->vcm->start;
+	if (!fake->keep_res)
+		kfree(res);
+}
+
+static void fake_phys_free(struct vcm_phys *phys)
+{
+	struct fake_phys *fp = container_of(phys, struct fake_phys, phys);
+
+	fake_record(fp->fake, OP_FREE, phys, NULL, 0);
+	fp->fake->live_phys--;
+	kfree(fp);
+}
+
+/* Physical memory with one part and no struct page, as a carve-out has. */
+static struct vcm_phys *fake_phys_make(struct fake_vcm *fake,
+				       resource_size_t size)
+{
+	struct fake_phys *fp;
+
+	fp = kzalloc(sizeof(*fp) + sizeof(struct vcm_phys_part), GFP_KERNEL);
+	if (!fp)
+		return ERR_PTR(-ENOMEM);
+	fp->fake = fake;
+	fp->phys.count = 1;
+	fp->phys.size = size;
+	fp->phys.free = fake_phys_free;
+	fp->phys.parts[0].start = FAKE_PHYS_BASE;
+	fp->phys.parts[0].size = size;
+	fake->live_phys++;
+	return &fp->phys;
+}
+
+static struct vcm_phys *fake_phys(struct vcm *vcm, resource_size_t size,
+				  unsigned int flags)
+{
+	struct fake_vcm *fake = to_fake(vcm);
+
+	fake_record(fake, OP_PHYS, vcm, NULL, size);
+	if (fake->fail[OP_PHYS])
+		return ERR_PTR(fake->fail[OP_PHYS]);
+	if (fake->return_null)
+		return NULL;
+	return fake_phys_make(fake, size);
+}
+
+static int fake_bind(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct fake_vcm *fake = to_fake(res->vcm);
+
+	fake_record(fake, OP_BIND, res, phys, 0);
+	return fake->fail[OP_BIND];
+}
+
+static void fake_unbind(struct vcm_res *res)
+{
+	fake_record(to_fake(res->vcm), OP_UNBIND, res, NULL, 0);
+}
+
+static int fake_activate(struct vcm *vcm)
+{
+	struct fake_vcm *fake = to_fake(vcm);
+
+	fake_record(fake, OP_ACTIVATE, vcm, NULL, 0);
+	if (fake->activate_entered) {
+		complete(fake->activate_entered);
+		wait_for_completion(fake->activate_release);
+	}
+	if (fake->fail[OP_ACTIVATE])
+		return fake->fail[OP_ACTIVATE];
+	WRITE_ONCE(fake->activate_finished, true);
+	return 0;
+}
+
+static void fake_deactivate(struct vcm *vcm)
+{
+	fake_record(to_fake(vcm), OP_DEACTIVATE, vcm, NULL, 0);
+}
+
+static const struct vcm_driver fake_driver = {
+	.cleanup	= fake_cleanup,
+	.res		= fake_res,
+	.phys		= fake_phys,
+	.unreserve	= fake_unreserve,
+	.bind		= fake_bind,
+	.unbind		= fake_unbind,
+	.activate	= fake_activate,
+	.deactivate	= fake_deactivate,
+};
+
+/* A context over [CTX_START, CTX_START + CTX_SIZE) with all operations. */
+static struct fake_vcm *fake_create(struct kunit *test)
+{
+	struct fake_vcm *fake;
+
+	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fake);
+	fake->ops = fake_driver;
+	fake->vcm.start = CTX_START;
+	fake->vcm.size = CTX_SIZE;
+	fake->vcm.driver = &fake->ops;
+	fake->next = CTX_START;
+	KUNIT_ASSERT_PTR_EQ(test, vcm_init(&fake->vcm), &fake->vcm);
+	return fake;
+}
+
+static void fake_forget_calls(struct fake_vcm *fake)
+{
+	fake->nr_calls = 0;
+	memset(fake->calls, 0, sizeof(fake->calls));
+}
+
+/* Checks that the backend saw exactly @want since the last forget. */
+static void expect_calls(struct kunit *test, struct fake_vcm *fake,
+			 const enum fake_op *want, unsigned int n)
+{
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ_MSG(test, fake->nr_calls, n, "backend calls");
+	for (i = 0; i < min(n, fake->nr_calls); i++)
+		KUNIT_EXPECT_EQ_MSG(test, fake->log[i].op, want[i], "call %u", i);
+	fake_forget_calls(fake);
+}
+
+#define EXPECT_CALLS(test, fake, ...)					\
+	do {								\
+		static const enum fake_op __want[] = { __VA_ARGS__ };	\
+		expect_calls(test, fake, __want, ARRAY_SIZE(__want));	\
+	} while (0)
+
+#define EXPECT_NO_CALLS(test, fake)	expect_calls(test, fake, NULL, 0)
+
+/* Checks that everything the backend handed out came back. */
+static void expect_nothing_live(struct kunit *test, struct fake_vcm *fake)
+{
+	KUNIT_EXPECT_EQ(test, fake->live_res, 0);
+	KUNIT_EXPECT_EQ(test, fake->live_phys, 0);
+}
+
+static void expect_warning(const char *what)
+{
+	pr_info("vcm-kunit: expect-warning begin: %s\n", what);
+}
+
+static void expect_warning_end(void)
+{
+	pr_info("vcm-kunit: expect-warning end\n");
+}
+
+/* ---- vcm_init ---- */
+
+enum init_driver { DRV_FULL, DRV_NONE, DRV_NO_UNRESERVE, DRV_BIND_ONLY,
+		   DRV_ACTIVATE_ONLY, DRV_MINIMAL };
+
+struct init_case {
+	const char *desc;
+	dma_addr_t start;
+	resource_size_t size;
+	enum init_driver driver;
+	int err;
+};
+
+static const struct init_case init_cases[] = {
+	{ "valid", CTX_START, CTX_SIZE, DRV_FULL, 0 },
+	{ "starts at device address 0", 0, CTX_SIZE, DRV_FULL, 0 },
+	{ "ends at the last device address", (dma_addr_t)-SZ_1M, SZ_1M, DRV_FULL, 0 },
+	{ "only unreserve", CTX_START, CTX_SIZE, DRV_MINIMAL, 0 },
+	{ "runs past the last device address", (dma_addr_t)-SZ_1M, SZ_2M, DRV_FULL, -EINVAL },
+	{ "zero size", CTX_START, 0, DRV_FULL, -EINVAL },
+	{ "start not page aligned", CTX_START + 512, CTX_SIZE, DRV_FULL, -EINVAL },
+	{ "size not page aligned", CTX_START, CTX_SIZE - 512, DRV_FULL, -EINVAL },
+	{ "no driver", CTX_START, CTX_SIZE, DRV_NONE, -EINVAL },
+	{ "driver without unreserve", CTX_START, CTX_SIZE, DRV_NO_UNRESERVE, -EINVAL },
+	{ "bind without unbind", CTX_START, CTX_SIZE, DRV_BIND_ONLY, -EINVAL },
+	{ "activate without deactivate", CTX_START, CTX_SIZE, DRV_ACTIVATE_ONLY, -EINVAL },
+};
+
+static void init_case_desc(const struct init_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vcm_init, init_cases, init_case_desc);
+
+static void vcm_init_test(struct kunit *test)
+{
+	const struct init_case *c = test->param_value;
+	struct fake_vcm *fake;
+	struct vcm *ret;
+
+	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fake);
+	fake->ops = fake_driver;
+	switch (c->driver) {
+	case DRV_FULL:
+		break;
+	case DRV_NONE:
+		break;
+	case DRV_NO_UNRESERVE:
+		fake->ops.unreserve = NULL;
+		break;
+	case DRV_BIND_ONLY:
+		fake->ops.unbind = NULL;
+		break;
+	case DRV_ACTIVATE_ONLY:
+		fake->ops.deactivate = NULL;
+		break;
+	case DRV_MINIMAL:
+		fake->ops = (struct vcm_driver){ .unreserve = fake_unreserve };
+		break;
+	}
+	fake->vcm.start = c->start;
+	fake->vcm.size = c->size;
+	fake->vcm.driver = c->driver == DRV_NONE ? NULL : &fake->ops;
+
+	expect_warning("");
+	ret = vcm_init(&fake->vcm);
+	expect_warning_end();
+	if (c->err)
+		KUNIT_EXPECT_PTR_EQ(test, ret, ERR_PTR(c->err));
+	else
+		KUNIT_EXPECT_PTR_EQ(test, ret, &fake->vcm);
+	EXPECT_NO_CALLS(test, fake);
+}
+
+/* Every entry point, given a NULL or an error pointer, fails with -EINVAL. */
+static void vcm_bad_pointers_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	void *bad[] = { NULL, ERR_PTR(-ENOMEM) };
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+	unsigned int i;
+
+	res = vcm_reserve(&fake->vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	phys = vcm_alloc(&fake->vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	fake_forget_calls(fake);
+
+	expect_warning("");
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		KUNIT_EXPECT_PTR_EQ(test, vcm_init(bad[i]), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(bad[i], SZ_4K, 0), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(bad[i], SZ_4K, 0), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_EQ(test, vcm_bind(bad[i], phys), -EINVAL);
+		KUNIT_EXPECT_EQ(test, vcm_bind(res, bad[i]), -EINVAL);
+		KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(bad[i]), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, bad[i], 0), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_PTR_EQ(test, vcm_map(bad[i], phys, 0), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(bad[i], SZ_4K, 0, 0),
+				    ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_EQ(test, vcm_activate(bad[i]), -EINVAL);
+		if (IS_ENABLED(CONFIG_VCM_RES_REFCNT))
+			KUNIT_EXPECT_EQ(test, vcm_ref_reserve(bad[i]), -EINVAL);
+		vcm_unreserve(bad[i]);
+		vcm_unmap(bad[i]);
+		vcm_destroy_binding(bad[i]);
+		vcm_free(bad[i]);
+		vcm_deactivate(bad[i]);
+		vcm_destroy(bad[i]);
+	}
+	expect_warning_end();
+	EXPECT_NO_CALLS(test, fake);
+
+	vcm_free(phys);
+	vcm_unreserve(res);
+	expect_nothing_live(test, fake);
+}
+
+/* ---- reservations ---- */
+
+static void vcm_reserve_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_res *res, *res2;
+
+	res = vcm_reserve(&fake->vcm, 3 * PAGE_SIZE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_EQ(test, res->start, CTX_START);
+	KUNIT_EXPECT_EQ(test, res->res_size, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, res->bound_size, 0);
+	KUNIT_EXPECT_PTR_EQ(test, res->vcm, &fake->vcm);
+	KUNIT_EXPECT_NULL(test, res->phys);
+	KUNIT_EXPECT_EQ(test, fake->log[0].size, 3 * PAGE_SIZE);
+	EXPECT_CALLS(test, fake, OP_RES);
+
+	/* Sizes round up to whole pages, and the backend sees the rounding. */
+	res2 = vcm_reserve(&fake->vcm, 1, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res2));
+	KUNIT_EXPECT_EQ(test, res2->res_size, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, fake->log[0].size, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, res2->start, CTX_START + 3 * PAGE_SIZE);
+	EXPECT_CALLS(test, fake, OP_RES);
+
+	vcm_unreserve(res);
+	vcm_unreserve(res2);
+	EXPECT_CALLS(test, fake, OP_UNRESERVE, OP_UNRESERVE);
+	expect_nothing_live(test, fake);
+
+	/* The whole context can be reserved. */
+	res = vcm_reserve(&fake->vcm, CTX_SIZE, 0);
+	KUNIT_EXPECT_FALSE(test, IS_ERR(res));
+	if (!IS_ERR(res))
+		vcm_unreserve(res);
+	expect_nothing_live(test, fake);
+}
+
+static void vcm_reserve_errors_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, 0, 0), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, CTX_SIZE + 1, 0),
+			    ERR_PTR(-ENOSPC));
+	EXPECT_NO_CALLS(test, fake);
+
+	/* The backend's own error comes back unchanged. */
+	fake->fail[OP_RES] = -ENOSPC;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENOSPC));
+	fake->fail[OP_RES] = -ENOMEM;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
+	EXPECT_CALLS(test, fake, OP_RES, OP_RES);
+	fake->fail[OP_RES] = 0;
+
+	/* A backend breaking its contract by returning NULL. */
+	fake->return_null = true;
+	expect_warning("");
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
+	expect_warning_end();
+	fake->return_null = false;
+	EXPECT_CALLS(test, fake, OP_RES);
+
+	/* A backend that cannot reserve. */
+	fake->ops.res = NULL;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, 0),
+			    ERR_PTR(-EOPNOTSUPP));
+	EXPECT_NO_CALLS(test, fake);
+	expect_nothing_live(test, fake);
+}
+
+/* ---- physical memory ---- */
+
+static void vcm_alloc_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys;
+
+	phys = vcm_alloc(&fake->vcm, 2 * PAGE_SIZE + 1, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_EXPECT_EQ(test, phys->size, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, fake->log[0].size, 3 * PAGE_SIZE);
+	EXPECT_CALLS(test, fake, OP_PHYS);
+
+	vcm_free(phys);
+	EXPECT_CALLS(test, fake, OP_FREE);
+	expect_nothing_live(test, fake);
+}
+
+static void vcm_alloc_errors_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys no_free = { .count = 0 };
+
+	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->vcm, 0, 0), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->vcm, (resource_size_t)-1, 0),
+			    ERR_PTR(-ENOMEM));
+	EXPECT_NO_CALLS(test, fake);
+
+	fake->fail[OP_PHYS] = -ENOMEM;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
+	EXPECT_CALLS(test, fake, OP_PHYS);
+	fake->fail[OP_PHYS] = 0;
+
+	fake->return_null = true;
+	expect_warning("");
+	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
+	/* Memory without a free operation cannot be freed: a warning only. */
+	vcm_free(&no_free);
+	expect_warning_end();
+	fake->return_null = false;
+	EXPECT_CALLS(test, fake, OP_PHYS);
+
+	fake->ops.phys = NULL;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->vcm, SZ_4K, 0),
+			    ERR_PTR(-EOPNOTSUPP));
+	EXPECT_NO_CALLS(test, fake);
+	expect_nothing_live(test, fake);
+}
+
+/* ---- binding ---- */
+
+static void vcm_bind_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys, *ret;
+	struct vcm_res *res;
+
+	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	/* Memory smaller than the reservation binds at its start. */
+	phys = fake_phys_make(fake, SZ_16K);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	fake_forget_calls(fake);
+
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
+	KUNIT_EXPECT_EQ(test, res->bound_size, SZ_16K);
+	KUNIT_EXPECT_PTR_EQ(test, fake->log[0].obj, res);
+	KUNIT_EXPECT_PTR_EQ(test, fake->log[0].phys, phys);
+	EXPECT_CALLS(test, fake, OP_BIND);
+
+	ret = vcm_unbind(res);
+	KUNIT_EXPECT_PTR_EQ(test, ret, phys);
+	KUNIT_EXPECT_NULL(test, res->phys);
+	KUNIT_EXPECT_EQ(test, res->bound_size, 0);
+	KUNIT_EXPECT_PTR_EQ(test, fake->log[0].obj, res);
+	EXPECT_CALLS(test, fake, OP_UNBIND);
+
+	/* Unbound, the reservation binds again. */
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND);
+
+	vcm_free(phys);
+	vcm_unreserve(res);
+	expect_nothing_live(test, fake);
+}
+
+static void vcm_bind_errors_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys, *other, *big, *empty;
+	struct vcm_res *res;
+
+	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	phys = fake_phys_make(fake, SZ_64K);
+	other = fake_phys_make(fake, SZ_4K);
+	big = fake_phys_make(fake, SZ_64K + PAGE_SIZE);
+	empty = fake_phys_make(fake, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys) || IS_ERR(other) ||
+			   IS_ERR(big) || IS_ERR(empty));
+	fake_forget_calls(fake);
+
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, big), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, empty), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), ERR_PTR(-EINVAL));
+	EXPECT_NO_CALLS(test, fake);
+
+	/* The backend's failure leaves the reservation unbound. */
+	fake->fail[OP_BIND] = -EIO;
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -EIO);
+	KUNIT_EXPECT_NULL(test, res->phys);
+	KUNIT_EXPECT_EQ(test, res->bound_size, 0);
+	fake->fail[OP_BIND] = 0;
+	EXPECT_CALLS(test, fake, OP_BIND);
+
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -EALREADY);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, other), -EADDRINUSE);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
+	EXPECT_CALLS(test, fake, OP_BIND);
+
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), ERR_PTR(-EINVAL));
+	EXPECT_CALLS(test, fake, OP_UNBIND);
+
+	/* A backend without bind. */
+	fake->ops.bind = NULL;
+	fake->ops.unbind = NULL;
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -EOPNOTSUPP);
+	EXPECT_NO_CALLS(test, fake);
+
+	vcm_free(phys);
+	vcm_free(other);
+	vcm_free(big);
+	vcm_free(empty);
+	vcm_unreserve(res);
+	expect_nothing_live(test, fake);
+}
+
+static void vcm_map_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	phys = fake_phys_make(fake, 5 * PAGE_SIZE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+
+	res = vcm_map(&fake->vcm, phys, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_EQ(test, res->res_size, 5 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, res->bound_size, 5 * PAGE_SIZE);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
+	EXPECT_CALLS(test, fake, OP_RES, OP_BIND);
+
+	/* Unmapping leaves the memory to its owner. */
+	vcm_unmap(res);
+	EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE);
+	KUNIT_EXPECT_EQ(test, fake->live_phys, 1);
+
+	/* A failing bind gives the range back. */
+	fake->fail[OP_BIND] = -EIO;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, phys, 0), ERR_PTR(-EIO));
+	EXPECT_CALLS(test, fake, OP_RES, OP_BIND, OP_UNRESERVE);
+	fake->fail[OP_BIND] = 0;
+
+	fake->fail[OP_RES] = -ENOSPC;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, phys, 0), ERR_PTR(-ENOSPC));
+	EXPECT_CALLS(test, fake, OP_RES);
+	fake->fail[OP_RES] = 0;
+
+	vcm_free(phys);
+	expect_nothing_live(test, fake);
+}
+
+static void vcm_make_binding_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_res *res;
+
+	res = vcm_make_binding(&fake->vcm, SZ_64K, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_EQ(test, res->bound_size, SZ_64K);
+	KUNIT_EXPECT_NOT_NULL(test, res->phys);
+	EXPECT_CALLS(test, fake, OP_PHYS, OP_RES, OP_BIND);
+
+	vcm_destroy_binding(res);
+	EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE, OP_FREE);
+	expect_nothing_live(test, fake);
+}
+
+/* Each step of vcm_make_binding() failing undoes the steps before it. */
+static void vcm_make_binding_errors_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+
+	fake->fail[OP_PHYS] = -ENOMEM;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(&fake->vcm, SZ_64K, 0, 0),
+			    ERR_PTR(-ENOMEM));
+	EXPECT_CALLS(test, fake, OP_PHYS);
+	fake->fail[OP_PHYS] = 0;
+
+	fake->fail[OP_RES] = -ENOSPC;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(&fake->vcm, SZ_64K, 0, 0),
+			    ERR_PTR(-ENOSPC));
+	EXPECT_CALLS(test, fake, OP_PHYS, OP_RES, OP_FREE);
+	fake->fail[OP_RES] = 0;
+
+	fake->fail[OP_BIND] = -EIO;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(&fake->vcm, SZ_64K, 0, 0),
+			    ERR_PTR(-EIO));
+	EXPECT_CALLS(test, fake, OP_PHYS, OP_RES, OP_BIND, OP_UNRESERVE, OP_FREE);
+	fake->fail[OP_BIND] = 0;
+
+	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(&fake->vcm, 0, 0, 0),
+			    ERR_PTR(-EINVAL));
+	EXPECT_NO_CALLS(test, fake);
+	expect_nothing_live(test, fake);
+}
+
+/* ---- ownership ---- */
+
+static void vcm_ownership_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	fake_forget_calls(fake);
+
+	if (!IS_ENABLED(CONFIG_VCM_RES_REFCNT)) {
+		/* One owner only: the first release ends the reservation. */
+		KUNIT_EXPECT_EQ(test, vcm_ref_reserve(res), -EOPNOTSUPP);
+		vcm_unreserve(res);
+		EXPECT_CALLS(test, fake, OP_UNRESERVE);
+		expect_nothing_live(test, fake);
+		return;
+	}
+
+	/* Handed to a second holder, it survives the first release. */
+	KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
+	vcm_unreserve(res);
+	EXPECT_NO_CALLS(test, fake);
+	phys = fake_phys_make(fake, SZ_64K);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND);
+
+	/* The last release ends it, once. */
+	vcm_unreserve(res);
+	EXPECT_CALLS(test, fake, OP_UNRESERVE);
+
+	/* Three owners of a mapping: only the last unmap tears it down. */
+	res = vcm_map(&fake->vcm, phys, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
+	KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
+	fake_forget_calls(fake);
+	vcm_unmap(res);
+	vcm_unmap(res);
+	EXPECT_NO_CALLS(test, fake);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
+	vcm_unmap(res);
+	EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE);
+	vcm_free(phys);
+
+	/* Two owners of a binding: the last one frees the memory too. */
+	res = vcm_make_binding(&fake->vcm, SZ_64K, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
+	fake_forget_calls(fake);
+	vcm_destroy_binding(res);
+	EXPECT_NO_CALLS(test, fake);
+	vcm_destroy_binding(res);
+	EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE, OP_FREE);
+	expect_nothing_live(test, fake);
+}
+
+/* The last vcm_unreserve() of a bound reservation unbinds it, warning. */
+static void vcm_unreserve_bound_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	phys = fake_phys_make(fake, SZ_64K);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	res = vcm_map(&fake->vcm, phys, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	fake_forget_calls(fake);
+
+	expect_warning("still bound");
+	vcm_unreserve(res);
+	expect_warning_end();
+	EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE);
+	KUNIT_EXPECT_EQ(test, fake->live_phys, 1);
+
+	vcm_free(phys);
+	expect_nothing_live(test, fake);
+}
+
+/* Releasing an ownership nobody holds warns and releases nothing twice. */
+static void vcm_unreserve_too_often_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_res *res;
+
+	if (!IS_ENABLED(CONFIG_VCM_RES_REFCNT))
+		kunit_skip(test, "needs CONFIG_VCM_RES_REFCNT");
+
+	/* The fake keeps the memory, so that the extra calls touch no freed memory. */
+	fake->keep_res = true;
+	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	vcm_unreserve(res);
+	fake_forget_calls(fake);
+
+	expect_warning("has no owner left");
+	KUNIT_EXPECT_EQ(test, vcm_ref_reserve(res), -EINVAL);
+	expect_warning_end();
+
+	expect_warning("refcount_t: underflow");
+	vcm_unreserve(res);
+	expect_warning_end();
+	EXPECT_NO_CALLS(test, fake);
+	KUNIT_EXPECT_EQ(test, fake->live_res, 0);
+	kfree(res);
+}
+
+/* ---- activation ---- */
+
+static void vcm_activate_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), 0);
+	EXPECT_CALLS(test, fake, OP_ACTIVATE);
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), 0);
+	EXPECT_NO_CALLS(test, fake);
+
+	vcm_deactivate(&fake->vcm);
+	EXPECT_NO_CALLS(test, fake);
+	vcm_deactivate(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_DEACTIVATE);
+
+	/* One deactivation too many: a warning, nothing else. */
+	expect_warning("unbalanced vcm_deactivate");
+	vcm_deactivate(&fake->vcm);
+	expect_warning_end();
+	EXPECT_NO_CALLS(test, fake);
+
+	/* Still balanced: the next activation reaches the backend. */
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), 0);
+	vcm_deactivate(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_ACTIVATE, OP_DEACTIVATE);
+}
+
+static void vcm_activate_fails_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+
+	fake->fail[OP_ACTIVATE] = -EIO;
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), -EIO);
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), -EIO);
+	KUNIT_EXPECT_EQ(test, fake->vcm.activations, 0);
+	EXPECT_CALLS(test, fake, OP_ACTIVATE, OP_ACTIVATE);
+
+	/* The count did not move: the next success is the first activation. */
+	fake->fail[OP_ACTIVATE] = 0;
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), 0);
+	vcm_deactivate(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_ACTIVATE, OP_DEACTIVATE);
+}
+
+static void vcm_activate_optional_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+
+	fake->ops.activate = NULL;
+	fake->ops.deactivate = NULL;
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), 0);
+	KUNIT_EXPECT_EQ(test, fake->vcm.activations, 1);
+	vcm_deactivate(&fake->vcm);
+	KUNIT_EXPECT_EQ(test, fake->vcm.activations, 0);
+	EXPECT_NO_CALLS(test, fake);
+}
+
+struct activator {
+	struct vcm *vcm;
+	struct fake_vcm *fake;
+	int ret;
+	bool saw_finished;
+	struct completion done;
+};
+
+static int activator_fn(void *data)
+{
+	struct activator *a = data;
+
+	a->ret = vcm_activate(a->vcm);
+	a->saw_finished = READ_ONCE(a->fake->activate_finished);
+	complete(&a->done);
+	return 0;
+}
+
+/*
+ * A second vcm_activate() while the backend is still activating for the
+ * first must wait for it: returning 0 means the hardware is on.
+ */
+static void vcm_activate_waits_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	DECLARE_COMPLETION_ONSTACK(entered);
+	DECLARE_COMPLETION_ONSTACK(release);
+	struct activator first = { .vcm = &fake->vcm, .fake = fake };
+	struct activator second = { .vcm = &fake->vcm, .fake = fake };
+	struct task_struct *t;
+
+	init_completion(&first.done);
+	init_completion(&second.done);
+	fake->activate_entered = &entered;
+	fake->activate_release = &release;
+
+	t = kthread_run(activator_fn, &first, "vcm-activate-1");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&entered);
+
+	t = kthread_run(activator_fn, &second, "vcm-activate-2");
+	if (IS_ERR(t)) {
+		complete(&release);
+		wait_for_completion(&first.done);
+		KUNIT_FAIL(test, "kthread_run: %ld", PTR_ERR(t));
+		return;
+	}
+	/*
+	 * However long the second caller runs, it must not finish while the
+	 * backend is held inside ->activate.  (The wait only bounds the test;
+	 * the result does not depend on timing.)
+	 */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&second.done, HZ / 10), 0);
+
+	complete(&release);
+	wait_for_completion(&first.done);
+	wait_for_completion(&second.done);
+	KUNIT_EXPECT_EQ(test, first.ret, 0);
+	KUNIT_EXPECT_EQ(test, second.ret, 0);
+	KUNIT_EXPECT_TRUE(test, second.saw_finished);
+	KUNIT_EXPECT_EQ(test, fake->calls[OP_ACTIVATE], 1);
+	KUNIT_EXPECT_EQ(test, fake->vcm.activations, 2);
+
+	vcm_deactivate(&fake->vcm);
+	vcm_deactivate(&fake->vcm);
+	KUNIT_EXPECT_EQ(test, fake->calls[OP_DEACTIVATE], 1);
+}
+
+/* ---- destruction ---- */
+
+static void vcm_destroy_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct fake_vcm *plain;
+
+	vcm_destroy(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_CLEANUP);
+
+	/* An active context is deactivated first. */
+	fake = fake_create(test);
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->vcm), 0);
+	fake_forget_calls(fake);
+	expect_warning("destroying an active context");
+	vcm_destroy(&fake->vcm);
+	expect_warning_end();
+	EXPECT_CALLS(test, fake, OP_DEACTIVATE, OP_CLEANUP);
+
+	/* Without ->cleanup the core kfree()s the context (KASAN checks). */
+	plain = kzalloc(sizeof(*plain), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, plain);
+	plain->ops = fake_driver;
+	plain->ops.cleanup = NULL;
+	plain->vcm.start = CTX_START;
+	plain->vcm.size = CTX_SIZE;
+	plain->vcm.driver = &plain->ops;
+	KUNIT_ASSERT_PTR_EQ(test, vcm_init(&plain->vcm), &plain->vcm);
+	vcm_destroy(&plain->vcm);
+}
+
+static struct kunit_case vcm_core_cases[] = {
+	KUNIT_CASE_PARAM(vcm_init_test, vcm_init_gen_params),
+	KUNIT_CASE(vcm_bad_pointers_test),
+	KUNIT_CASE(vcm_reserve_test),
+	KUNIT_CASE(vcm_reserve_errors_test),
+	KUNIT_CASE(vcm_alloc_test),
+	KUNIT_CASE(vcm_alloc_errors_test),
+	KUNIT_CASE(vcm_bind_test),
+	KUNIT_CASE(vcm_bind_errors_test),
+	KUNIT_CASE(vcm_map_test),
+	KUNIT_CASE(vcm_make_binding_test),
+	KUNIT_CASE(vcm_make_binding_errors_test),
+	KUNIT_CASE(vcm_ownership_test),
+	KUNIT_CASE(vcm_unreserve_bound_test),
+	KUNIT_CASE(vcm_unreserve_too_often_test),
+	KUNIT_CASE(vcm_activate_test),
+	KUNIT_CASE(vcm_activate_fails_test),
+	KUNIT_CASE(vcm_activate_optional_test),
+	KUNIT_CASE(vcm_activate_waits_test),
+	KUNIT_CASE(vcm_destroy_test),
+	{}
+};
+
+static struct kunit_suite vcm_core_suite = {
+	.name = "vcm_core",
+	.test_cases = vcm_core_cases,
+};
+
+kunit_test_suites(&vcm_core_suite);
+
+MODULE_DESCRIPTION("KUnit tests for Virtual Contiguous Memory");
+MODULE_LICENSE("GPL");
