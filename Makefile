@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: GPL-2.0
+# The two commands of this repository; the work is done by harness/.
+# This file is not a kernel file and is never laid over a kernel tree.
+
+.PHONY: test run help
+
+help:
+	@echo "make test   build Linux with VCM for ARM, run the VCM KUnit suites in QEMU"
+	@echo "make run    build and boot that kernel in QEMU, show what VCM registered"
+
+test:
+	@bash harness/test.sh
+
+run:
+	@bash harness/run.sh

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+# make test: build the kernel with our files for 32-bit ARM and run the VCM
+# KUnit suites under QEMU (virt, 2 CPUs), once per configuration, with the
+# debug options on.  Ends with "N passed, N failed, N skipped".
+source "$(dirname "$0")/common.sh"
+
+CONFIGS=${VCM_CONFIGS:-refcnt-y refcnt-n}
+TIMEOUT=${VCM_TIMEOUT:-900}
+
+ensure_packages
+kernel_tree
+overlay
+
+runs=()
+for cfg in $CONFIGS; do
+	bdir=$VCM_CACHE/build/$TREE_ID-$cfg
+	mkdir -p "$bdir"
+	rm -f "$bdir/vcm-results.json" "$bdir/test.log"
+	log "$cfg: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
+	start=$(date +%s)
+	rc=0
+	# shellcheck disable=SC2046
+	kunit run --build_dir="$bdir" $(kunitconfigs "$cfg") \
+		--qemu_args='-smp 2' --timeout="$TIMEOUT" \
+		--json="$bdir/vcm-results.json" 'vcm*' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
+	grep -E '^\[[0-9:]+\] (Elapsed|Testing complete|=+ |\[(PASSED|FAILED|SKIPPED|CRASHED)\])' \
+		"$bdir/vcm-kunit.out" || true
+	log "$cfg: kunit.py exited $rc after $(( $(date +%s) - start ))s"
+	runs+=("$cfg:$bdir:$rc")
+done
+
+python3 "$HARNESS/check-results.py" "${runs[@]}"
