@@ -25,6 +25,9 @@
  * locking.  A reservation's ownership count is a refcount_t and needs no
  * lock.  Every function of this file may sleep.
  *
+ * vcm_contexts_lock, a mutex, protects the list of all contexts, which
+ * exists for the debugfs file vcm/contexts.  It nests outside vcm->lock.
+ *
  * Coding conventions in this file: an "owner" holds one ownership of a
  * reservation; to "release" is to drop one ownership.
  */
@@ -32,12 +35,18 @@
 #define pr_fmt(fmt) "vcm: " fmt
 
 #include <linux/align.h>
+#include <linux/debugfs.h>
 #include <linux/err.h>
 #include <linux/export.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
+
+static LIST_HEAD(vcm_contexts);
+/* Protects vcm_contexts. */
+static DEFINE_MUTEX(vcm_contexts_lock);
 
 /**
  * vcm_init() - Check and initialise a context a backend has filled in.
@@ -47,7 +56,7 @@
  * The driver must implement ->unreserve, and ->bind together with
  * ->unbind, and ->activate together with ->deactivate.
  *
- * Context: Process context.
+ * Context: Process context.  Takes and releases vcm_contexts_lock.
  * Return: @vcm, or ERR_PTR(-EINVAL) if a field is invalid.
  */
 struct vcm *vcm_init(struct vcm *vcm)
@@ -75,6 +84,10 @@ struct vcm *vcm_init(struct vcm *vcm)
 
 	mutex_init(&vcm->lock);
 	vcm->activations = 0;
+
+	mutex_lock(&vcm_contexts_lock);
+	list_add_tail(&vcm->node, &vcm_contexts);
+	mutex_unlock(&vcm_contexts_lock);
 	return vcm;
 }
 EXPORT_SYMBOL_GPL(vcm_init);
@@ -86,12 +99,17 @@ EXPORT_SYMBOL_GPL(vcm_init);
  * Every reservation of the context must have been released.  A context
  * still active is deactivated first, with a warning.
  *
- * Context: Process context.  Takes and releases @vcm->lock.
+ * Context: Process context.  Takes and releases vcm_contexts_lock and
+ * @vcm->lock.
  */
 void vcm_destroy(struct vcm *vcm)
 {
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return;
+
+	mutex_lock(&vcm_contexts_lock);
+	list_del(&vcm->node);
+	mutex_unlock(&vcm_contexts_lock);
 
 	mutex_lock(&vcm->lock);
 	if (WARN_ONCE(vcm->activations, "vcm: destroying an active context\n")) {
@@ -530,7 +548,7 @@ void vcm_deactivate(struct vcm *vcm)
 		return;
 
 	mutex_lock(&vcm->lock);
-	if (WARN_ONCE(!vcm->activations, "vcm: unbalanced vcm_deactivate()\n"))
+	if (WARN_ONCE(!vcm->activations, "vcm: unbalanced %s()\n", __func__))
 		goto out_unlock;
 	if (!--vcm->activations && vcm->driver->deactivate)
 		vcm->driver->deactivate(vcm);
@@ -538,3 +556,42 @@ out_unlock:
 	mutex_unlock(&vcm->lock);
 }
 EXPORT_SYMBOL_GPL(vcm_deactivate);
+
+#ifdef CONFIG_DEBUG_FS
+
+/* vcm/contexts: one line for each context, in the order they were made. */
+static int vcm_contexts_show(struct seq_file *m, void *unused)
+{
+	struct vcm *vcm;
+
+	seq_puts(m, "# name start size activations\n");
+	mutex_lock(&vcm_contexts_lock);
+	list_for_each_entry(vcm, &vcm_contexts, node) {
+		mutex_lock(&vcm->lock);
+		seq_printf(m, "%s %pad %pa %u\n", vcm->name ?: "-",
+			   &vcm->start, &vcm->size, vcm->activations);
+		mutex_unlock(&vcm->lock);
+	}
+	mutex_unlock(&vcm_contexts_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vcm_contexts);
+
+static int __init vcm_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("vcm", NULL);
+
+	debugfs_create_file("contexts", 0444, dir, NULL, &vcm_contexts_fops);
+	return 0;
+}
+late_initcall(vcm_debugfs_init);
+
+#endif /* CONFIG_DEBUG_FS */
+
+static int __init vcm_core_init(void)
+{
+	pr_info("Virtual Contiguous Memory core, reservation refcounting %s\n",
+		IS_ENABLED(CONFIG_VCM_RES_REFCNT) ? "on" : "off");
+	return 0;
+}
+core_initcall(vcm_core_init);

@@ -45,6 +45,7 @@
 
 #include <linux/compiler.h>
 #include <linux/err.h>
+#include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
@@ -57,21 +58,27 @@ struct vcm_phys;
  * @start:	first device address of the context; read only.
  * @size:	size of the context in bytes; read only.
  * @driver:	the backend's operations; read only.
+ * @name:	what the context is for, shown in debugfs; optional, read
+ *		only.
  * @lock:	serialises binding, unbinding, activation and deactivation
  *		in this context; internal.
  * @activations: number of vcm_activate() calls not yet balanced by
  *		vcm_deactivate(); protected by @lock; internal.
+ * @node:	entry in the list of all contexts; internal.
  *
  * A backend embeds this structure in its own context, fills in @start,
- * @size and @driver, and calls vcm_init().
+ * @size, @driver and, if it likes, @name, and calls vcm_init().
  */
 struct vcm {
 	dma_addr_t start;
 	resource_size_t size;
 	const struct vcm_driver *driver;
+	const char *name;
 
+	/* Serialises binding and activation in this context. */
 	struct mutex lock;
 	unsigned int activations;
+	struct list_head node;
 };
 
 /**

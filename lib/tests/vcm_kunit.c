@@ -57,6 +57,7 @@ struct fake_vcm {
 	int fail[NR_OPS];		/* error the operation returns, or 0 */
 	bool return_null;		/* ->res and ->phys return NULL */
 	bool keep_res;			/* ->unreserve records, frees nothing */
+	bool destroyed;			/* ->cleanup ran */
 
 	dma_addr_t next;		/* bump allocator for ->res */
 	int live_res;
@@ -90,6 +91,7 @@ static void fake_record(struct fake_vcm *fake, enum fake_op op,
 static void fake_cleanup(struct vcm *vcm)
 {
 	fake_record(to_fake(vcm), OP_CLEANUP, vcm, NULL, 0);
+	to_fake(vcm)->destroyed = true;
 }
 
 static struct vcm_res *fake_res(struct vcm *vcm, resource_size_t size,
@@ -212,8 +214,20 @@ static const struct vcm_driver fake_driver = {
 	.deactivate	= fake_deactivate,
 };
 
-/* A context over [CTX_START, CTX_START + CTX_SIZE) with all operations. */
-static struct fake_vcm *fake_create(struct kunit *test)
+/* Destroys, when the test ends, a context the test left alive. */
+static void fake_destroy_action(void *data)
+{
+	struct fake_vcm *fake = data;
+
+	if (!fake->destroyed)
+		vcm_destroy(&fake->vcm);
+}
+
+/*
+ * A context over [CTX_START, CTX_START + CTX_SIZE) with all operations,
+ * before vcm_init().  Its memory is KUnit's, freed when the test ends.
+ */
+static struct fake_vcm *fake_alloc(struct kunit *test)
 {
 	struct fake_vcm *fake;
 
@@ -223,8 +237,27 @@ static struct fake_vcm *fake_create(struct kunit *test)
 	fake->vcm.start = CTX_START;
 	fake->vcm.size = CTX_SIZE;
 	fake->vcm.driver = &fake->ops;
+	fake->vcm.name = "vcm-kunit";
 	fake->next = CTX_START;
-	KUNIT_ASSERT_PTR_EQ(test, vcm_init(&fake->vcm), &fake->vcm);
+	return fake;
+}
+
+/* Calls vcm_init() and has the context destroyed when the test ends. */
+static struct vcm *fake_init(struct kunit *test, struct fake_vcm *fake)
+{
+	struct vcm *ret = vcm_init(&fake->vcm);
+
+	if (!IS_ERR(ret))
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_destroy_action,
+								fake), 0);
+	return ret;
+}
+
+static struct fake_vcm *fake_create(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_alloc(test);
+
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->vcm);
 	return fake;
 }
 
@@ -288,7 +321,7 @@ static const struct init_case init_cases[] = {
 	{ "valid", CTX_START, CTX_SIZE, DRV_FULL, 0 },
 	{ "starts at device address 0", 0, CTX_SIZE, DRV_FULL, 0 },
 	{ "ends at the last device address", (dma_addr_t)-SZ_1M, SZ_1M, DRV_FULL, 0 },
-	{ "only unreserve", CTX_START, CTX_SIZE, DRV_MINIMAL, 0 },
+	{ "only cleanup and unreserve", CTX_START, CTX_SIZE, DRV_MINIMAL, 0 },
 	{ "runs past the last device address", (dma_addr_t)-SZ_1M, SZ_2M, DRV_FULL, -EINVAL },
 	{ "zero size", CTX_START, 0, DRV_FULL, -EINVAL },
 	{ "start not page aligned", CTX_START + 512, CTX_SIZE, DRV_FULL, -EINVAL },
@@ -312,9 +345,7 @@ static void vcm_init_test(struct kunit *test)
 	struct fake_vcm *fake;
 	struct vcm *ret;
 
-	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, fake);
-	fake->ops = fake_driver;
+	fake = fake_alloc(test);
 	switch (c->driver) {
 	case DRV_FULL:
 		break;
@@ -330,7 +361,9 @@ static void vcm_init_test(struct kunit *test)
 		fake->ops.deactivate = NULL;
 		break;
 	case DRV_MINIMAL:
-		fake->ops = (struct vcm_driver){ .unreserve = fake_unreserve };
+		/* Cleanup too: this context's memory is not the core's to kfree(). */
+		fake->ops = (struct vcm_driver){ .cleanup = fake_cleanup,
+						 .unreserve = fake_unreserve };
 		break;
 	}
 	fake->vcm.start = c->start;
@@ -338,7 +371,7 @@ static void vcm_init_test(struct kunit *test)
 	fake->vcm.driver = c->driver == DRV_NONE ? NULL : &fake->ops;
 
 	expect_warning("");
-	ret = vcm_init(&fake->vcm);
+	ret = fake_init(test, fake);
 	expect_warning_end();
 	if (c->err)
 		KUNIT_EXPECT_PTR_EQ(test, ret, ERR_PTR(c->err));
