@@ -88,6 +88,16 @@ def splats(path):
     return problems
 
 
+def build_errors(path):
+    """The compiler's and make's error lines in kunit.py's output."""
+    try:
+        with open(path, errors='replace') as f:
+            return [l.rstrip() for l in f
+                    if re.search(r'(error:|\*\*\* )', l)][:10]
+    except OSError:
+        return []
+
+
 def main(runs):
     total = [0, 0, 0]
     ok = True
@@ -103,8 +113,9 @@ def main(runs):
         if not suites or passed + failed + skipped == 0:
             problems.append('no VCM test ran')
         if rc != '0':
-            problems.append('kunit.py exited %s (build error, crash or timeout:'
-                            ' see %s/vcm-kunit.out)' % (rc, build_dir))
+            problems.append('kunit.py exited %s (a test failed, or the build, boot or'
+                            ' run broke: see %s/vcm-kunit.out)' % (rc, build_dir))
+            problems += build_errors(build_dir + '/vcm-kunit.out')
         try:
             problems += splats(build_dir + '/test.log')
         except OSError as e:

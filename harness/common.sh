@@ -19,7 +19,7 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # Installs, with apt-get, whichever of the packages a build needs is missing.
 ensure_packages() {
-	local pkgs="make gcc libc6-dev flex bison bc cpio xz-utils python3 libssl-dev libelf-dev gcc-arm-linux-gnueabihf qemu-system-arm"
+	local pkgs="make gcc libc6-dev flex bison bc xz-utils python3 libssl-dev libelf-dev gcc-arm-linux-gnueabihf qemu-system-arm"
 	local missing="" p
 
 	[ -n "${KDIR:-}" ] || pkgs="$pkgs linux-source-$KERNEL_SERIES"
