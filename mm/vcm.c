@@ -9,8 +9,9 @@
  *    it, vcm_init() checks it, and vcm_destroy() hands it to the backend's
  *    ->cleanup (or kfree()).  It must outlive its reservations.
  *  - struct vcm_res is allocated by ->res.  The core counts its owners;
- *    when the last one is gone the core unbinds it and passes it to
- *    ->unreserve, which frees it.
+ *    when the last one is gone the core unbinds it, passes it to
+ *    ->unreserve, which frees it, and frees the memory bound to it if
+ *    vcm_make_binding() allocated that memory.
  *  - struct vcm_phys is allocated by ->phys or built by a driver, and freed
  *    by its own ->free from vcm_free().
  *
@@ -40,6 +41,7 @@
 #include <linux/export.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
@@ -218,6 +220,8 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 	res->res_size = size;
 	res->bound_size = 0;
 	res->phys = NULL;
+	res->mapped = false;
+	res->owns_phys = false;
 	vcm_res_first_owner(res);
 	return res;
 }
@@ -238,33 +242,39 @@ static struct vcm_phys *__vcm_unbind(struct vcm_res *res)
 }
 
 /*
- * Ends a reservation whose last ownership is gone: unbinds it, returns it
- * to the backend, and returns what was bound to it, or NULL.
+ * Ends a reservation whose last ownership is gone, the way it was made:
+ * unbinds it, returns it to the backend, and frees the memory
+ * vcm_make_binding() allocated for it.
  */
-static struct vcm_phys *vcm_res_end(struct vcm_res *res, bool warn_if_bound)
+static void vcm_res_end(struct vcm_res *res)
 {
 	struct vcm *vcm = res->vcm;
 	dma_addr_t start = res->start;
-	struct vcm_phys *phys;
+	struct vcm_phys *phys, *owned;
+	bool mapped;
 
 	mutex_lock(&vcm->lock);
+	mapped = res->mapped;
+	owned = res->owns_phys ? res->phys : NULL;
 	phys = __vcm_unbind(res);
 	mutex_unlock(&vcm->lock);
 
 	vcm->driver->unreserve(res);
-	WARN_ONCE(phys && warn_if_bound,
-		  "vcm: last owner of reservation %pad released it still bound\n",
-		  &start);
-	return phys;
+	WARN_ONCE(phys && !mapped,
+		  "vcm: reservation %pad ended still bound\n", &start);
+	if (owned)
+		vcm_free(owned);
 }
 
 /**
  * vcm_unreserve() - Drop one ownership of a reservation.
  * @res: The reservation.
  *
- * The last ownership ends the reservation: it is unbound (with a warning,
- * since the caller should have unbound it) and its range returned to the
- * context.  @res must not be used after that.
+ * The last ownership ends the reservation the way it was made: it is
+ * unbound, its range is returned to the context, and memory that
+ * vcm_make_binding() allocated for it is freed.  A reservation made by
+ * vcm_reserve() should have been unbound by its user: it is unbound with a
+ * warning.  @res must not be used after its last ownership is dropped.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock on the
  * last release.
@@ -274,7 +284,7 @@ void vcm_unreserve(struct vcm_res *res)
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return;
 	if (vcm_res_release(res))
-		vcm_res_end(res, true);
+		vcm_res_end(res);
 }
 EXPORT_SYMBOL_GPL(vcm_unreserve);
 
@@ -329,6 +339,60 @@ void vcm_free(struct vcm_phys *phys)
 }
 EXPORT_SYMBOL_GPL(vcm_free);
 
+/*
+ * Checks the layout of memory that a driver may have built itself: at
+ * least one part, every part non-empty and page aligned, and the parts
+ * adding up to the size.
+ */
+static bool vcm_phys_valid(const struct vcm_phys *phys)
+{
+	resource_size_t sum = 0;
+	unsigned int i;
+
+	if (!phys->count)
+		return false;
+	for (i = 0; i < phys->count; i++) {
+		const struct vcm_phys_part *part = &phys->parts[i];
+
+		if (!part->size || !PAGE_ALIGNED(part->start) ||
+		    !PAGE_ALIGNED(part->size) ||
+		    check_add_overflow(sum, part->size, &sum))
+			return false;
+	}
+	return sum == phys->size;
+}
+
+/* vcm_bind() for @phys that vcm_phys_valid() accepted. */
+static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys,
+		      bool mapped, bool owns_phys)
+{
+	struct vcm *vcm = res->vcm;
+	int ret;
+
+	if (!vcm->driver->bind)
+		return -EOPNOTSUPP;
+
+	mutex_lock(&vcm->lock);
+	if (res->phys) {
+		ret = res->phys == phys ? -EALREADY : -EADDRINUSE;
+		goto out_unlock;
+	}
+	if (phys->size > res->res_size) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	ret = vcm->driver->bind(res, phys);
+	if (ret)
+		goto out_unlock;
+	res->phys = phys;
+	res->bound_size = phys->size;
+	res->mapped = mapped;
+	res->owns_phys = owns_phys;
+out_unlock:
+	mutex_unlock(&vcm->lock);
+	return ret;
+}
+
 /**
  * vcm_bind() - Make a reservation translate to physical memory.
  * @res: An unbound reservation.
@@ -339,45 +403,28 @@ EXPORT_SYMBOL_GPL(vcm_free);
  * once; otherwise when it is activated.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock.
- * Return: 0, or -EINVAL for a bad argument or empty @phys, -ENOSPC if
- * @phys is larger than @res, -EALREADY if @res is bound to @phys already,
- * -EADDRINUSE if it is bound to other memory, -EOPNOTSUPP if the backend
- * cannot bind, or the backend's error.
+ * Return: 0, or -EINVAL for a bad argument or malformed @phys (no parts,
+ * an empty or unaligned part, parts not adding up to its size),
+ * -EOPNOTSUPP if the backend cannot bind, -EALREADY if @res is bound to
+ * @phys already, -EADDRINUSE if it is bound to other memory, -ENOSPC if
+ * @phys is larger than @res, or the backend's error.
  */
 int vcm_bind(struct vcm_res *res, struct vcm_phys *phys)
 {
-	struct vcm *vcm;
-	int ret;
-
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res) || IS_ERR_OR_NULL(phys)))
 		return -EINVAL;
-	if (!phys->size)
+	if (!vcm_phys_valid(phys))
 		return -EINVAL;
-	if (phys->size > res->res_size)
-		return -ENOSPC;
-	vcm = res->vcm;
-	if (!vcm->driver->bind)
-		return -EOPNOTSUPP;
-
-	mutex_lock(&vcm->lock);
-	if (res->phys) {
-		ret = res->phys == phys ? -EALREADY : -EADDRINUSE;
-		goto out_unlock;
-	}
-	ret = vcm->driver->bind(res, phys);
-	if (ret)
-		goto out_unlock;
-	res->phys = phys;
-	res->bound_size = phys->size;
-out_unlock:
-	mutex_unlock(&vcm->lock);
-	return ret;
+	return __vcm_bind(res, phys, false, false);
 }
 EXPORT_SYMBOL_GPL(vcm_bind);
 
 /**
  * vcm_unbind() - Undo vcm_bind().
  * @res: A bound reservation.
+ *
+ * The memory goes to the caller, also when vcm_make_binding() allocated
+ * it: the reservation will not free it.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock.
  * Return: The memory that was bound, or ERR_PTR(-EINVAL) if @res is bad
@@ -392,15 +439,37 @@ struct vcm_phys *vcm_unbind(struct vcm_res *res)
 
 	mutex_lock(&res->vcm->lock);
 	phys = __vcm_unbind(res);
+	res->mapped = false;
+	res->owns_phys = false;
 	mutex_unlock(&res->vcm->lock);
 	return phys ?: ERR_PTR(-EINVAL);
 }
 EXPORT_SYMBOL_GPL(vcm_unbind);
 
+static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
+				 unsigned int flags, bool owns_phys)
+{
+	struct vcm_res *res;
+	int ret;
+
+	if (!vcm_phys_valid(phys))
+		return ERR_PTR(-EINVAL);
+	res = vcm_reserve(vcm, phys->size, flags);
+	if (IS_ERR(res))
+		return res;
+
+	ret = __vcm_bind(res, phys, true, owns_phys);
+	if (ret) {
+		vcm_unreserve(res);
+		return ERR_PTR(ret);
+	}
+	return res;
+}
+
 /**
  * vcm_map() - Reserve device addresses for memory and bind it there.
  * @vcm: The context.
- * @phys: The memory.
+ * @phys: The memory; it stays the caller's.
  * @flags: Reservation flags, passed to the backend.
  *
  * Context: Process context.
@@ -410,22 +479,9 @@ EXPORT_SYMBOL_GPL(vcm_unbind);
 struct vcm_res *vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 			unsigned int flags)
 {
-	struct vcm_res *res;
-	int ret;
-
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys)))
 		return ERR_PTR(-EINVAL);
-
-	res = vcm_reserve(vcm, phys->size, flags);
-	if (IS_ERR(res))
-		return res;
-
-	ret = vcm_bind(res, phys);
-	if (ret) {
-		vcm_unreserve(res);
-		return ERR_PTR(ret);
-	}
-	return res;
+	return __vcm_map(vcm, phys, flags, false);
 }
 EXPORT_SYMBOL_GPL(vcm_map);
 
@@ -433,18 +489,15 @@ EXPORT_SYMBOL_GPL(vcm_map);
  * vcm_unmap() - Drop one ownership of a reservation made by vcm_map().
  * @res: The reservation.
  *
- * The last ownership unbinds the reservation and ends it; the memory is
- * left to its owner.
+ * The same as vcm_unreserve(): the last ownership unbinds the reservation
+ * and ends it; the memory stays its owner's.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock on the
  * last release.
  */
 void vcm_unmap(struct vcm_res *res)
 {
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
-		return;
-	if (vcm_res_release(res))
-		vcm_res_end(res, false);
+	vcm_unreserve(res);
 }
 EXPORT_SYMBOL_GPL(vcm_unmap);
 
@@ -454,6 +507,8 @@ EXPORT_SYMBOL_GPL(vcm_unmap);
  * @size: Size in bytes; rounded up to a multiple of PAGE_SIZE.
  * @alloc_flags: Passed to the backend's allocator.
  * @res_flags: Passed to the backend's reservation.
+ *
+ * The memory belongs to the reservation and is freed with it.
  *
  * Context: Process context.
  * Return: The bound reservation, owned by the caller until
@@ -467,11 +522,15 @@ struct vcm_res *vcm_make_binding(struct vcm *vcm, resource_size_t size,
 	struct vcm_phys *phys;
 	struct vcm_res *res;
 
+	/* Not an allocation first that could never be bound. */
+	if (!IS_ERR_OR_NULL(vcm) && size > vcm->size)
+		return ERR_PTR(-ENOSPC);
+
 	phys = vcm_alloc(vcm, size, alloc_flags);
 	if (IS_ERR(phys))
 		return ERR_CAST(phys);
 
-	res = vcm_map(vcm, phys, res_flags);
+	res = __vcm_map(vcm, phys, res_flags, true);
 	if (IS_ERR(res))
 		vcm_free(phys);
 	return res;
@@ -482,24 +541,15 @@ EXPORT_SYMBOL_GPL(vcm_make_binding);
  * vcm_destroy_binding() - Drop one ownership of a vcm_make_binding() result.
  * @res: The reservation.
  *
- * The last ownership unbinds the reservation, ends it, and frees the
- * memory that was bound to it.
+ * The same as vcm_unreserve(): the last ownership unbinds the reservation,
+ * ends it, and frees the memory that vcm_make_binding() allocated for it.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock on the
  * last release.
  */
 void vcm_destroy_binding(struct vcm_res *res)
 {
-	struct vcm_phys *phys;
-
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
-		return;
-	if (!vcm_res_release(res))
-		return;
-
-	phys = vcm_res_end(res, false);
-	if (phys)
-		vcm_free(phys);
+	vcm_unreserve(res);
 }
 EXPORT_SYMBOL_GPL(vcm_destroy_binding);
 

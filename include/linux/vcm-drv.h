@@ -19,7 +19,8 @@ struct page;
  * struct vcm_driver - the operations of a VCM backend.
  * @cleanup:	frees the context and everything the backend allocated for
  *		it; called once, from vcm_destroy().  Optional: without it
- *		the core kfree()s the struct vcm.  May sleep.
+ *		the core kfree()s the struct vcm, which must then start a
+ *		kmalloc()ed allocation.  May sleep.
  * @res:	reserves @size bytes (a multiple of PAGE_SIZE, at most the
  *		context's size) of device addresses and returns a
  *		reservation whose @start it has set; the core fills in the

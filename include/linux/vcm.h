@@ -16,10 +16,13 @@
  * With CONFIG_VCM_RES_REFCNT, vcm_ref_reserve() takes another one; it is
  * only legal while the caller already holds an ownership, or is being
  * handed one by a holder.  vcm_unreserve(), vcm_unmap() and
- * vcm_destroy_binding() each drop one ownership; whichever drops the last
- * one unbinds the reservation and returns its range to the context.
- * Dropping an ownership that is no longer held is a caller bug: the
- * refcount_t saturates and warns, and nothing is released twice.
+ * vcm_destroy_binding() each drop one ownership, and whichever drops the
+ * last one ends the reservation the way it was made: it unbinds it,
+ * returns its range to the context, and frees the memory that
+ * vcm_make_binding() allocated for it.  Dropping an ownership that is no
+ * longer held is a use-after-free in the caller; while the reservation's
+ * memory still exists the refcount_t saturates and warns, so nothing is
+ * released twice.
  *
  * Errors
  * ======
@@ -27,8 +30,9 @@
  * Functions returning a pointer return an ERR_PTR() on failure, never
  * NULL.  The codes are:
  *
- *  -EINVAL      a NULL or error pointer, a zero size, or an operation
- *               that makes no sense in the object's state;
+ *  -EINVAL      a NULL or error pointer, a zero size, malformed physical
+ *               memory, or an operation that makes no sense in the
+ *               object's state;
  *  -ENOMEM      out of memory;
  *  -ENOSPC      no room left in the address space, or physical memory
  *               larger than the reservation it is bound to;
@@ -90,8 +94,13 @@ struct vcm {
  * @phys:	physical memory bound to the reservation, NULL when unbound;
  *		read only.
  * @refcnt:	number of owners (CONFIG_VCM_RES_REFCNT only); internal.
+ * @mapped:	made bound by vcm_map() or vcm_make_binding(), and not
+ *		unbound since; internal.
+ * @owns_phys:	@phys was allocated by vcm_make_binding() and is freed
+ *		with the reservation; internal.
  *
- * @bound_size and @phys change only under @vcm->lock.
+ * @bound_size, @phys, @mapped and @owns_phys change only under
+ * @vcm->lock.
  */
 struct vcm_res {
 	dma_addr_t start;
@@ -102,6 +111,8 @@ struct vcm_res {
 #ifdef CONFIG_VCM_RES_REFCNT
 	refcount_t refcnt;
 #endif
+	bool mapped;
+	bool owns_phys;
 };
 
 void vcm_destroy(struct vcm *vcm);
@@ -125,7 +136,7 @@ vcm_alloc(struct vcm *vcm, resource_size_t size, unsigned int flags);
 void vcm_free(struct vcm_phys *phys);
 
 int __must_check vcm_bind(struct vcm_res *res, struct vcm_phys *phys);
-struct vcm_phys *vcm_unbind(struct vcm_res *res);
+struct vcm_phys *__must_check vcm_unbind(struct vcm_res *res);
 
 struct vcm_res *__must_check
 vcm_map(struct vcm *vcm, struct vcm_phys *phys, unsigned int flags);
