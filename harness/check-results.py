@@ -89,11 +89,11 @@ def splats(path):
 
 
 def build_errors(path):
-    """The compiler's and make's error lines in kunit.py's output."""
+    """The error lines in kunit.py's output: compiler, make, QEMU timeout."""
     try:
         with open(path, errors='replace') as f:
-            return [l.rstrip() for l in f
-                    if re.search(r'(error:|\*\*\* )', l)][:10]
+            return [l.rstrip()[-160:] for l in f
+                    if re.search(r'(error:|\*\*\* |timed out after|\[ERROR\])', l)][:10]
     except OSError:
         return []
 

@@ -6,7 +6,7 @@
 source "$(dirname "$0")/common.sh"
 
 CONFIGS=${VCM_CONFIGS:-refcnt-y refcnt-n}
-TIMEOUT=${VCM_TIMEOUT:-900}
+TIMEOUT=${VCM_TIMEOUT:-900}	# a boot ends in seconds; this catches a hang
 
 ensure_packages
 kernel_tree
@@ -22,7 +22,7 @@ for cfg in $CONFIGS; do
 	rc=0
 	# shellcheck disable=SC2046
 	kunit run --build_dir="$bdir" $(kunitconfigs "$cfg") \
-		--qemu_args='-smp 2' --timeout="$TIMEOUT" \
+		--qemu_args='-smp 2' --kernel_args='panic=-1 earlycon' --timeout="$TIMEOUT" \
 		--json="$bdir/vcm-results.json" 'vcm*' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
 	grep -E '^\[[0-9:]+\] (Elapsed|Testing complete|=+ |\[(PASSED|FAILED|SKIPPED|CRASHED)\])' \
 		"$bdir/vcm-kunit.out" || true
