@@ -4,6 +4,8 @@
 # kernel tree.  Nothing here goes into the kernel.
 
 set -euo pipefail
+export LC_ALL=C
+: "${HOME:=$(getent passwd "$(id -u)" | cut -d: -f6)}"
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 HARNESS=$REPO/harness
@@ -17,9 +19,21 @@ KERNEL_DIRS="Documentation drivers include lib mm"
 
 log() { printf '== %s\n' "$*" >&2; }
 
+# kbuild cannot build in, or from, a path with spaces or colons.
+check_path() {
+	case "$2" in
+	*[[:space:]:]*)
+		echo "$1=$2: kbuild cannot use a path with spaces or colons" >&2
+		exit 1 ;;
+	esac
+}
+
 # Installs, with apt-get, whichever of the packages a build needs is missing.
 ensure_packages() {
-	local pkgs="make gcc libc6-dev flex bison bc xz-utils python3 libssl-dev libelf-dev gcc-arm-linux-gnueabihf qemu-system-arm"
+	# libc6-dev-armhf-cross is only recommended by the cross compiler;
+	# make run links its static /init against it.
+	local pkgs="make gcc libc6-dev flex bison bc xz-utils python3 libssl-dev libelf-dev
+		gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-system-arm"
 	local missing="" p
 
 	[ -n "${KDIR:-}" ] || pkgs="$pkgs linux-source-$KERNEL_SERIES"
@@ -33,17 +47,22 @@ ensure_packages() {
 		exit 1
 	fi
 	log "installing:$missing"
-	apt-get update -q >/dev/null
+	# Wait for another apt (unattended upgrades) rather than fail.
+	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing >/dev/null
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+		install -y -q --no-install-recommends $missing >/dev/null
 }
 
-# Sets KSRC to the kernel tree: $KDIR, or Debian's source unpacked in the cache.
+# Sets KSRC to the kernel tree: $KDIR, or Debian's source unpacked in the
+# cache, unpacked again (and its builds dropped) when the package changes.
 kernel_tree() {
-	local tarball stamp
+	local version stamp
 
+	check_path VCM_CACHE "$VCM_CACHE"
 	if [ -n "${KDIR:-}" ]; then
 		KSRC=$(cd "$KDIR" && pwd)
+		check_path KDIR "$KSRC"
 		[ -f "$KSRC/Makefile" ] && [ -d "$KSRC/mm" ] ||
 			{ echo "KDIR=$KDIR is not a kernel tree" >&2; exit 1; }
 		TREE_ID=kdir-$(printf '%s' "$KSRC" | md5sum | cut -c1-8)
@@ -51,14 +70,14 @@ kernel_tree() {
 	fi
 	KSRC=$VCM_CACHE/linux-source-$KERNEL_SERIES
 	TREE_ID=debian-$KERNEL_SERIES
-	tarball=/usr/src/linux-source-$KERNEL_SERIES.tar.xz
 	stamp=$KSRC/.vcm-unpacked
-	if [ ! -f "$stamp" ] || [ "$tarball" -nt "$stamp" ]; then
-		log "unpacking $tarball into $VCM_CACHE"
-		rm -rf "$KSRC"
+	version=$(dpkg-query -W -f='${Version}' "linux-source-$KERNEL_SERIES")
+	if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
+		log "unpacking linux-source-$KERNEL_SERIES $version into $VCM_CACHE"
+		rm -rf "$KSRC" "$VCM_CACHE/build/$TREE_ID-"*
 		mkdir -p "$VCM_CACHE"
-		tar -xJf "$tarball" -C "$VCM_CACHE"
-		touch "$stamp"
+		tar -xJf "/usr/src/linux-source-$KERNEL_SERIES.tar.xz" -C "$VCM_CACHE"
+		echo "$version" >"$stamp"
 	fi
 }
 
@@ -69,28 +88,53 @@ install_file() {
 	cp "$1" "$2"
 }
 
+# Our kernel files: in a git checkout the tracked ones and the untracked
+# ones git does not ignore (no editor backups, no build output).
+repo_kernel_files() (
+	dirs=()
+
+	cd "$REPO"
+	for d in $KERNEL_DIRS; do
+		[ ! -d "$d" ] || dirs+=("$d")
+	done
+	[ ${#dirs[@]} -gt 0 ] || return 0
+	if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+		git ls-files -co --exclude-standard -- "${dirs[@]}" |
+			while read -r d; do [ ! -f "$d" ] || echo "$d"; done
+	else
+		find "${dirs[@]}" -type f
+	fi | sort -u
+)
+
 # Lays our kernel files and the edits to existing kernel files over $KSRC.
 # Idempotent: running it again changes nothing unless a file of ours did.
+# It never overwrites a file of the kernel's own, so the files it removes
+# (ours that this repository no longer has) are always its own.
 overlay() {
 	local manifest=$KSRC/.vcm-files f edits=$HARNESS/kernel-edits
 
-	(cd "$REPO" && for f in $KERNEL_DIRS; do [ ! -d "$f" ] || find "$f" -type f; done | sort) \
-		>"$manifest.new"
+	touch "$manifest"
+	repo_kernel_files >"$manifest.new"
+	while read -r f; do
+		if [ -e "$KSRC/$f" ] && ! grep -qxF "$f" "$manifest"; then
+			echo "$KSRC/$f is the kernel's own file: not overwriting it" >&2
+			exit 1
+		fi
+	done <"$manifest.new"
 	while read -r f; do
 		install_file "$REPO/$f" "$KSRC/$f"
 	done <"$manifest.new"
-	# Files this repository no longer has leave the tree too.
-	if [ -f "$manifest" ]; then
-		comm -23 "$manifest" "$manifest.new" | while read -r f; do rm -f "$KSRC/$f"; done
-	fi
+	comm -23 "$manifest" "$manifest.new" | while read -r f; do rm -f "$KSRC/$f"; done
 	mv "$manifest.new" "$manifest"
 
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Kconfig" "$edits/mm-Kconfig" --before-last endmenu
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Makefile" "$edits/mm-Makefile"
 	# lib/tests/ is new in 6.15; older kernels get its Makefile and the link.
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/tests/Makefile" "$edits/lib-tests-Makefile"
-	grep -Eq '^obj-y[[:space:]]*\+=.*[[:space:]]tests/' "$KSRC/lib/Makefile" ||
+	if grep -q '^# >>> vcm:' "$KSRC/lib/Makefile" ||
+	   ! grep -Eq '^obj-y[[:space:]]*\+=.*[[:space:]]tests/' "$KSRC/lib/Makefile"; then
 		python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/Makefile" "$edits/lib-Makefile"
+	fi
 }
 
 # Runs kunit.py from the kernel tree with the options every VCM run shares.
@@ -99,10 +143,15 @@ kunit() {
 		--cross_compile="$CROSS_COMPILE" --jobs="$JOBS"
 }
 
-# The kunitconfig fragments of one configuration, as kunit.py options.
+# Sets KUNITCONFIGS to the kunit.py options naming one configuration's
+# kunitconfig fragments.
 kunitconfigs() {
 	local f
+
+	[ -f "$HARNESS/configs/$1.config" ] ||
+		{ echo "no configuration $1 in harness/configs/" >&2; exit 1; }
+	KUNITCONFIGS=()
 	for f in base debug "$1"; do
-		printf -- '--kunitconfig=%s\n' "$HARNESS/configs/$f.config"
+		KUNITCONFIGS+=("--kunitconfig=$HARNESS/configs/$f.config")
 	done
 }

@@ -24,7 +24,10 @@ def main() -> int:
     args = ap.parse_args()
 
     with open(args.fragment) as f:
-        block = (BEGIN % os.path.basename(args.fragment)) + f.read() + END
+        text = f.read()
+    if not text.endswith('\n'):
+        text += '\n'
+    block = (BEGIN % os.path.basename(args.fragment)) + text + END
     try:
         with open(args.target) as f:
             lines = f.readlines()
@@ -35,7 +38,12 @@ def main() -> int:
 
     begin = next((i for i, l in enumerate(lines) if l.startswith('# >>> vcm:')), None)
     if begin is not None:
-        end = next(i for i in range(begin, len(lines)) if lines[i] == END)
+        end = next((i for i in range(begin, len(lines)) if lines[i] == END), None)
+        if end is None:
+            print('%s: our block has no end marker "%s"; restore the file'
+                  ' (for the Debian tree: delete the cache to unpack it again)'
+                  % (args.target, END.strip()), file=sys.stderr)
+            return 1
         lines[begin:end + 1] = [block]
     elif args.before_last:
         at = max((i for i, l in enumerate(lines)
@@ -52,8 +60,13 @@ def main() -> int:
 
     new = ''.join(lines)
     if new != old:
-        with open(args.target, 'w') as f:
+        # Atomically: an interrupted run never leaves a half-written file.
+        tmp = args.target + '.vcm-tmp'
+        with open(tmp, 'w') as f:
             f.write(new)
+        if os.path.exists(args.target):
+            os.chmod(tmp, os.stat(args.target).st_mode)
+        os.replace(tmp, args.target)
     return 0
 
 

@@ -15,8 +15,8 @@ bdir=$VCM_CACHE/build/$TREE_ID-$cfg
 rundir=$bdir/vcm-run
 mkdir -p "$rundir"
 log "building in $bdir (kunit.py output: $rundir/build.out)"
-# shellcheck disable=SC2046
-kunit build --build_dir="$bdir" $(kunitconfigs "$cfg") >"$rundir/build.out" 2>&1 ||
+kunitconfigs "$cfg"
+kunit build --build_dir="$bdir" "${KUNITCONFIGS[@]}" >"$rundir/build.out" 2>&1 ||
 	{ tail -30 "$rundir/build.out"; exit 1; }
 
 "${CROSS_COMPILE}gcc" -static -O2 -Wall -o "$rundir/init" "$HARNESS/run-init.c"

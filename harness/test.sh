@@ -5,7 +5,8 @@
 # debug options on.  Ends with "N passed, N failed, N skipped".
 source "$(dirname "$0")/common.sh"
 
-CONFIGS=${VCM_CONFIGS:-refcnt-y refcnt-n}
+CONFIGS=${VCM_CONFIGS-refcnt-y refcnt-n}
+[ -n "${CONFIGS// /}" ] || { echo "VCM_CONFIGS names no configuration" >&2; exit 1; }
 TIMEOUT=${VCM_TIMEOUT:-900}	# a boot ends in seconds; this catches a hang
 
 ensure_packages
@@ -17,11 +18,11 @@ for cfg in $CONFIGS; do
 	bdir=$VCM_CACHE/build/$TREE_ID-$cfg
 	mkdir -p "$bdir"
 	rm -f "$bdir/vcm-results.json" "$bdir/test.log"
+	kunitconfigs "$cfg"
 	log "$cfg: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
 	start=$(date +%s)
 	rc=0
-	# shellcheck disable=SC2046
-	kunit run --build_dir="$bdir" $(kunitconfigs "$cfg") \
+	kunit run --build_dir="$bdir" "${KUNITCONFIGS[@]}" \
 		--qemu_args='-smp 2' --kernel_args='panic=-1 earlycon' --timeout="$TIMEOUT" \
 		--json="$bdir/vcm-results.json" 'vcm*' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
 	grep -E '^\[[0-9:]+\] (Elapsed|Testing complete|=+ |\[(PASSED|FAILED|SKIPPED|CRASHED)\])' \
