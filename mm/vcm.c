@@ -24,7 +24,7 @@
  * ->deactivate run under it and may sleep.  ->res, ->phys, ->unreserve and
  * ->cleanup run without it: a backend's address allocator has its own
  * locking.  A reservation's ownership count is a refcount_t and needs no
- * lock.  Every function of this file may sleep.
+ * lock.  Every function of this file may sleep, except vcm_ref_reserve().
  *
  * vcm_contexts_lock, a mutex, protects the list of all contexts, which
  * exists for the debugfs file vcm/contexts.  It nests outside vcm->lock.
