@@ -48,8 +48,7 @@ SHUTDOWN = 'reboot: Restarting system'
 
 
 def leaves(group):
-    for case in group.get('test_cases', []):
-        yield group['name'], case
+    yield from group.get('test_cases', [])
     for sub in group.get('sub_groups', []):
         yield from leaves(sub)
 
@@ -60,7 +59,7 @@ def count(path):
         root = json.load(f)
     passed = failed = skipped = 0
     suites = [g['name'] for g in root.get('sub_groups', [])]
-    for _, case in leaves(root):
+    for case in leaves(root):
         if case['status'] == 'PASS':
             passed += 1
         elif case['status'] == 'SKIP':

@@ -363,7 +363,6 @@ static void vcm_init_test(struct kunit *test)
 	fake = fake_alloc(test);
 	switch (c->driver) {
 	case DRV_FULL:
-		break;
 	case DRV_NONE:
 		break;
 	case DRV_NO_UNRESERVE:
@@ -941,6 +940,29 @@ static void vcm_driver_phys_test(struct kunit *test)
 	expect_nothing_live(test, fake);
 }
 
+/*
+ * Checks threads made by kthread_create() and not woken yet.  If any
+ * failed, stops the others, which then never run, and fails the test: a
+ * test must not end while its threads still use its stack.
+ */
+static bool threads_not_created(struct kunit *test, struct task_struct **tasks,
+				unsigned int n)
+{
+	unsigned int i;
+	long err = 0;
+
+	for (i = 0; i < n; i++)
+		if (IS_ERR(tasks[i]))
+			err = PTR_ERR(tasks[i]);
+	if (!err)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!IS_ERR(tasks[i]))
+			kthread_stop(tasks[i]);
+	KUNIT_FAIL(test, "kthread_create: %ld", err);
+	return true;
+}
+
 #define OWNERSHIP_ROUNDS	10000
 
 struct owner_thread {
@@ -972,7 +994,7 @@ static void vcm_ownership_concurrent_test(struct kunit *test)
 {
 	struct fake_vcm *fake = fake_create(test);
 	struct owner_thread owners[2];
-	struct task_struct *t;
+	struct task_struct *tasks[ARRAY_SIZE(owners)];
 	struct vcm_res *res;
 	unsigned int i;
 
@@ -984,10 +1006,15 @@ static void vcm_ownership_concurrent_test(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(owners); i++) {
 		owners[i] = (struct owner_thread){ .res = res };
 		init_completion(&owners[i].done);
-		t = kthread_create(owner_fn, &owners[i], "vcm-kunit-owner%u", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-		kthread_bind(t, i % num_online_cpus());
-		wake_up_process(t);
+		tasks[i] = kthread_create(owner_fn, &owners[i], "vcm-kunit-owner%u", i);
+	}
+	if (threads_not_created(test, tasks, ARRAY_SIZE(tasks))) {
+		vcm_unreserve(res);
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(owners); i++) {
+		kthread_bind(tasks[i], i % num_online_cpus());
+		wake_up_process(tasks[i]);
 	}
 	for (i = 0; i < ARRAY_SIZE(owners); i++) {
 		wait_for_completion(&owners[i].done);
@@ -1137,22 +1164,6 @@ static int activator_fn(void *data)
 	return 0;
 }
 
-static struct task_struct *start_activator(struct kunit *test,
-					   struct activator *a,
-					   struct fake_vcm *fake)
-{
-	struct task_struct *t;
-
-	a->vcm = &fake->vcm;
-	a->fake = fake;
-	init_completion(&a->done);
-	t = kthread_create(activator_fn, a, "vcm-kunit-activate");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
-	get_task_struct(t);
-	wake_up_process(t);
-	return t;
-}
-
 /*
  * A second vcm_activate() while the backend is still activating for the
  * first must wait for it: returning 0 means the hardware is on.  When the
@@ -1163,20 +1174,30 @@ static void vcm_activate_race_test(struct kunit *test, int first_error)
 	struct fake_vcm *fake = fake_create(test);
 	DECLARE_COMPLETION_ONSTACK(entered);
 	DECLARE_COMPLETION_ONSTACK(release);
-	struct activator first, second;
-	struct task_struct *t1, *t2;
+	struct activator first = { .vcm = &fake->vcm, .fake = fake };
+	struct activator second = { .vcm = &fake->vcm, .fake = fake };
+	struct task_struct *tasks[2];
 
+	init_completion(&first.done);
+	init_completion(&second.done);
 	fake->activate_entered = &entered;
 	fake->activate_release = &release;
 	fake->fail[OP_ACTIVATE] = first_error;
 
-	t1 = start_activator(test, &first, fake);
+	tasks[0] = kthread_create(activator_fn, &first, "vcm-kunit-activate1");
+	tasks[1] = kthread_create(activator_fn, &second, "vcm-kunit-activate2");
+	if (threads_not_created(test, tasks, ARRAY_SIZE(tasks)))
+		return;
+	/* The second thread's state is read below, maybe after it exited. */
+	get_task_struct(tasks[1]);
+
+	wake_up_process(tasks[0]);
 	wait_for_completion(&entered);
 	/* Only the first call is held inside the backend, and may fail. */
 	fake->activate_entered = NULL;
 	fake->fail[OP_ACTIVATE] = 0;
 
-	t2 = start_activator(test, &second, fake);
+	wake_up_process(tasks[1]);
 	/*
 	 * Wait until the second caller has either returned or gone to sleep
 	 * inside vcm_activate(); no timing is involved.  It must be asleep:
@@ -1184,15 +1205,14 @@ static void vcm_activate_race_test(struct kunit *test, int first_error)
 	 */
 	while (!completion_done(&second.done) &&
 	       !(READ_ONCE(second.started) &&
-		 (READ_ONCE(t2->__state) & TASK_UNINTERRUPTIBLE)))
+		 (READ_ONCE(tasks[1]->__state) & TASK_UNINTERRUPTIBLE)))
 		usleep_range(1000, 2000);
 	KUNIT_EXPECT_FALSE(test, completion_done(&second.done));
 
 	complete(&release);
 	wait_for_completion(&first.done);
 	wait_for_completion(&second.done);
-	put_task_struct(t1);
-	put_task_struct(t2);
+	put_task_struct(tasks[1]);
 
 	KUNIT_EXPECT_EQ(test, first.ret, first_error);
 	KUNIT_EXPECT_EQ(test, second.ret, 0);
