@@ -46,6 +46,11 @@
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
 
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include "vcm-internal.h"
+
 static LIST_HEAD(vcm_contexts);
 /* Protects vcm_contexts. */
 static DEFINE_MUTEX(vcm_contexts_lock);
@@ -341,10 +346,10 @@ EXPORT_SYMBOL_GPL(vcm_free);
 
 /*
  * Checks the layout of memory that a driver may have built itself: at
- * least one part, every part non-empty and page aligned, and the parts
- * adding up to the size.
+ * least one part, every part non-empty, page aligned and not running past
+ * the last physical address, and the parts adding up to the size.
  */
-static bool vcm_phys_valid(const struct vcm_phys *phys)
+bool vcm_phys_valid(const struct vcm_phys *phys)
 {
 	resource_size_t sum = 0;
 	unsigned int i;
@@ -356,6 +361,7 @@ static bool vcm_phys_valid(const struct vcm_phys *phys)
 
 		if (!part->size || !PAGE_ALIGNED(part->start) ||
 		    !PAGE_ALIGNED(part->size) ||
+		    part->size - 1 > (phys_addr_t)~(phys_addr_t)0 - part->start ||
 		    check_add_overflow(sum, part->size, &sum))
 			return false;
 	}
@@ -637,6 +643,19 @@ static int __init vcm_debugfs_init(void)
 late_initcall(vcm_debugfs_init);
 
 #endif /* CONFIG_DEBUG_FS */
+
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Whether the allocation about to be made should fail: false, unless a
+ * KUnit test running in this thread redirected this function.
+ */
+bool vcm_should_fail_alloc(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vcm_should_fail_alloc);
+	return false;
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_should_fail_alloc);
+#endif
 
 static int __init vcm_core_init(void)
 {

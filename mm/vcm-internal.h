@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Virtual Contiguous Memory (VCM): what mm/vcm*.c share with each other
+ * and with their KUnit tests, and nothing else.
+ */
+#ifndef _MM_VCM_INTERNAL_H
+#define _MM_VCM_INTERNAL_H
+
+#include <linux/gfp_types.h>
+#include <linux/types.h>
+
+struct page;
+struct vcm_phys;
+
+bool vcm_phys_valid(const struct vcm_phys *phys);
+bool vcm_orders_valid(const unsigned char *orders);
+
+/*
+ * Fault injection for the KUnit tests.  Every allocation VCM makes asks
+ * vcm_should_fail_alloc() first, and physical pages come from and go back
+ * through vcm_phys_get_pages() and vcm_phys_put_pages().  A test redirects
+ * these with kunit_activate_static_stub() to fail allocations and to count
+ * pages; in any other thread they only allocate and free.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+bool vcm_should_fail_alloc(void);
+struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order);
+void vcm_phys_put_pages(struct page *page, unsigned int order);
+#else
+static inline bool vcm_should_fail_alloc(void)
+{
+	return false;
+}
+#endif
+
+#endif /* _MM_VCM_INTERNAL_H */
