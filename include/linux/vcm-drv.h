@@ -94,4 +94,33 @@ struct vcm_phys {
 
 struct vcm *__must_check vcm_init(struct vcm *vcm);
 
+/*
+ * Orders
+ * ======
+ *
+ * An orders array lists the page sizes an MMU can map, as log2(size /
+ * PAGE_SIZE), strictly decreasing and terminated by order 0, which every
+ * MMU supports: { 8, 4, 0 } is 1 MiB, 64 KiB and 4 KiB pages.  No order
+ * may make a page too large for dma_addr_t, phys_addr_t or unsigned long.
+ */
+
+/**
+ * typedef vcm_phys_walk_fn - what vcm_phys_walk() calls for each page.
+ * @vaddr:	device address of the page, aligned to its size.
+ * @paddr:	physical address of the page, aligned to its size.
+ * @order:	the page's order: its size is PAGE_SIZE << @order.
+ * @priv:	the @priv given to vcm_phys_walk().
+ *
+ * Return: 0, or a negative errno that stops the walk.
+ */
+typedef int vcm_phys_walk_fn(dma_addr_t vaddr, phys_addr_t paddr,
+			     unsigned int order, void *priv);
+
+struct vcm_phys *__must_check
+vcm_phys_alloc(resource_size_t size, unsigned int flags,
+	       const unsigned char *orders);
+int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
+		  const unsigned char *orders, vcm_phys_walk_fn *callback,
+		  vcm_phys_walk_fn *recovery, void *priv);
+
 #endif /* _LINUX_VCM_DRV_H */

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual Contiguous Memory (VCM): physical memory in the pages an MMU
+ * maps, and the division of bound memory into such pages.
+ *
+ * vcm_phys_alloc() gives a backend memory in the largest pages its MMU
+ * supports, so that its page tables need few entries and its TLB few
+ * slots.  The memory is a struct vcm_phys whose parts are separately
+ * allocated blocks, each of one supported order and naturally aligned.
+ * It lives until vcm_free(), which returns every block to the page
+ * allocator and frees the structure.
+ *
+ * vcm_phys_walk() divides memory bound at a device address into as few
+ * pages as possible, each of a supported order with both its device and
+ * its physical address aligned to its size.  It keeps no state and takes
+ * no lock: it may be called in any context, with whatever locks the
+ * backend holds, as long as its callbacks may.
+ *
+ * Coding conventions in this file: a "page" is a naturally aligned block
+ * of PAGE_SIZE << order bytes, of an order from the caller's orders
+ * array; a page is "done" once the walk's callback returned 0 for it.
+ */
+
+#define pr_fmt(fmt) "vcm: " fmt
+
+#include <linux/bug.h>
+#include <linux/export.h>
+#include <linux/gfp.h>
+#include <linux/list.h>
+#include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/vcm-drv.h>
+
+#include <kunit/static_stub.h>
+#include <kunit/visibility.h>
+
+#include "vcm-internal.h"
+
+/* Physical memory is zeroed: a device must not see what was there before. */
+#define VCM_PHYS_GFP	(GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO)
+
+/* The largest order whose pages fit dma_addr_t, phys_addr_t and a long. */
+static unsigned int vcm_max_order(void)
+{
+	return min3(BITS_PER_TYPE(dma_addr_t), BITS_PER_TYPE(phys_addr_t),
+		    BITS_PER_LONG) - PAGE_SHIFT - 1;
+}
+
+/*
+ * Checks an orders array: strictly decreasing, no order too large, and
+ * terminated by order 0.  Strictly decreasing bytes reach 0 within 256
+ * reads, so a valid array is never read past its end.
+ */
+bool vcm_orders_valid(const unsigned char *orders)
+{
+	unsigned int max = vcm_max_order();
+
+	if (orders) {
+		for (; *orders <= max; max = *orders++ - 1) {
+			if (!*orders)
+				return true;
+		}
+	}
+	WARN_ONCE(1, "vcm: orders must decrease strictly from at most %u to a terminating 0\n",
+		  vcm_max_order());
+	return false;
+}
+
+VISIBLE_IF_KUNIT struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vcm_phys_get_pages, gfp, order);
+	return alloc_pages(gfp, order);
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_phys_get_pages);
+
+VISIBLE_IF_KUNIT void vcm_phys_put_pages(struct page *page, unsigned int order)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vcm_phys_put_pages, page, order);
+	__free_pages(page, order);
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_phys_put_pages);
+
+/* vcm_phys->free of memory from vcm_phys_alloc(). */
+static void vcm_phys_free_pages(struct vcm_phys *phys)
+{
+	unsigned int i;
+
+	for (i = 0; i < phys->count; i++)
+		vcm_phys_put_pages(phys->parts[i].page,
+				   ilog2(phys->parts[i].size >> PAGE_SHIFT));
+	kvfree(phys);
+}
+
+/*
+ * Allocates @nr_pages pages of memory in blocks of the largest @orders
+ * first, adds them to @blocks with their orders in page->private, and
+ * returns how many blocks it allocated.  A failed order is not tried
+ * again: memory too fragmented for one block of it now will not have one
+ * a moment later.
+ */
+static long vcm_phys_get_blocks(unsigned long nr_pages,
+				const unsigned char *orders,
+				struct list_head *blocks)
+{
+	long count = 0;
+
+	while (nr_pages) {
+		unsigned int order = *orders;
+		struct page *page;
+		gfp_t gfp;
+
+		/* Order 0 ends the array and always fits. */
+		if (order > MAX_PAGE_ORDER || nr_pages < 1UL << order) {
+			orders++;
+			continue;
+		}
+
+		/* Only the last resort may retry hard, and warn. */
+		gfp = VCM_PHYS_GFP;
+		if (order)
+			gfp |= __GFP_NORETRY | __GFP_NOWARN;
+		page = vcm_phys_get_pages(gfp, order);
+		if (!page) {
+			if (!order)
+				return -ENOMEM;
+			orders++;
+			continue;
+		}
+
+		set_page_private(page, order);
+		list_add_tail(&page->lru, blocks);
+		nr_pages -= 1UL << order;
+		count++;
+	}
+	return count;
+}
+
+/**
+ * vcm_phys_alloc() - Allocate physical memory in the pages an MMU maps.
+ * @size: Size in bytes; rounded up to a multiple of PAGE_SIZE.
+ * @flags: None are defined yet: must be 0.
+ * @orders: The page sizes the MMU maps, largest first, terminated by 0.
+ *
+ * The memory is allocated in blocks of the largest orders first, each a
+ * part of the result, naturally aligned to its size; the parts are in the
+ * order they were allocated, so largest first.  An order larger than the
+ * page allocator's largest (MAX_PAGE_ORDER) is skipped.  Blocks above
+ * order 0 are tried without retrying hard or warning, and when one fails
+ * the next smaller order is used for the rest of the memory.  The memory
+ * is zeroed and may be highmem; free it with vcm_free().
+ *
+ * Context: Process context; may sleep (GFP_KERNEL).
+ * Return: The memory, or ERR_PTR(-EINVAL) for a zero @size, unknown
+ * @flags or invalid @orders (which also warns once), or -ENOMEM.
+ */
+struct vcm_phys *vcm_phys_alloc(resource_size_t size, unsigned int flags,
+				const unsigned char *orders)
+{
+	struct page *page, *next;
+	struct vcm_phys *phys;
+	unsigned long nr_pages;
+	LIST_HEAD(blocks);
+	long count;
+	long i;
+
+	might_alloc(VCM_PHYS_GFP);
+	if (!vcm_orders_valid(orders) || !size || flags)
+		return ERR_PTR(-EINVAL);
+
+	/* More than all of RAM would only wake the OOM killer. */
+	if ((size - 1) >> PAGE_SHIFT >= totalram_pages())
+		return ERR_PTR(-ENOMEM);
+	nr_pages = ((size - 1) >> PAGE_SHIFT) + 1;
+
+	count = vcm_phys_get_blocks(nr_pages, orders, &blocks);
+	if (count < 0)
+		goto out_put_blocks;
+
+	phys = vcm_should_fail_alloc() ? NULL :
+	       kvzalloc(struct_size(phys, parts, count), GFP_KERNEL);
+	if (!phys)
+		goto out_put_blocks;
+
+	phys->count = count;
+	phys->size = (resource_size_t)nr_pages << PAGE_SHIFT;
+	phys->free = vcm_phys_free_pages;
+	i = 0;
+	list_for_each_entry_safe(page, next, &blocks, lru) {
+		struct vcm_phys_part *part = &phys->parts[i++];
+
+		part->start = page_to_phys(page);
+		part->page = page;
+		part->size = (resource_size_t)PAGE_SIZE << page_private(page);
+		list_del(&page->lru);
+		set_page_private(page, 0);
+	}
+	return phys;
+
+out_put_blocks:
+	list_for_each_entry_safe(page, next, &blocks, lru) {
+		unsigned int order = page_private(page);
+
+		list_del(&page->lru);
+		set_page_private(page, 0);
+		vcm_phys_put_pages(page, order);
+	}
+	return ERR_PTR(-ENOMEM);
+}
+EXPORT_SYMBOL_GPL(vcm_phys_alloc);
+
+/*
+ * The order of the largest page of @orders that is at most @left bytes
+ * and to whose size both @vaddr and @paddr are aligned.  Walking forward
+ * they are the page's first addresses; walking back, the addresses just
+ * past its end: both must be aligned either way.
+ */
+static unsigned int vcm_page_order(dma_addr_t vaddr, phys_addr_t paddr,
+				   resource_size_t left,
+				   const unsigned char *orders)
+{
+	for (; *orders; orders++) {
+		resource_size_t size = (resource_size_t)PAGE_SIZE << *orders;
+
+		if (size <= left && IS_ALIGNED(vaddr, size) &&
+		    IS_ALIGNED(paddr, size))
+			break;
+	}
+	return *orders;
+}
+
+/*
+ * Calls @recovery for the pages done before the device address @vaddr,
+ * which lies @done bytes into part @index, newest first.  Dividing a range
+ * from its end gives the same pages as from its start: at each size, both
+ * take every aligned block of it that the range holds.
+ */
+static void vcm_phys_unwalk(dma_addr_t vaddr, const struct vcm_phys *phys,
+			    unsigned int index, resource_size_t done,
+			    const unsigned char *orders,
+			    vcm_phys_walk_fn *recovery, void *priv)
+{
+	for (;;) {
+		phys_addr_t paddr = phys->parts[index].start + done;
+
+		while (done) {
+			unsigned int order = vcm_page_order(vaddr, paddr, done,
+							    orders);
+			resource_size_t size = (resource_size_t)PAGE_SIZE << order;
+
+			vaddr -= size;
+			paddr -= size;
+			done -= size;
+			recovery(vaddr, paddr, order, priv);
+		}
+		if (!index--)
+			return;
+		done = phys->parts[index].size;
+	}
+}
+
+/**
+ * vcm_phys_walk() - Divide bound memory into the pages an MMU maps.
+ * @vaddr: Device address of the start of @phys.
+ * @phys: The memory; its parts follow each other at the device.
+ * @orders: The page sizes the MMU maps, largest first, terminated by 0.
+ * @callback: Called for each page, in device-address order.
+ * @recovery: Called when @callback fails, for each page done before, the
+ *	      newest first; its return value is ignored.  May be NULL.
+ * @priv: Passed to @callback and @recovery.
+ *
+ * Each part is divided into as few pages as possible: at each address the
+ * largest order whose size is left in the part and to which both the
+ * device and the physical address are aligned.  Parts are not merged, and
+ * a page never spans two.
+ *
+ * Context: Any context; sleeps only if the callbacks do.
+ * Return: 0, or the first error @callback returned; or -EINVAL, before any
+ * call, if @vaddr is not page aligned, @phys is malformed, its device
+ * addresses would run past the last one, @callback is NULL, or @orders is
+ * invalid (which also warns once).
+ */
+int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
+		  const unsigned char *orders, vcm_phys_walk_fn *callback,
+		  vcm_phys_walk_fn *recovery, void *priv)
+{
+	unsigned int i;
+
+	if (!vcm_orders_valid(orders))
+		return -EINVAL;
+	if (!callback || IS_ERR_OR_NULL(phys) || !PAGE_ALIGNED(vaddr) ||
+	    !vcm_phys_valid(phys) ||
+	    phys->size - 1 > (dma_addr_t)~(dma_addr_t)0 - vaddr)
+		return -EINVAL;
+
+	for (i = 0; i < phys->count; i++) {
+		const struct vcm_phys_part *part = &phys->parts[i];
+		phys_addr_t paddr = part->start;
+		resource_size_t done;
+
+		for (done = 0; done < part->size; ) {
+			unsigned int order = vcm_page_order(vaddr, paddr,
+							    part->size - done,
+							    orders);
+			resource_size_t size = (resource_size_t)PAGE_SIZE << order;
+			int ret = callback(vaddr, paddr, order, priv);
+
+			if (ret) {
+				if (recovery)
+					vcm_phys_unwalk(vaddr, phys, i, done,
+							orders, recovery, priv);
+				return ret;
+			}
+			vaddr += size;
+			paddr += size;
+			done += size;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vcm_phys_walk);
