@@ -11,8 +11,10 @@
 #ifndef _LINUX_VCM_DRV_H
 #define _LINUX_VCM_DRV_H
 
+#include <linux/spinlock.h>
 #include <linux/vcm.h>
 
+struct gen_pool;
 struct page;
 
 /**
@@ -122,5 +124,77 @@ vcm_phys_alloc(resource_size_t size, unsigned int flags,
 int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		  const unsigned char *orders, vcm_phys_walk_fn *callback,
 		  vcm_phys_walk_fn *recovery, void *priv);
+
+struct vcm_mmu;
+
+/**
+ * struct vcm_mmu_driver - the operations of a backend built on the MMU
+ * wrapper.
+ * @orders:	the page sizes the MMU maps (see "Orders" above).  Required.
+ * @cleanup:	frees the context (the structure embedding the struct
+ *		vcm_mmu) and what the backend allocated for it; called once,
+ *		from vcm_destroy(), after the wrapper freed its own state.
+ *		Optional: without it the wrapper kfree()s the struct vcm_mmu.
+ *		May sleep.
+ * @activate:	maps one bound reservation: makes @res's device addresses
+ *		translate to @phys.  On failure it must leave nothing of
+ *		@phys mapped.
+ * @deactivate:	unmaps what @activate mapped for @res and @phys.
+ * @activate_page: maps one page: @vaddr to @paddr, both aligned to the
+ *		page's size, PAGE_SIZE << @order, where @order is one of
+ *		@orders.
+ * @deactivate_page: unmaps one page that @activate_page mapped.
+ *
+ * A backend provides @activate with @deactivate, or @activate_page with
+ * @deactivate_page, or both pairs (then the whole-reservation pair is
+ * used).  With the page pair, the wrapper splits each binding into pages
+ * with vcm_phys_walk() and, when @activate_page fails, unmaps the pages it
+ * already mapped, newest first.
+ *
+ * The four mapping operations run with the struct vcm_mmu's @lock held,
+ * a spinlock taken with interrupts disabled: they must not sleep, and
+ * page-table memory they need must be preallocated or allocated with
+ * GFP_ATOMIC.  They are called only while the context is active, or for
+ * a reservation being bound to or unbound from an active context.
+ */
+struct vcm_mmu_driver {
+	const unsigned char *orders;
+
+	void (*cleanup)(struct vcm_mmu *mmu);
+	int (*activate)(struct vcm_res *res, struct vcm_phys *phys);
+	void (*deactivate)(struct vcm_res *res, struct vcm_phys *phys);
+	int (*activate_page)(struct vcm_mmu *mmu, dma_addr_t vaddr,
+			     phys_addr_t paddr, unsigned int order);
+	void (*deactivate_page)(struct vcm_mmu *mmu, dma_addr_t vaddr,
+				phys_addr_t paddr, unsigned int order);
+};
+
+/**
+ * struct vcm_mmu - a VCM context managed by the MMU wrapper.
+ * @vcm:	the context; the backend sets @vcm.start, @vcm.size and, if
+ *		it likes, @vcm.name.  The wrapper sets @vcm.driver.
+ * @driver:	the backend's operations; set by the backend.
+ * @pool:	allocator of the context's device addresses; internal.
+ * @pool_offset: @pool's address of the device address @vcm.start;
+ *		internal.
+ * @lock:	protects @bound and @active, and is held around every
+ *		mapping operation of @driver.  A backend's interrupt handler
+ *		may take it to see a page table that is not being changed.
+ * @bound:	the context's bound reservations, oldest first; internal.
+ * @active:	the hardware translates through the context; internal.
+ */
+struct vcm_mmu {
+	struct vcm vcm;
+	const struct vcm_mmu_driver *driver;
+
+	struct gen_pool *pool;
+	unsigned long pool_offset;
+	/* Protects @bound and @active; held around the mapping operations. */
+	spinlock_t lock;
+	struct list_head bound;
+	bool active;
+};
+
+struct vcm *__must_check vcm_mmu_init(struct vcm_mmu *mmu);
 
 #endif /* _LINUX_VCM_DRV_H */

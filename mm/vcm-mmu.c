@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual Contiguous Memory (VCM): the MMU wrapper.
+ *
+ * Every IOMMU backend needs the same bookkeeping, so the wrapper does it
+ * and leaves the backend only the writing of page-table entries.  It
+ * implements struct vcm_driver for a struct vcm_mmu:
+ *
+ *  - device addresses come from a genalloc pool over the context, each
+ *    reservation aligned to the largest page size of the MMU that divides
+ *    its size, so that the reservation can be mapped with such pages;
+ *  - physical memory comes from vcm_phys_alloc() in the MMU's page sizes;
+ *  - bound reservations are kept on a list: activating the context maps
+ *    them all, deactivating unmaps them all, and binding or unbinding
+ *    while the context is active maps or unmaps at once.
+ *
+ * The backend maps either a whole bound reservation at a time, or a page
+ * at a time with the wrapper dividing each binding by vcm_phys_walk().
+ *
+ * Lifetimes: the backend embeds struct vcm_mmu in its context and calls
+ * vcm_mmu_init(); vcm_destroy() frees the pool and then hands the context
+ * to the backend's ->cleanup.  A reservation is a struct vcm_mmu_res made
+ * by vcm_mmu_res() and freed by vcm_mmu_unreserve().
+ *
+ * Locking
+ * =======
+ *
+ * The core calls bind, unbind, activate and deactivate with the context's
+ * mutex held.  Inside them the wrapper takes mmu->lock, a spinlock, with
+ * interrupts disabled, around the list of bound reservations, the active
+ * flag and every mapping operation of the backend, so that the backend's
+ * interrupt handler can take it to see a page table that is not changing.
+ * Nothing is allocated and nothing sleeps under it.  Reserving and
+ * unreserving take no lock of the wrapper's: genalloc's own allocation is
+ * lock-free.
+ *
+ * Pool addresses
+ * ==============
+ *
+ * genalloc returns 0 for "no space" and works in unsigned long, so the
+ * pool does not hold device addresses.  Device address D is pool address
+ * D - vcm.start + pool_offset, where pool_offset is the smallest positive
+ * number congruent to vcm.start modulo the largest page size: a context
+ * starting at device address 0 never yields pool address 0, and a pool
+ * address aligned to a page size is a device address aligned to it.
+ */
+
+#define pr_fmt(fmt) "vcm: " fmt
+
+#include <linux/bug.h>
+#include <linux/export.h>
+#include <linux/genalloc.h>
+#include <linux/limits.h>
+#include <linux/list.h>
+#include <linux/log2.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vcm-drv.h>
+
+#include "vcm-internal.h"
+
+/**
+ * struct vcm_mmu_res - a reservation in a struct vcm_mmu context.
+ * @res:	the reservation.
+ * @node:	entry in the context's list of bound reservations while
+ *		bound; protected by the context's lock.
+ */
+struct vcm_mmu_res {
+	struct vcm_res res;
+	struct list_head node;
+};
+
+static struct vcm_mmu *to_vcm_mmu(struct vcm *vcm)
+{
+	return container_of(vcm, struct vcm_mmu, vcm);
+}
+
+static struct vcm_mmu_res *to_vcm_mmu_res(struct vcm_res *res)
+{
+	return container_of(res, struct vcm_mmu_res, res);
+}
+
+/*
+ * The size of a page of @order if genalloc can align to it (it takes the
+ * alignment as an int), else 0.
+ */
+static unsigned long vcm_mmu_page_size(unsigned int order)
+{
+	return order + PAGE_SHIFT <= ilog2(INT_MAX) ? PAGE_SIZE << order : 0;
+}
+
+/* The largest page size of @mmu's orders that divides @size. */
+static unsigned long vcm_mmu_res_align(const struct vcm_mmu *mmu,
+				       resource_size_t size)
+{
+	const unsigned char *order;
+	unsigned long page_size;
+
+	for (order = mmu->driver->orders; *order; order++) {
+		page_size = vcm_mmu_page_size(*order);
+		if (page_size && IS_ALIGNED(size, page_size))
+			return page_size;
+	}
+	return PAGE_SIZE;
+}
+
+static unsigned long vcm_mmu_pool_addr(const struct vcm_mmu *mmu,
+				       dma_addr_t addr)
+{
+	return (unsigned long)(addr - mmu->vcm.start) + mmu->pool_offset;
+}
+
+static struct vcm_res *vcm_mmu_res(struct vcm *vcm, resource_size_t size,
+				   unsigned int flags)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+	struct genpool_data_align align = {
+		.align = vcm_mmu_res_align(mmu, size),
+	};
+	struct vcm_mmu_res *mres;
+	unsigned long addr;
+
+	mres = vcm_should_fail_alloc() ? NULL : kzalloc(sizeof(*mres), GFP_KERNEL);
+	if (!mres)
+		return ERR_PTR(-ENOMEM);
+
+	addr = gen_pool_alloc_algo(mmu->pool, size, gen_pool_first_fit_align,
+				   &align);
+	if (!addr) {
+		kfree(mres);
+		return ERR_PTR(-ENOSPC);
+	}
+	INIT_LIST_HEAD(&mres->node);
+	mres->res.start = vcm->start + (addr - mmu->pool_offset);
+	return &mres->res;
+}
+
+static void vcm_mmu_unreserve(struct vcm_res *res)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+
+	gen_pool_free(mmu->pool, vcm_mmu_pool_addr(mmu, res->start),
+		      res->res_size);
+	kfree(to_vcm_mmu_res(res));
+}
+
+static struct vcm_phys *vcm_mmu_phys(struct vcm *vcm, resource_size_t size,
+				     unsigned int flags)
+{
+	return vcm_phys_alloc(size, flags, to_vcm_mmu(vcm)->driver->orders);
+}
+
+/* vcm_phys_walk() callbacks for a backend that maps page by page. */
+static int vcm_mmu_map_page(dma_addr_t vaddr, phys_addr_t paddr,
+			    unsigned int order, void *priv)
+{
+	struct vcm_mmu *mmu = priv;
+
+	return mmu->driver->activate_page(mmu, vaddr, paddr, order);
+}
+
+static int vcm_mmu_unmap_page(dma_addr_t vaddr, phys_addr_t paddr,
+			      unsigned int order, void *priv)
+{
+	struct vcm_mmu *mmu = priv;
+
+	mmu->driver->deactivate_page(mmu, vaddr, paddr, order);
+	return 0;
+}
+
+/* Maps @res to @phys; on failure nothing of it stays mapped. */
+static int vcm_mmu_map(struct vcm_mmu *mmu, struct vcm_res *res,
+		       struct vcm_phys *phys)
+{
+	lockdep_assert_held(&mmu->lock);
+	if (mmu->driver->activate)
+		return mmu->driver->activate(res, phys);
+	return vcm_phys_walk(res->start, phys, mmu->driver->orders,
+			     vcm_mmu_map_page, vcm_mmu_unmap_page, mmu);
+}
+
+static void vcm_mmu_unmap(struct vcm_mmu *mmu, struct vcm_res *res,
+			  struct vcm_phys *phys)
+{
+	lockdep_assert_held(&mmu->lock);
+	if (mmu->driver->deactivate)
+		mmu->driver->deactivate(res, phys);
+	else
+		/* Cannot fail: vcm_mmu_map() walked the same memory. */
+		WARN_ON_ONCE(vcm_phys_walk(res->start, phys, mmu->driver->orders,
+					   vcm_mmu_unmap_page, NULL, mmu));
+}
+
+static int vcm_mmu_bind(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	if (mmu->active)
+		ret = vcm_mmu_map(mmu, res, phys);
+	if (!ret)
+		list_add_tail(&to_vcm_mmu_res(res)->node, &mmu->bound);
+	spin_unlock_irqrestore(&mmu->lock, flags);
+	return ret;
+}
+
+static void vcm_mmu_unbind(struct vcm_res *res)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+	unsigned long flags;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	if (mmu->active)
+		vcm_mmu_unmap(mmu, res, res->phys);
+	list_del_init(&to_vcm_mmu_res(res)->node);
+	spin_unlock_irqrestore(&mmu->lock, flags);
+}
+
+/* Maps every bound reservation; on failure unmaps those it mapped. */
+static int vcm_mmu_activate(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+	struct vcm_mmu_res *mres;
+	unsigned long flags;
+	int ret = 0;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	list_for_each_entry(mres, &mmu->bound, node) {
+		ret = vcm_mmu_map(mmu, &mres->res, mres->res.phys);
+		if (ret)
+			break;
+	}
+	if (ret) {
+		/* Those before the one that failed, newest first. */
+		list_for_each_entry_continue_reverse(mres, &mmu->bound, node)
+			vcm_mmu_unmap(mmu, &mres->res, mres->res.phys);
+	} else {
+		mmu->active = true;
+	}
+	spin_unlock_irqrestore(&mmu->lock, flags);
+	return ret;
+}
+
+static void vcm_mmu_deactivate(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+	struct vcm_mmu_res *mres;
+	unsigned long flags;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	mmu->active = false;
+	list_for_each_entry_reverse(mres, &mmu->bound, node)
+		vcm_mmu_unmap(mmu, &mres->res, mres->res.phys);
+	spin_unlock_irqrestore(&mmu->lock, flags);
+}
+
+static void vcm_mmu_cleanup(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+
+	bool live = gen_pool_avail(mmu->pool) != gen_pool_size(mmu->pool);
+
+	/* gen_pool_destroy() BUG()s on addresses still allocated: leak them. */
+	if (!WARN_ONCE(live, "vcm: destroying a context with live reservations\n"))
+		gen_pool_destroy(mmu->pool);
+	mmu->pool = NULL;
+
+	if (mmu->driver->cleanup)
+		mmu->driver->cleanup(mmu);
+	else
+		kfree(mmu);
+}
+
+static const struct vcm_driver vcm_mmu_driver = {
+	.cleanup	= vcm_mmu_cleanup,
+	.res		= vcm_mmu_res,
+	.phys		= vcm_mmu_phys,
+	.unreserve	= vcm_mmu_unreserve,
+	.bind		= vcm_mmu_bind,
+	.unbind		= vcm_mmu_unbind,
+	.activate	= vcm_mmu_activate,
+	.deactivate	= vcm_mmu_deactivate,
+};
+
+/* Whether @driver can map and unmap: each pair complete, one at least. */
+static bool vcm_mmu_driver_valid(const struct vcm_mmu_driver *driver)
+{
+	return driver &&
+	       !driver->activate == !driver->deactivate &&
+	       !driver->activate_page == !driver->deactivate_page &&
+	       (driver->activate || driver->activate_page);
+}
+
+/**
+ * vcm_mmu_init() - Check and initialise a context of the MMU wrapper.
+ * @mmu: The context, with @vcm.start, @vcm.size and @driver set, and
+ *	 @vcm.name if the backend likes.
+ *
+ * Checks the driver (see struct vcm_mmu_driver) and its orders, sets up
+ * the address pool over [@vcm.start, @vcm.start + @vcm.size), and calls
+ * vcm_init().  The pool works in unsigned long: the context's size plus
+ * its start's offset from the largest page alignment (or that page size,
+ * when the start is aligned) must fit in one.  On failure nothing stays
+ * allocated and @mmu is the caller's again.
+ *
+ * Context: Process context; may sleep.
+ * Return: &@mmu->vcm, or ERR_PTR(-EINVAL) for a bad @mmu, driver, orders
+ * (these three also warn once) or range, or -ENOMEM.
+ */
+struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
+{
+	const struct vcm_mmu_driver *driver;
+	unsigned long largest, offset;
+	const unsigned char *order;
+	struct vcm *vcm;
+	int ret;
+
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(mmu)))
+		return ERR_PTR(-EINVAL);
+	driver = mmu->driver;
+	if (WARN_ON_ONCE(!vcm_mmu_driver_valid(driver)) ||
+	    !vcm_orders_valid(driver->orders))
+		return ERR_PTR(-EINVAL);
+
+	for (order = driver->orders; !vcm_mmu_page_size(*order); order++)
+		;
+	largest = vcm_mmu_page_size(*order);
+	offset = (unsigned long)mmu->vcm.start & (largest - 1) ?: largest;
+	if (mmu->vcm.size && mmu->vcm.size - 1 > ULONG_MAX - offset) {
+		pr_err("context at %pad of size %pa is too large for its address pool\n",
+		       &mmu->vcm.start, &mmu->vcm.size);
+		return ERR_PTR(-EINVAL);
+	}
+
+	mmu->pool = vcm_should_fail_alloc() ? NULL :
+		    gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (!mmu->pool)
+		return ERR_PTR(-ENOMEM);
+	ret = vcm_should_fail_alloc() ? -ENOMEM :
+	      gen_pool_add(mmu->pool, offset, mmu->vcm.size, NUMA_NO_NODE);
+	if (ret)
+		goto out_destroy_pool;
+
+	mmu->pool_offset = offset;
+	spin_lock_init(&mmu->lock);
+	INIT_LIST_HEAD(&mmu->bound);
+	mmu->active = false;
+	mmu->vcm.driver = &vcm_mmu_driver;
+	vcm = vcm_init(&mmu->vcm);
+	if (IS_ERR(vcm)) {
+		ret = PTR_ERR(vcm);
+		goto out_destroy_pool;
+	}
+	return vcm;
+
+out_destroy_pool:
+	gen_pool_destroy(mmu->pool);
+	mmu->pool = NULL;
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(vcm_mmu_init);
