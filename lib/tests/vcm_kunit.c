@@ -7,11 +7,7 @@
  * counts the reservations and memory it has handed out and not yet had
  * back, so that a leak or a double release shows up as a count.
  *
- * Tests that provoke a warning on purpose say so in the kernel log with
- * expect_warning() or may_warn() ... expect_warning_end(); the harness
- * fails a run whose log holds a warning outside such a block, a warning
- * inside one that mm/vcm.c did not raise, and a block that lacks the
- * warning it names.
+ * Tests that provoke a warning on purpose announce it (vcm_kunit.h).
  */
 
 #include <kunit/test.h>
@@ -22,6 +18,8 @@
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
+
+#include "vcm_kunit.h"
 
 #define CTX_START	((dma_addr_t)0x10000000)
 #define CTX_SIZE	((resource_size_t)SZ_16M)
@@ -297,26 +295,6 @@ static void expect_nothing_live(struct kunit *test, struct fake_vcm *fake)
 {
 	KUNIT_EXPECT_EQ(test, fake->live_res, 0);
 	KUNIT_EXPECT_EQ(test, fake->live_phys, 0);
-}
-
-/* @what must be printed before expect_warning_end(). */
-static void expect_warning(const char *what)
-{
-	pr_info("vcm-kunit: expect-warning begin: %s\n", what);
-}
-
-/*
- * A WARN_ON_ONCE() of mm/vcm.c may be printed before expect_warning_end(),
- * or may have been printed already by an earlier test.
- */
-static void may_warn(void)
-{
-	expect_warning("");
-}
-
-static void expect_warning_end(void)
-{
-	pr_info("vcm-kunit: expect-warning end\n");
 }
 
 /* ---- vcm_init ---- */

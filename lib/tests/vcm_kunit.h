@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the VCM KUnit suites share: announcing expected warnings, and
+ * controlling and counting VCM's allocations.
+ */
+#ifndef _VCM_KUNIT_H
+#define _VCM_KUNIT_H
+
+#include <kunit/static_stub.h>
+#include <kunit/test.h>
+#include <kunit/test-bug.h>
+#include <linux/gfp.h>
+#include <linux/mmzone.h>
+#include <linux/overflow.h>
+#include <linux/printk.h>
+#include <linux/vcm-drv.h>
+#include <linux/xarray.h>
+
+#include "../../mm/vcm-internal.h"
+
+/*
+ * Tests that provoke a warning on purpose say so in the kernel log with
+ * expect_warning() or may_warn() ... expect_warning_end(); the harness
+ * fails a run whose log holds a warning outside such a block, a warning
+ * inside one that mm/vcm*.c did not raise, and a block that lacks the
+ * warning it names.
+ */
+
+/* @what must be printed before expect_warning_end(). */
+static inline void expect_warning(const char *what)
+{
+	pr_info("vcm-kunit: expect-warning begin: %s\n", what);
+}
+
+/*
+ * A WARN_ON_ONCE() of mm/vcm*.c may be printed before expect_warning_end(),
+ * or may have been printed already by an earlier test.
+ */
+static inline void may_warn(void)
+{
+	expect_warning("");
+}
+
+static inline void expect_warning_end(void)
+{
+	pr_info("vcm-kunit: expect-warning end\n");
+}
+
+/* Physical memory without struct pages, from @nr parts; KUnit frees it. */
+static inline struct vcm_phys *phys_make(struct kunit *test,
+					 const struct vcm_phys_part *parts,
+					 unsigned int nr)
+{
+	struct vcm_phys *phys;
+	unsigned int i;
+
+	phys = kunit_kzalloc(test, struct_size(phys, parts, nr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, phys);
+	phys->count = nr;
+	for (i = 0; i < nr; i++) {
+		phys->parts[i] = parts[i];
+		phys->size += parts[i].size;
+	}
+	return phys;
+}
+
+/*
+ * Allocation control: test_alloc_start() redirects VCM's allocation hooks
+ * (mm/vcm-internal.h) for the rest of the test, in the test's thread.
+ * Every allocation VCM asks for is numbered from 1, pages or not; from
+ * number @fail_from on (when non-zero) all fail.  Attempts at each page
+ * order are numbered too, and fail from @fail_order_from[order] on.  Each
+ * block of pages handed out is tracked until VCM returns it, so a leak, a
+ * double free or a free with the wrong order shows.
+ */
+struct test_alloc {
+	unsigned int calls;
+	unsigned int fail_from;
+	unsigned int order_calls[MAX_PAGE_ORDER + 1];
+	unsigned int fail_order_from[MAX_PAGE_ORDER + 1];
+
+	gfp_t order_gfp[MAX_PAGE_ORDER + 1];	/* of the last attempt */
+
+	struct xarray blocks;		/* pfn -> xa_mk_value(order) */
+	long live_pages;		/* in PAGE_SIZE units */
+	unsigned int bad_gets;		/* order above MAX_PAGE_ORDER */
+	unsigned int bad_puts;		/* untracked block, or wrong order */
+};
+
+static inline struct test_alloc *test_alloc_current(void)
+{
+	return kunit_get_current_test()->priv;
+}
+
+static inline bool test_alloc_fails(struct test_alloc *ta)
+{
+	ta->calls++;
+	return ta->fail_from && ta->calls >= ta->fail_from;
+}
+
+static inline bool test_should_fail_alloc(void)
+{
+	return test_alloc_fails(test_alloc_current());
+}
+
+static inline struct page *test_get_pages(gfp_t gfp, unsigned int order)
+{
+	struct test_alloc *ta = test_alloc_current();
+	struct page *page;
+	unsigned int nth;
+
+	if (order > MAX_PAGE_ORDER) {
+		ta->bad_gets++;
+		return NULL;
+	}
+	nth = ++ta->order_calls[order];
+	ta->order_gfp[order] = gfp;
+	if (test_alloc_fails(ta) ||
+	    (ta->fail_order_from[order] && nth >= ta->fail_order_from[order]))
+		return NULL;
+	page = alloc_pages(gfp, order);
+	if (page && xa_err(xa_store(&ta->blocks, page_to_pfn(page),
+				    xa_mk_value(order), GFP_KERNEL))) {
+		__free_pages(page, order);
+		return NULL;
+	}
+	if (page)
+		ta->live_pages += 1L << order;
+	return page;
+}
+
+static inline void test_put_pages(struct page *page, unsigned int order)
+{
+	struct test_alloc *ta = test_alloc_current();
+	void *entry = xa_erase(&ta->blocks, page_to_pfn(page));
+
+	if (entry && xa_to_value(entry) == order)
+		ta->live_pages -= 1L << order;
+	else
+		ta->bad_puts++;
+	__free_pages(page, order);
+}
+
+/* Returns what VCM leaked, so that a failed test leaks nothing itself. */
+static inline void test_alloc_stop(void *data)
+{
+	struct test_alloc *ta = data;
+	unsigned long pfn;
+	void *entry;
+
+	xa_for_each(&ta->blocks, pfn, entry)
+		__free_pages(pfn_to_page(pfn), xa_to_value(entry));
+	xa_destroy(&ta->blocks);
+}
+
+static inline struct test_alloc *test_alloc_start(struct kunit *test)
+{
+	struct test_alloc *ta = kunit_kzalloc(test, sizeof(*ta), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ta);
+	xa_init(&ta->blocks);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_alloc_stop, ta), 0);
+	test->priv = ta;
+	kunit_activate_static_stub(test, vcm_should_fail_alloc,
+				   test_should_fail_alloc);
+	kunit_activate_static_stub(test, vcm_phys_get_pages, test_get_pages);
+	kunit_activate_static_stub(test, vcm_phys_put_pages, test_put_pages);
+	return ta;
+}
+
+/* Checks that every block VCM took came back, each once, whole. */
+static inline void expect_no_live_pages(struct kunit *test,
+					const struct test_alloc *ta)
+{
+	KUNIT_EXPECT_EQ(test, ta->live_pages, 0);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&ta->blocks));
+	KUNIT_EXPECT_EQ(test, ta->bad_gets, 0);
+	KUNIT_EXPECT_EQ(test, ta->bad_puts, 0);
+}
+
+/* Forgets the counts and failure settings; keeps tracking the blocks. */
+static inline void test_alloc_reset(struct test_alloc *ta)
+{
+	ta->calls = 0;
+	ta->fail_from = 0;
+	memset(ta->order_calls, 0, sizeof(ta->order_calls));
+	memset(ta->fail_order_from, 0, sizeof(ta->fail_order_from));
+}
+
+#endif /* _VCM_KUNIT_H */
