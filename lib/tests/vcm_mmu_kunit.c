@@ -1,0 +1,832 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for the VCM MMU wrapper (mm/vcm-mmu.c).
+ *
+ * A fake MMU driver records every mapping and unmapping it is asked for,
+ * keeps the set of what is mapped now (its "page table"), and counts
+ * protocol violations: an operation called with interrupts enabled or
+ * without the context's lock, a mapping over one that exists, an unmapping
+ * of something not mapped.  It maps whole reservations, or pages, or has
+ * both kinds of operations, as the test asks.
+ */
+
+#include <kunit/test.h>
+#include <linux/genalloc.h>
+#include <linux/irqflags.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vcm-drv.h>
+
+#include "vcm_kunit.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define MMU_START	((dma_addr_t)0x20000000)
+#define MMU_SIZE	((resource_size_t)SZ_16M)
+#define P		((phys_addr_t)0x40000000)
+#define FAKE_LEN	1024
+
+static const unsigned char orders_8_4_0[] = { 8, 4, 0 };
+
+enum fake_style { STYLE_WHOLE, STYLE_PAGE, STYLE_BOTH };
+
+struct fake_entry {
+	bool map;		/* a mapping, or an unmapping */
+	bool whole;		/* by ->activate or ->deactivate */
+	dma_addr_t vaddr;
+	phys_addr_t paddr;
+	resource_size_t size;
+};
+
+struct fake_mmu {
+	struct vcm_mmu mmu;
+	struct vcm_mmu_driver ops;
+
+	struct fake_entry log[FAKE_LEN];	/* what was done, in order */
+	unsigned int nr_log;
+	struct fake_entry mapped[FAKE_LEN];	/* what is mapped now */
+	unsigned int nr_mapped;
+	unsigned int map_calls;
+	unsigned int fail_map_at;		/* this map call fails, from 1 */
+	unsigned int violations;
+	bool cleaned_up;
+};
+
+static struct fake_mmu *to_fake(struct vcm_mmu *mmu)
+{
+	return container_of(mmu, struct fake_mmu, mmu);
+}
+
+/* Mapping operations run with the context's spinlock, interrupts off. */
+static void fake_check_context(struct fake_mmu *fake)
+{
+	if (!irqs_disabled() || !lockdep_is_held(&fake->mmu.lock))
+		fake->violations++;
+}
+
+static void fake_log(struct fake_mmu *fake, struct fake_entry entry)
+{
+	if (fake->nr_log < FAKE_LEN)
+		fake->log[fake->nr_log++] = entry;
+	else
+		fake->violations++;
+}
+
+static int fake_map(struct fake_mmu *fake, bool whole, dma_addr_t vaddr,
+		    phys_addr_t paddr, resource_size_t size)
+{
+	struct fake_entry entry = { true, whole, vaddr, paddr, size };
+	unsigned int i;
+
+	fake_check_context(fake);
+	if (++fake->map_calls == fake->fail_map_at)
+		return -EIO;
+	for (i = 0; i < fake->nr_mapped; i++) {
+		const struct fake_entry *m = &fake->mapped[i];
+
+		if (vaddr < m->vaddr + m->size && m->vaddr < vaddr + size)
+			fake->violations++;
+	}
+	if (fake->nr_mapped < FAKE_LEN)
+		fake->mapped[fake->nr_mapped++] = entry;
+	else
+		fake->violations++;
+	fake_log(fake, entry);
+	return 0;
+}
+
+static void fake_unmap(struct fake_mmu *fake, bool whole, dma_addr_t vaddr,
+		       phys_addr_t paddr, resource_size_t size)
+{
+	struct fake_entry entry = { false, whole, vaddr, paddr, size };
+	unsigned int i;
+
+	fake_check_context(fake);
+	for (i = 0; i < fake->nr_mapped; i++) {
+		const struct fake_entry *m = &fake->mapped[i];
+
+		if (m->vaddr == vaddr && m->paddr == paddr && m->size == size &&
+		    m->whole == whole)
+			break;
+	}
+	if (i < fake->nr_mapped)
+		fake->mapped[i] = fake->mapped[--fake->nr_mapped];
+	else
+		fake->violations++;
+	fake_log(fake, entry);
+}
+
+static int fake_activate(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct fake_mmu *fake = to_fake(container_of(res->vcm, struct vcm_mmu, vcm));
+
+	return fake_map(fake, true, res->start, phys->parts[0].start, phys->size);
+}
+
+static void fake_deactivate(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct fake_mmu *fake = to_fake(container_of(res->vcm, struct vcm_mmu, vcm));
+
+	fake_unmap(fake, true, res->start, phys->parts[0].start, phys->size);
+}
+
+static int fake_activate_page(struct vcm_mmu *mmu, dma_addr_t vaddr,
+			      phys_addr_t paddr, unsigned int order)
+{
+	return fake_map(to_fake(mmu), false, vaddr, paddr,
+			(resource_size_t)PAGE_SIZE << order);
+}
+
+static void fake_deactivate_page(struct vcm_mmu *mmu, dma_addr_t vaddr,
+				 phys_addr_t paddr, unsigned int order)
+{
+	fake_unmap(to_fake(mmu), false, vaddr, paddr,
+		   (resource_size_t)PAGE_SIZE << order);
+}
+
+static void fake_cleanup(struct vcm_mmu *mmu)
+{
+	to_fake(mmu)->cleaned_up = true;
+}
+
+static void fake_destroy_action(void *data)
+{
+	struct fake_mmu *fake = data;
+
+	if (!fake->cleaned_up)
+		vcm_destroy(&fake->mmu.vcm);
+}
+
+/* A fake over [MMU_START, MMU_START + MMU_SIZE), before vcm_mmu_init(). */
+static struct fake_mmu *fake_alloc(struct kunit *test, enum fake_style style)
+{
+	struct fake_mmu *fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, fake);
+	fake->ops.orders = orders_8_4_0;
+	fake->ops.cleanup = fake_cleanup;
+	if (style != STYLE_PAGE) {
+		fake->ops.activate = fake_activate;
+		fake->ops.deactivate = fake_deactivate;
+	}
+	if (style != STYLE_WHOLE) {
+		fake->ops.activate_page = fake_activate_page;
+		fake->ops.deactivate_page = fake_deactivate_page;
+	}
+	fake->mmu.driver = &fake->ops;
+	fake->mmu.vcm.start = MMU_START;
+	fake->mmu.vcm.size = MMU_SIZE;
+	fake->mmu.vcm.name = "vcm-mmu-kunit";
+	return fake;
+}
+
+/* vcm_mmu_init(), with the context destroyed when the test ends. */
+static struct vcm *fake_init(struct kunit *test, struct fake_mmu *fake)
+{
+	struct vcm *vcm = vcm_mmu_init(&fake->mmu);
+
+	if (!IS_ERR(vcm))
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, fake_destroy_action,
+								fake), 0);
+	return vcm;
+}
+
+static struct fake_mmu *fake_create(struct kunit *test, enum fake_style style)
+{
+	struct fake_mmu *fake = fake_alloc(test, style);
+
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+	return fake;
+}
+
+/* Checks that the fake did exactly @want since the last check. */
+static void expect_log(struct kunit *test, struct fake_mmu *fake,
+		       const struct fake_entry *want, unsigned int n)
+{
+	unsigned int i;
+
+	KUNIT_EXPECT_EQ_MSG(test, fake->nr_log, n, "driver calls");
+	for (i = 0; i < min(n, fake->nr_log); i++) {
+		const struct fake_entry *got = &fake->log[i];
+
+		KUNIT_EXPECT_EQ_MSG(test, got->map, want[i].map, "call %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got->whole, want[i].whole, "call %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got->vaddr, want[i].vaddr, "call %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got->paddr, want[i].paddr, "call %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, got->size, want[i].size, "call %u", i);
+	}
+	fake->nr_log = 0;
+}
+
+#define EXPECT_LOG(test, fake, ...)					\
+	do {								\
+		const struct fake_entry __want[] = { __VA_ARGS__ };	\
+		expect_log(test, fake, __want, ARRAY_SIZE(__want));	\
+	} while (0)
+
+#define EXPECT_NO_LOG(test, fake)	expect_log(test, fake, NULL, 0)
+
+#define MAP(whole, vaddr, paddr, size)	  { true, whole, vaddr, paddr, size }
+#define UNMAP(whole, vaddr, paddr, size)  { false, whole, vaddr, paddr, size }
+
+/* Nothing mapped, and the driver was always called as documented. */
+static void expect_clean(struct kunit *test, struct fake_mmu *fake)
+{
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 0);
+	KUNIT_EXPECT_EQ(test, fake->violations, 0);
+}
+
+static struct vcm_res *reserve(struct kunit *test, struct fake_mmu *fake,
+			       resource_size_t size)
+{
+	struct vcm_res *res = vcm_reserve(&fake->mmu.vcm, size, 0);
+
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(res), "reserving %pa: %pe", &size, res);
+	return res;
+}
+
+static struct vcm_phys *one_part(struct kunit *test, phys_addr_t start,
+				 resource_size_t size)
+{
+	const struct vcm_phys_part part = { .start = start, .size = size };
+
+	return phys_make(test, &part, 1);
+}
+
+/* ---- vcm_mmu_init ---- */
+
+enum init_ops { OPS_WHOLE, OPS_PAGE, OPS_BOTH, OPS_NO_DRIVER, OPS_NONE,
+		OPS_ACTIVATE_ONLY, OPS_DEACTIVATE_ONLY, OPS_ACTIVATE_PAGE_ONLY,
+		OPS_MIXED, OPS_NO_ORDERS, OPS_UNSORTED };
+
+struct init_case {
+	const char *desc;
+	enum init_ops ops;
+	dma_addr_t start;
+	resource_size_t size;
+	int err;
+};
+
+static const struct init_case init_cases[] = {
+	{ "whole-reservation operations", OPS_WHOLE, MMU_START, MMU_SIZE, 0 },
+	{ "page operations", OPS_PAGE, MMU_START, MMU_SIZE, 0 },
+	{ "both pairs", OPS_BOTH, MMU_START, MMU_SIZE, 0 },
+	{ "starts at device address 0", OPS_PAGE, 0, MMU_SIZE, 0 },
+	{ "starts 4 KiB past a 1 MiB boundary", OPS_PAGE, MMU_START + SZ_4K, MMU_SIZE, 0 },
+	{ "no driver", OPS_NO_DRIVER, MMU_START, MMU_SIZE, -EINVAL },
+	{ "no operations", OPS_NONE, MMU_START, MMU_SIZE, -EINVAL },
+	{ "activate without deactivate", OPS_ACTIVATE_ONLY, MMU_START, MMU_SIZE, -EINVAL },
+	{ "deactivate without activate", OPS_DEACTIVATE_ONLY, MMU_START, MMU_SIZE, -EINVAL },
+	{ "activate_page without deactivate_page", OPS_ACTIVATE_PAGE_ONLY, MMU_START,
+	  MMU_SIZE, -EINVAL },
+	{ "activate with deactivate_page", OPS_MIXED, MMU_START, MMU_SIZE, -EINVAL },
+	{ "no orders", OPS_NO_ORDERS, MMU_START, MMU_SIZE, -EINVAL },
+	{ "unsorted orders", OPS_UNSORTED, MMU_START, MMU_SIZE, -EINVAL },
+	{ "zero size", OPS_PAGE, MMU_START, 0, -EINVAL },
+	{ "start not page aligned", OPS_PAGE, MMU_START + 512, MMU_SIZE, -EINVAL },
+	{ "too large for the address pool", OPS_PAGE, 0, (resource_size_t)-SZ_4K, -EINVAL },
+};
+
+static void init_case_desc(const struct init_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vcm_mmu_init, init_cases, init_case_desc);
+
+/*
+ * vcm_mmu_init() takes whole pairs of operations and valid orders, and a
+ * context it took works: the wrapper maps through the operations it says.
+ */
+static void vcm_mmu_init_test(struct kunit *test)
+{
+	static const unsigned char unsorted[] = { 4, 8, 0 };
+	const struct init_case *c = test->param_value;
+	struct fake_mmu *fake = fake_alloc(test, STYLE_BOTH);
+	struct vcm_res *res;
+	struct vcm *vcm;
+	bool warns = true;
+
+	switch (c->ops) {
+	case OPS_WHOLE:
+		fake->ops.activate_page = NULL;
+		fake->ops.deactivate_page = NULL;
+		break;
+	case OPS_PAGE:
+		fake->ops.activate = NULL;
+		fake->ops.deactivate = NULL;
+		warns = false;
+		break;
+	case OPS_BOTH:
+		break;
+	case OPS_NO_DRIVER:
+		fake->mmu.driver = NULL;
+		break;
+	case OPS_NONE:
+		fake->ops = (struct vcm_mmu_driver){ .orders = orders_8_4_0 };
+		break;
+	case OPS_ACTIVATE_ONLY:
+		fake->ops.deactivate = NULL;
+		break;
+	case OPS_DEACTIVATE_ONLY:
+		fake->ops.activate = NULL;
+		break;
+	case OPS_ACTIVATE_PAGE_ONLY:
+		fake->ops.activate = NULL;
+		fake->ops.deactivate = NULL;
+		fake->ops.deactivate_page = NULL;
+		break;
+	case OPS_MIXED:
+		fake->ops.deactivate = NULL;
+		fake->ops.activate_page = NULL;
+		break;
+	case OPS_NO_ORDERS:
+		fake->ops.orders = NULL;
+		break;
+	case OPS_UNSORTED:
+		fake->ops.orders = unsorted;
+		break;
+	}
+	fake->mmu.vcm.start = c->start;
+	fake->mmu.vcm.size = c->size;
+
+	if (c->err && warns)
+		may_warn();
+	vcm = fake_init(test, fake);
+	if (c->err && warns)
+		expect_warning_end();
+	if (c->err) {
+		KUNIT_EXPECT_PTR_EQ(test, vcm, ERR_PTR(c->err));
+		KUNIT_EXPECT_NULL(test, fake->mmu.pool);
+		return;
+	}
+	KUNIT_ASSERT_PTR_EQ(test, vcm, &fake->mmu.vcm);
+
+	/* The first reservation starts the context; binding maps it there. */
+	res = reserve(test, fake, SZ_1M);
+	KUNIT_EXPECT_EQ(test, res->start, ALIGN(c->start, SZ_1M));
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, one_part(test, P, SZ_1M)), 0);
+	EXPECT_LOG(test, fake, MAP(c->ops != OPS_PAGE, res->start, P, SZ_1M));
+	vcm_deactivate(vcm);
+	EXPECT_LOG(test, fake, UNMAP(c->ops != OPS_PAGE, res->start, P, SZ_1M));
+	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(res)));
+	vcm_unreserve(res);
+	expect_clean(test, fake);
+}
+
+/* Each allocation of vcm_mmu_init() can fail: -ENOMEM, nothing left. */
+static void vcm_mmu_init_fails_test(struct kunit *test)
+{
+	struct test_alloc *ta = test_alloc_start(test);
+	struct fake_mmu *fake;
+	struct vcm *vcm;
+	unsigned int n;
+
+	for (n = 1; ; n++) {
+		test_alloc_reset(ta);
+		ta->fail_from = n;
+		fake = fake_alloc(test, STYLE_PAGE);
+		vcm = fake_init(test, fake);
+		if (!IS_ERR(vcm))
+			break;
+		KUNIT_EXPECT_PTR_EQ_MSG(test, vcm, ERR_PTR(-ENOMEM), "failing from %u", n);
+		KUNIT_EXPECT_NULL(test, fake->mmu.pool);
+		KUNIT_ASSERT_LT(test, n, 16);
+	}
+	/* The address pool, then its range. */
+	KUNIT_EXPECT_EQ(test, n, 3);
+	KUNIT_EXPECT_EQ(test, ta->calls, 2);
+}
+
+/* A backend without cleanup has its struct vcm_mmu kfree()d. */
+static void vcm_mmu_destroy_kfree_test(struct kunit *test)
+{
+	struct vcm_mmu_driver *ops = kunit_kzalloc(test, sizeof(*ops), GFP_KERNEL);
+	struct vcm_mmu *mmu = kzalloc(sizeof(*mmu), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	KUNIT_ASSERT_NOT_NULL(test, mmu);
+	ops->orders = orders_8_4_0;
+	ops->activate_page = fake_activate_page;
+	ops->deactivate_page = fake_deactivate_page;
+	mmu->driver = ops;
+	mmu->vcm.start = MMU_START;
+	mmu->vcm.size = MMU_SIZE;
+	KUNIT_ASSERT_PTR_EQ(test, vcm_mmu_init(mmu), &mmu->vcm);
+	/* KASAN would catch a wrong or a missing free of it, and kmemleak. */
+	vcm_destroy(&mmu->vcm);
+}
+
+/* ---- binding and activation ---- */
+
+static const enum fake_style styles[] = { STYLE_WHOLE, STYLE_PAGE };
+
+static void style_desc(const enum fake_style *style, char *desc)
+{
+	strscpy(desc, *style == STYLE_WHOLE ? "whole-reservation operations" :
+		"page operations", KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vcm_mmu_style, styles, style_desc);
+
+/*
+ * Binding an inactive context maps nothing until activation; binding an
+ * active one maps at once; unbinding an active one unmaps at once.
+ */
+static void vcm_mmu_bind_test(struct kunit *test)
+{
+	const enum fake_style style = *(const enum fake_style *)test->param_value;
+	const bool whole = style == STYLE_WHOLE;
+	struct fake_mmu *fake = fake_create(test, style);
+	struct vcm *vcm = &fake->mmu.vcm;
+	struct vcm_res *a, *b;
+
+	a = reserve(test, fake, SZ_1M);
+	b = reserve(test, fake, SZ_64K);
+	KUNIT_ASSERT_EQ(test, a->start, MMU_START);
+	KUNIT_ASSERT_EQ(test, b->start, MMU_START + SZ_1M);
+
+	KUNIT_ASSERT_EQ(test, vcm_bind(a, one_part(test, P, SZ_1M)), 0);
+	EXPECT_NO_LOG(test, fake);
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	EXPECT_LOG(test, fake, MAP(whole, MMU_START, P, SZ_1M));
+
+	KUNIT_ASSERT_EQ(test, vcm_bind(b, one_part(test, P + SZ_2M, SZ_64K)), 0);
+	EXPECT_LOG(test, fake, MAP(whole, MMU_START + SZ_1M, P + SZ_2M, SZ_64K));
+	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(b)));
+	EXPECT_LOG(test, fake, UNMAP(whole, MMU_START + SZ_1M, P + SZ_2M, SZ_64K));
+
+	/* A mapping that fails leaves the reservation unbound. */
+	fake->fail_map_at = fake->map_calls + 1;
+	KUNIT_EXPECT_EQ(test, vcm_bind(b, one_part(test, P + SZ_2M, SZ_64K)), -EIO);
+	KUNIT_EXPECT_NULL(test, b->phys);
+	EXPECT_NO_LOG(test, fake);
+
+	vcm_deactivate(vcm);
+	EXPECT_LOG(test, fake, UNMAP(whole, MMU_START, P, SZ_1M));
+	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(a)));
+	EXPECT_NO_LOG(test, fake);
+
+	vcm_unreserve(a);
+	vcm_unreserve(b);
+	expect_clean(test, fake);
+}
+
+/* Three bound reservations: 1 MiB, 64 KiB + 4 KiB, 4 KiB. */
+static void bind_three(struct kunit *test, struct fake_mmu *fake,
+		       struct vcm_res *res[3])
+{
+	static const resource_size_t sizes[] = { SZ_1M, SZ_64K + SZ_4K, SZ_4K };
+	static const phys_addr_t starts[] = { P, P + SZ_2M, P + SZ_4M };
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		res[i] = reserve(test, fake, sizes[i]);
+		KUNIT_ASSERT_EQ(test, vcm_bind(res[i], one_part(test, starts[i], sizes[i])), 0);
+	}
+	KUNIT_ASSERT_EQ(test, res[0]->start, MMU_START);
+	KUNIT_ASSERT_EQ(test, res[1]->start, MMU_START + SZ_1M);
+	KUNIT_ASSERT_EQ(test, res[2]->start, MMU_START + SZ_1M + SZ_64K + SZ_4K);
+}
+
+static void release_three(struct vcm_res *res[3])
+{
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		WARN_ON(IS_ERR(vcm_unbind(res[i])));
+		vcm_unreserve(res[i]);
+	}
+}
+
+#define R0	MMU_START
+#define R1	(MMU_START + SZ_1M)
+#define R2	(MMU_START + SZ_1M + SZ_64K + SZ_4K)
+
+/* Activation maps every bound reservation; deactivation unmaps them all. */
+static void vcm_mmu_deactivate_test(struct kunit *test)
+{
+	const enum fake_style style = *(const enum fake_style *)test->param_value;
+	struct fake_mmu *fake = fake_create(test, style);
+	struct vcm_res *res[3];
+
+	bind_three(test, fake, res);
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->mmu.vcm), 0);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, style == STYLE_WHOLE ? 3 : 4);
+	fake->nr_log = 0;
+
+	/* The newest first. */
+	vcm_deactivate(&fake->mmu.vcm);
+	if (style == STYLE_WHOLE)
+		EXPECT_LOG(test, fake,
+			   UNMAP(true, R2, P + SZ_4M, SZ_4K),
+			   UNMAP(true, R1, P + SZ_2M, SZ_64K + SZ_4K),
+			   UNMAP(true, R0, P, SZ_1M));
+	else
+		EXPECT_LOG(test, fake,
+			   UNMAP(false, R2, P + SZ_4M, SZ_4K),
+			   UNMAP(false, R1, P + SZ_2M, SZ_64K),
+			   UNMAP(false, R1 + SZ_64K, P + SZ_2M + SZ_64K, SZ_4K),
+			   UNMAP(false, R0, P, SZ_1M));
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 0);
+	release_three(res);
+	EXPECT_NO_LOG(test, fake);
+	expect_clean(test, fake);
+}
+
+/*
+ * An activation failing at the second reservation undoes exactly what it
+ * did, and leaves the context inactive; the next activation maps all.
+ */
+static void vcm_mmu_activate_fails_test(struct kunit *test)
+{
+	const enum fake_style style = *(const enum fake_style *)test->param_value;
+	struct fake_mmu *fake = fake_create(test, style);
+	struct vcm *vcm = &fake->mmu.vcm;
+	struct vcm_res *res[3];
+
+	bind_three(test, fake, res);
+	if (style == STYLE_WHOLE) {
+		fake->fail_map_at = 2;
+		KUNIT_EXPECT_EQ(test, vcm_activate(vcm), -EIO);
+		EXPECT_LOG(test, fake,
+			   MAP(true, R0, P, SZ_1M),
+			   UNMAP(true, R0, P, SZ_1M));
+	} else {
+		/* At the second page of the second reservation. */
+		fake->fail_map_at = 3;
+		KUNIT_EXPECT_EQ(test, vcm_activate(vcm), -EIO);
+		EXPECT_LOG(test, fake,
+			   MAP(false, R0, P, SZ_1M),
+			   MAP(false, R1, P + SZ_2M, SZ_64K),
+			   UNMAP(false, R1, P + SZ_2M, SZ_64K),
+			   UNMAP(false, R0, P, SZ_1M));
+	}
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 0);
+	KUNIT_EXPECT_FALSE(test, fake->mmu.active);
+	KUNIT_EXPECT_EQ(test, vcm->activations, 0);
+
+	fake->fail_map_at = 0;
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, style == STYLE_WHOLE ? 3 : 4);
+	vcm_deactivate(vcm);
+	fake->nr_log = 0;
+	release_three(res);
+	expect_clean(test, fake);
+}
+
+/*
+ * Memory from vcm_make_binding() on the wrapper comes in the MMU's page
+ * sizes and is mapped page by page exactly over its parts.
+ */
+static void vcm_mmu_make_binding_test(struct kunit *test)
+{
+	const resource_size_t size = SZ_2M + SZ_64K + SZ_4K;
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct test_alloc *ta = test_alloc_start(test);
+	dma_addr_t vaddr;
+	struct vcm_res *res;
+	unsigned int i, k = 0;
+
+	res = vcm_make_binding(&fake->mmu.vcm, size, 0, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_EQ(test, res->start, MMU_START);
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->mmu.vcm), 0);
+
+	vaddr = res->start;
+	for (i = 0; i < res->phys->count; i++) {
+		const struct vcm_phys_part *part = &res->phys->parts[i];
+		phys_addr_t paddr = part->start;
+
+		while (paddr < part->start + part->size) {
+			const struct fake_entry *e;
+
+			KUNIT_ASSERT_LT(test, k, fake->nr_log);
+			e = &fake->log[k++];
+			KUNIT_EXPECT_TRUE(test, e->map);
+			KUNIT_EXPECT_EQ(test, e->vaddr, vaddr);
+			KUNIT_EXPECT_EQ(test, e->paddr, paddr);
+			vaddr += e->size;
+			paddr += e->size;
+		}
+	}
+	KUNIT_EXPECT_EQ(test, k, fake->nr_log);
+	KUNIT_EXPECT_EQ(test, vaddr, res->start + size);
+
+	vcm_deactivate(&fake->mmu.vcm);
+	vcm_destroy_binding(res);
+	expect_no_live_pages(test, ta);
+	expect_clean(test, fake);
+}
+
+/*
+ * Each allocation of vcm_make_binding() on the wrapper can fail: -ENOMEM,
+ * no page left, no address left reserved.
+ */
+static void vcm_mmu_make_binding_fails_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct test_alloc *ta = test_alloc_start(test);
+	struct vcm_res *res;
+	unsigned int n;
+
+	for (n = 1; ; n++) {
+		test_alloc_reset(ta);
+		ta->fail_from = n;
+		res = vcm_make_binding(&fake->mmu.vcm, SZ_1M + SZ_64K + SZ_4K, 0, 0);
+		if (!IS_ERR(res))
+			break;
+		KUNIT_EXPECT_PTR_EQ_MSG(test, res, ERR_PTR(-ENOMEM), "failing from %u", n);
+		KUNIT_EXPECT_EQ_MSG(test, ta->live_pages, 0, "failing from %u", n);
+		KUNIT_EXPECT_EQ_MSG(test, gen_pool_avail(fake->mmu.pool), MMU_SIZE,
+				    "failing from %u", n);
+		KUNIT_ASSERT_LT(test, n, 64);
+	}
+	KUNIT_EXPECT_EQ(test, ta->calls, n - 1);
+	KUNIT_EXPECT_GE(test, n, 4);
+	vcm_destroy_binding(res);
+	expect_no_live_pages(test, ta);
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool), MMU_SIZE);
+}
+
+/* ---- device addresses ---- */
+
+struct align_step {
+	resource_size_t size;
+	dma_addr_t start;		/* offset from the context's start */
+};
+
+/*
+ * Each reservation is aligned to the largest page size that divides its
+ * size, first fit; a size below a page takes a page.
+ */
+static void vcm_mmu_alignment_test(struct kunit *test)
+{
+	static const struct align_step steps[] = {
+		{ SZ_4K, 0 },
+		{ SZ_1M, SZ_1M },
+		{ SZ_64K, SZ_64K },
+		{ SZ_4K, SZ_4K },
+		{ SZ_1M * 3 + SZ_64K, SZ_2M },
+		{ SZ_2M, SZ_1M * 6 },
+		{ 1, SZ_8K },
+		{ SZ_128K, SZ_128K },
+	};
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm_res *res[ARRAY_SIZE(steps)];
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(steps); i++) {
+		res[i] = reserve(test, fake, steps[i].size);
+		KUNIT_EXPECT_EQ_MSG(test, res[i]->start, MMU_START + steps[i].start,
+				    "reservation %u", i);
+		KUNIT_EXPECT_EQ(test, res[i]->res_size, PAGE_ALIGN(steps[i].size));
+	}
+	for (i = 0; i < ARRAY_SIZE(steps); i++)
+		vcm_unreserve(res[i]);
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool), MMU_SIZE);
+}
+
+/* Alignment is of device addresses, whatever the context's start. */
+static void vcm_mmu_unaligned_context_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	struct vcm_res *a, *b;
+
+	fake->mmu.vcm.start = MMU_START + SZ_4K;
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+	a = reserve(test, fake, SZ_4K);
+	b = reserve(test, fake, SZ_1M);
+	KUNIT_EXPECT_EQ(test, a->start, MMU_START + SZ_4K);
+	KUNIT_EXPECT_EQ(test, b->start, MMU_START + SZ_1M);
+	vcm_unreserve(a);
+	vcm_unreserve(b);
+}
+
+/* A context at device address 0 hands out address 0 and maps there. */
+static void vcm_mmu_address_zero_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	struct vcm_res *res;
+
+	fake->mmu.vcm.start = 0;
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+	res = reserve(test, fake, MMU_SIZE);
+	KUNIT_EXPECT_EQ(test, res->start, 0);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, one_part(test, P, SZ_1M)), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->mmu.vcm), 0);
+	EXPECT_LOG(test, fake, MAP(false, 0, P, SZ_1M));
+	vcm_deactivate(&fake->mmu.vcm);
+	EXPECT_LOG(test, fake, UNMAP(false, 0, P, SZ_1M));
+	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(res)));
+	vcm_unreserve(res);
+
+	res = reserve(test, fake, SZ_4K);
+	KUNIT_EXPECT_EQ(test, res->start, 0);
+	vcm_unreserve(res);
+	expect_clean(test, fake);
+}
+
+/*
+ * Exhaustion is -ENOSPC, and unreserving returns the range: the whole
+ * space can be reserved again.
+ */
+static void vcm_mmu_exhaustion_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm_res *res[4], *whole;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(res); i++)
+		res[i] = reserve(test, fake, MMU_SIZE / 4);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4K, 0), ERR_PTR(-ENOSPC));
+
+	/* 3 MiB does not fit the 2 MiB left at 2 MiB, but at 8 MiB. */
+	vcm_unreserve(res[0]);
+	vcm_unreserve(res[2]);
+	res[0] = reserve(test, fake, SZ_2M);
+	res[2] = reserve(test, fake, SZ_2M + SZ_1M);
+	KUNIT_EXPECT_EQ(test, res[0]->start, MMU_START);
+	KUNIT_EXPECT_EQ(test, res[2]->start, MMU_START + SZ_4M * 2);
+	/* Holes of 4 MiB and 1 MiB are no room for 5 MiB. */
+	vcm_unreserve(res[0]);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4M + SZ_1M, 0),
+			    ERR_PTR(-ENOSPC));
+
+	for (i = 0; i < ARRAY_SIZE(res); i++)
+		if (i != 0)
+			vcm_unreserve(res[i]);
+	whole = reserve(test, fake, MMU_SIZE);
+	KUNIT_EXPECT_EQ(test, whole->start, MMU_START);
+	vcm_unreserve(whole);
+}
+
+/* A failed reservation allocation takes no address. */
+static void vcm_mmu_reserve_fails_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct test_alloc *ta = test_alloc_start(test);
+	struct vcm_res *res;
+
+	ta->fail_from = 1;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
+	KUNIT_EXPECT_EQ(test, ta->calls, 1);
+	test_alloc_reset(ta);
+	res = reserve(test, fake, MMU_SIZE);
+	vcm_unreserve(res);
+}
+
+/*
+ * Destroying a context that still has a reservation warns and leaks the
+ * address pool rather than crash in gen_pool_destroy().
+ */
+static void vcm_mmu_destroy_live_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm_res *res = reserve(test, fake, SZ_64K);
+	struct gen_pool *pool = fake->mmu.pool;
+	unsigned long offset = fake->mmu.pool_offset;
+
+	expect_warning("destroying a context with live reservations");
+	vcm_destroy(&fake->mmu.vcm);
+	expect_warning_end();
+	KUNIT_EXPECT_TRUE(test, fake->cleaned_up);
+
+	/* What the caller should have released, released by hand. */
+	gen_pool_free(pool, res->start - MMU_START + offset, res->res_size);
+	gen_pool_destroy(pool);
+	kfree(res);
+}
+
+static struct kunit_case vcm_mmu_cases[] = {
+	KUNIT_CASE_PARAM(vcm_mmu_init_test, vcm_mmu_init_gen_params),
+	KUNIT_CASE(vcm_mmu_init_fails_test),
+	KUNIT_CASE(vcm_mmu_destroy_kfree_test),
+	KUNIT_CASE_PARAM(vcm_mmu_bind_test, vcm_mmu_style_gen_params),
+	KUNIT_CASE_PARAM(vcm_mmu_deactivate_test, vcm_mmu_style_gen_params),
+	KUNIT_CASE_PARAM(vcm_mmu_activate_fails_test, vcm_mmu_style_gen_params),
+	KUNIT_CASE(vcm_mmu_make_binding_test),
+	KUNIT_CASE(vcm_mmu_make_binding_fails_test),
+	KUNIT_CASE(vcm_mmu_alignment_test),
+	KUNIT_CASE(vcm_mmu_unaligned_context_test),
+	KUNIT_CASE(vcm_mmu_address_zero_test),
+	KUNIT_CASE(vcm_mmu_exhaustion_test),
+	KUNIT_CASE(vcm_mmu_reserve_fails_test),
+	KUNIT_CASE(vcm_mmu_destroy_live_test),
+	{}
+};
+
+static struct kunit_suite vcm_mmu_suite = {
+	.name = "vcm_mmu",
+	.test_cases = vcm_mmu_cases,
+};
+
+kunit_test_suites(&vcm_mmu_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the VCM MMU wrapper");
+MODULE_LICENSE("GPL");
