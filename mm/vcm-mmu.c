@@ -8,7 +8,8 @@
  *
  *  - device addresses come from a genalloc pool over the context, each
  *    reservation aligned to the largest page size of the MMU that divides
- *    its size, so that the reservation can be mapped with such pages;
+ *    its size, so that the reservation can be mapped with such pages, or
+ *    to a page when no range so aligned is free;
  *  - physical memory comes from vcm_phys_alloc() in the MMU's page sizes;
  *  - bound reservations are kept on a list: activating the context maps
  *    them all, deactivating unmaps them all, and binding or unbinding
@@ -20,7 +21,7 @@
  * Lifetimes: the backend embeds struct vcm_mmu in its context and calls
  * vcm_mmu_init(); vcm_destroy() frees the pool and then hands the context
  * to the backend's ->cleanup.  A reservation is a struct vcm_mmu_res made
- * by vcm_mmu_res() and freed by vcm_mmu_unreserve().
+ * by vcm_mmu_reserve() and freed by vcm_mmu_unreserve().
  *
  * Locking
  * =======
@@ -38,11 +39,14 @@
  * ==============
  *
  * genalloc returns 0 for "no space" and works in unsigned long, so the
- * pool does not hold device addresses.  Device address D is pool address
- * D - vcm.start + pool_offset, where pool_offset is the smallest positive
- * number congruent to vcm.start modulo the largest page size: a context
- * starting at device address 0 never yields pool address 0, and a pool
- * address aligned to a page size is a device address aligned to it.
+ * pool does not hold device addresses but page numbers: device address D
+ * is pool address (D - vcm.start) / PAGE_SIZE + pool_offset, where
+ * pool_offset is the smallest positive number congruent to vcm.start /
+ * PAGE_SIZE modulo the largest page's number of pages.  A context starting
+ * at device address 0 never yields pool address 0, a pool address aligned
+ * to a page's number of pages is a device address aligned to its size,
+ * and a context of 4 GiB fits even where unsigned long is 32 bits and
+ * dma_addr_t 64 (LPAE).
  */
 
 #define pr_fmt(fmt) "vcm: " fmt
@@ -83,42 +87,49 @@ static struct vcm_mmu_res *to_vcm_mmu_res(struct vcm_res *res)
 }
 
 /*
- * The size of a page of @order if genalloc can align to it (it takes the
- * alignment as an int), else 0.
+ * The number of pages of a page of @order, if genalloc can align to it (it
+ * takes the alignment as an int), else 0.
  */
-static unsigned long vcm_mmu_page_size(unsigned int order)
+static unsigned long vcm_mmu_page_pages(unsigned int order)
 {
-	return order + PAGE_SHIFT <= ilog2(INT_MAX) ? PAGE_SIZE << order : 0;
+	return order <= ilog2(INT_MAX) ? 1UL << order : 0;
 }
 
-/* The largest page size of @mmu's orders that divides @size. */
+/* The number of pages of the largest page of @mmu dividing @nr_pages. */
 static unsigned long vcm_mmu_res_align(const struct vcm_mmu *mmu,
-				       resource_size_t size)
+				       unsigned long nr_pages)
 {
 	const unsigned char *order;
-	unsigned long page_size;
+	unsigned long pages;
 
 	for (order = mmu->driver->orders; *order; order++) {
-		page_size = vcm_mmu_page_size(*order);
-		if (page_size && IS_ALIGNED(size, page_size))
-			return page_size;
+		pages = vcm_mmu_page_pages(*order);
+		if (pages && IS_ALIGNED(nr_pages, pages))
+			return pages;
 	}
-	return PAGE_SIZE;
+	return 1;
 }
 
-static unsigned long vcm_mmu_pool_addr(const struct vcm_mmu *mmu,
-				       dma_addr_t addr)
+/*
+ * First fit of @nr_pages aligned to @align pages: genalloc aligns pool
+ * addresses, which aligns device addresses (see "Pool addresses").
+ */
+static unsigned long vcm_mmu_pool_alloc(struct vcm_mmu *mmu,
+					unsigned long nr_pages,
+					unsigned long align)
 {
-	return (unsigned long)(addr - mmu->vcm.start) + mmu->pool_offset;
+	struct genpool_data_align data = { .align = align };
+
+	return gen_pool_alloc_algo(mmu->pool, nr_pages, gen_pool_first_fit_align,
+				   &data);
 }
 
-static struct vcm_res *vcm_mmu_res(struct vcm *vcm, resource_size_t size,
-				   unsigned int flags)
+static struct vcm_res *vcm_mmu_reserve(struct vcm *vcm, resource_size_t size,
+				       unsigned int flags)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
-	struct genpool_data_align align = {
-		.align = vcm_mmu_res_align(mmu, size),
-	};
+	unsigned long nr_pages = size >> PAGE_SHIFT;
+	unsigned long align = vcm_mmu_res_align(mmu, nr_pages);
 	struct vcm_mmu_res *mres;
 	unsigned long addr;
 
@@ -126,23 +137,27 @@ static struct vcm_res *vcm_mmu_res(struct vcm *vcm, resource_size_t size,
 	if (!mres)
 		return ERR_PTR(-ENOMEM);
 
-	addr = gen_pool_alloc_algo(mmu->pool, size, gen_pool_first_fit_align,
-				   &align);
+	/* Room for large pages if there is some, else room for the size. */
+	addr = vcm_mmu_pool_alloc(mmu, nr_pages, align);
+	if (!addr && align > 1)
+		addr = vcm_mmu_pool_alloc(mmu, nr_pages, 1);
 	if (!addr) {
 		kfree(mres);
 		return ERR_PTR(-ENOSPC);
 	}
 	INIT_LIST_HEAD(&mres->node);
-	mres->res.start = vcm->start + (addr - mmu->pool_offset);
+	mres->res.start = vcm->start +
+			  ((dma_addr_t)(addr - mmu->pool_offset) << PAGE_SHIFT);
 	return &mres->res;
 }
 
 static void vcm_mmu_unreserve(struct vcm_res *res)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+	unsigned long addr = ((res->start - res->vcm->start) >> PAGE_SHIFT) +
+			     mmu->pool_offset;
 
-	gen_pool_free(mmu->pool, vcm_mmu_pool_addr(mmu, res->start),
-		      res->res_size);
+	gen_pool_free(mmu->pool, addr, res->res_size >> PAGE_SHIFT);
 	kfree(to_vcm_mmu_res(res));
 }
 
@@ -261,10 +276,13 @@ static void vcm_mmu_deactivate(struct vcm *vcm)
 static void vcm_mmu_cleanup(struct vcm *vcm)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
-
 	bool live = gen_pool_avail(mmu->pool) != gen_pool_size(mmu->pool);
 
-	/* gen_pool_destroy() BUG()s on addresses still allocated: leak them. */
+	/*
+	 * A caller bug, which leaves the reservations dangling.
+	 * gen_pool_destroy() would BUG() on the addresses they hold, so the
+	 * pool is leaked instead.
+	 */
 	if (!WARN_ONCE(live, "vcm: destroying a context with live reservations\n"))
 		gen_pool_destroy(mmu->pool);
 	mmu->pool = NULL;
@@ -277,7 +295,7 @@ static void vcm_mmu_cleanup(struct vcm *vcm)
 
 static const struct vcm_driver vcm_mmu_driver = {
 	.cleanup	= vcm_mmu_cleanup,
-	.res		= vcm_mmu_res,
+	.res		= vcm_mmu_reserve,
 	.phys		= vcm_mmu_phys,
 	.unreserve	= vcm_mmu_unreserve,
 	.bind		= vcm_mmu_bind,
@@ -302,10 +320,10 @@ static bool vcm_mmu_driver_valid(const struct vcm_mmu_driver *driver)
  *
  * Checks the driver (see struct vcm_mmu_driver) and its orders, sets up
  * the address pool over [@vcm.start, @vcm.start + @vcm.size), and calls
- * vcm_init().  The pool works in unsigned long: the context's size plus
- * its start's offset from the largest page alignment (or that page size,
- * when the start is aligned) must fit in one.  On failure nothing stays
- * allocated and @mmu is the caller's again.
+ * vcm_init().  The pool counts pages in unsigned long: a context of about
+ * ULONG_MAX pages or more (possible only with a 64-bit resource_size_t and
+ * a 32-bit unsigned long) is refused.  On failure nothing stays allocated
+ * and @mmu is the caller's again.
  *
  * Context: Process context; may sleep.
  * Return: &@mmu->vcm, or ERR_PTR(-EINVAL) for a bad @mmu, driver, orders
@@ -316,6 +334,7 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	const struct vcm_mmu_driver *driver;
 	unsigned long largest, offset;
 	const unsigned char *order;
+	resource_size_t nr_pages;
 	struct vcm *vcm;
 	int ret;
 
@@ -326,22 +345,23 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	    !vcm_orders_valid(driver->orders))
 		return ERR_PTR(-EINVAL);
 
-	for (order = driver->orders; !vcm_mmu_page_size(*order); order++)
+	for (order = driver->orders; !vcm_mmu_page_pages(*order); order++)
 		;
-	largest = vcm_mmu_page_size(*order);
-	offset = (unsigned long)mmu->vcm.start & (largest - 1) ?: largest;
-	if (mmu->vcm.size && mmu->vcm.size - 1 > ULONG_MAX - offset) {
+	largest = vcm_mmu_page_pages(*order);
+	offset = (unsigned long)(mmu->vcm.start >> PAGE_SHIFT) & (largest - 1) ?: largest;
+	nr_pages = mmu->vcm.size >> PAGE_SHIFT;
+	if (nr_pages > ULONG_MAX - offset) {
 		pr_err("context at %pad of size %pa is too large for its address pool\n",
 		       &mmu->vcm.start, &mmu->vcm.size);
 		return ERR_PTR(-EINVAL);
 	}
 
 	mmu->pool = vcm_should_fail_alloc() ? NULL :
-		    gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+		    gen_pool_create(0, NUMA_NO_NODE);
 	if (!mmu->pool)
 		return ERR_PTR(-ENOMEM);
 	ret = vcm_should_fail_alloc() ? -ENOMEM :
-	      gen_pool_add(mmu->pool, offset, mmu->vcm.size, NUMA_NO_NODE);
+	      gen_pool_add(mmu->pool, offset, nr_pages, NUMA_NO_NODE);
 	if (ret)
 		goto out_destroy_pool;
 

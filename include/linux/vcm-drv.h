@@ -154,8 +154,9 @@ struct vcm_mmu;
  * The four mapping operations run with the struct vcm_mmu's @lock held,
  * a spinlock taken with interrupts disabled: they must not sleep, and
  * page-table memory they need must be preallocated or allocated with
- * GFP_ATOMIC.  They are called only while the context is active, or for
- * a reservation being bound to or unbound from an active context.
+ * GFP_ATOMIC.  They are called to activate or deactivate the context
+ * (including undoing a failed activation), and to bind to or unbind from
+ * an active context.
  */
 struct vcm_mmu_driver {
 	const unsigned char *orders;
@@ -175,8 +176,8 @@ struct vcm_mmu_driver {
  *		it likes, @vcm.name.  The wrapper sets @vcm.driver.
  * @driver:	the backend's operations; set by the backend.
  * @pool:	allocator of the context's device addresses; internal.
- * @pool_offset: @pool's address of the device address @vcm.start;
- *		internal.
+ * @pool_offset: @pool's address (a page number) of the device address
+ *		@vcm.start; internal.
  * @lock:	protects @bound and @active, and is held around every
  *		mapping operation of @driver.  A backend's interrupt handler
  *		may take it to see a page table that is not being changed.
