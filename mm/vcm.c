@@ -410,7 +410,8 @@ out_unlock:
  *
  * Context: Process context.  Takes and releases @res->vcm->lock.
  * Return: 0, or -EINVAL for a bad argument or malformed @phys (no parts,
- * an empty or unaligned part, parts not adding up to its size),
+ * an empty or unaligned part, a part running past the last physical
+ * address, parts not adding up to its size),
  * -EOPNOTSUPP if the backend cannot bind, -EALREADY if @res is bound to
  * @phys already, -EADDRINUSE if it is bound to other memory, -ENOSPC if
  * @phys is larger than @res, or the backend's error.
