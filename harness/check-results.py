@@ -37,6 +37,7 @@ SPLATS = [re.compile(p) for p in (
     r'^INFO: task .* blocked for more than',
     r'rcu: INFO: .*(detected stall|self-detected stall|detected expedited stall)',
     r'kmemleak: .* new suspected memory leaks',
+    r'^BUG \S+ \((Not tainted|Tainted)',  # SLUB's own reports
 )]
 CUT_HERE = re.compile(r'^-+\[ cut here \]-+')
 VCM_WARNING = re.compile(r'^WARNING: CPU: \d+ PID: \d+ at mm/vcm(-phys|-mmu)?\.c:')
