@@ -712,42 +712,52 @@ static void vcm_mmu_alignment_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
 }
 
-/*
- * With no room aligned for large pages, a reservation still gets room
- * aligned to a page: here 2 MiB in a context of 2 MiB + 4 KiB whose first
- * page is taken.
- */
-static void vcm_mmu_alignment_fallback_test(struct kunit *test)
-{
-	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
-	struct vcm_res *a, *b;
+struct two_res_case {
+	const char *desc;
+	dma_addr_t start;		/* offsets from MMU_START */
+	resource_size_t size;
+	resource_size_t sizes[2];
+	dma_addr_t want[2];
+	bool full;			/* nothing is left */
+};
 
-	fake->mmu.vcm.size = SZ_2M + SZ_4K;
-	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
-	a = reserve(test, fake, SZ_4K);
-	b = reserve(test, fake, SZ_2M);
-	KUNIT_EXPECT_EQ(test, a->start, MMU_START);
-	KUNIT_EXPECT_EQ(test, b->start, MMU_START + SZ_4K);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4K, 0), ERR_PTR(-ENOSPC));
-	vcm_unreserve(a);
-	vcm_unreserve(b);
-	KUNIT_EXPECT_EQ(test, pool_free(fake), SZ_2M + SZ_4K);
+static const struct two_res_case two_res_cases[] = {
+	/* Alignment is of device addresses, whatever the context's start. */
+	{ "context starting 4 KiB past 1 MiB", SZ_4K, MMU_SIZE,
+	  { SZ_4K, SZ_1M }, { SZ_4K, SZ_1M }, false },
+	/* With no room aligned for large pages, room aligned to a page. */
+	{ "no room aligned to 1 MiB", 0, SZ_2M + SZ_4K,
+	  { SZ_4K, SZ_2M }, { 0, SZ_4K }, true },
+};
+
+static void two_res_desc(const struct two_res_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
 }
 
-/* Alignment is of device addresses, whatever the context's start. */
-static void vcm_mmu_unaligned_context_test(struct kunit *test)
-{
-	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
-	struct vcm_res *a, *b;
+KUNIT_ARRAY_PARAM(vcm_mmu_two_res, two_res_cases, two_res_desc);
 
-	fake->mmu.vcm.start = MMU_START + SZ_4K;
+/* Two reservations, first fit, in a context of the case's range. */
+static void vcm_mmu_two_res_test(struct kunit *test)
+{
+	const struct two_res_case *c = test->param_value;
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	struct vcm_res *res[2];
+	unsigned int i;
+
+	fake->mmu.vcm.start = MMU_START + c->start;
+	fake->mmu.vcm.size = c->size;
 	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
-	a = reserve(test, fake, SZ_4K);
-	b = reserve(test, fake, SZ_1M);
-	KUNIT_EXPECT_EQ(test, a->start, MMU_START + SZ_4K);
-	KUNIT_EXPECT_EQ(test, b->start, MMU_START + SZ_1M);
-	vcm_unreserve(a);
-	vcm_unreserve(b);
+	for (i = 0; i < 2; i++) {
+		res[i] = reserve(test, fake, c->sizes[i]);
+		KUNIT_EXPECT_EQ(test, res[i]->start, MMU_START + c->want[i]);
+	}
+	if (c->full)
+		KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4K, 0),
+				    ERR_PTR(-ENOSPC));
+	for (i = 0; i < 2; i++)
+		vcm_unreserve(res[i]);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), c->size);
 }
 
 /* A context at device address 0 hands out address 0 and maps there. */
@@ -859,8 +869,7 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE(vcm_mmu_make_binding_test),
 	KUNIT_CASE(vcm_mmu_make_binding_fails_test),
 	KUNIT_CASE(vcm_mmu_alignment_test),
-	KUNIT_CASE(vcm_mmu_alignment_fallback_test),
-	KUNIT_CASE(vcm_mmu_unaligned_context_test),
+	KUNIT_CASE_PARAM(vcm_mmu_two_res_test, vcm_mmu_two_res_gen_params),
 	KUNIT_CASE(vcm_mmu_address_zero_test),
 	KUNIT_CASE(vcm_mmu_exhaustion_test),
 	KUNIT_CASE(vcm_mmu_reserve_fails_test),
