@@ -9,11 +9,15 @@
 #include <linux/gfp_types.h>
 #include <linux/types.h>
 
+#include <linux/vcm-drv.h>
+
 struct page;
-struct vcm_phys;
 
 bool vcm_phys_valid(const struct vcm_phys *phys);
 bool vcm_orders_valid(const unsigned char *orders);
+int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
+		    const unsigned char *orders, vcm_phys_walk_fn *callback,
+		    vcm_phys_walk_fn *recovery, void *priv);
 
 /*
  * Fault injection for the KUnit tests.  Every allocation VCM makes asks

@@ -192,8 +192,8 @@ static int vcm_mmu_map(struct vcm_mmu *mmu, struct vcm_res *res,
 	lockdep_assert_held(&mmu->lock);
 	if (mmu->driver->activate)
 		return mmu->driver->activate(res, phys);
-	return vcm_phys_walk(res->start, phys, mmu->driver->orders,
-			     vcm_mmu_map_page, vcm_mmu_unmap_page, mmu);
+	return __vcm_phys_walk(res->start, phys, mmu->driver->orders,
+			       vcm_mmu_map_page, vcm_mmu_unmap_page, mmu);
 }
 
 static void vcm_mmu_unmap(struct vcm_mmu *mmu, struct vcm_res *res,
@@ -203,9 +203,8 @@ static void vcm_mmu_unmap(struct vcm_mmu *mmu, struct vcm_res *res,
 	if (mmu->driver->deactivate)
 		mmu->driver->deactivate(res, phys);
 	else
-		/* Cannot fail: vcm_mmu_map() walked the same memory. */
-		WARN_ON_ONCE(vcm_phys_walk(res->start, phys, mmu->driver->orders,
-					   vcm_mmu_unmap_page, NULL, mmu));
+		__vcm_phys_walk(res->start, phys, mmu->driver->orders,
+				vcm_mmu_unmap_page, NULL, mmu);
 }
 
 static int vcm_mmu_bind(struct vcm_res *res, struct vcm_phys *phys)

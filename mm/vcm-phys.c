@@ -261,39 +261,16 @@ static void vcm_phys_unwalk(dma_addr_t vaddr, const struct vcm_phys *phys,
 	}
 }
 
-/**
- * vcm_phys_walk() - Divide bound memory into the pages an MMU maps.
- * @vaddr: Device address of the start of @phys.
- * @phys: The memory; its parts follow each other at the device.
- * @orders: The page sizes the MMU maps, largest first, terminated by 0.
- * @callback: Called for each page, in device-address order.
- * @recovery: Called when @callback fails, for each page done before, the
- *	      newest first; its return value is ignored.  May be NULL.
- * @priv: Passed to @callback and @recovery.
- *
- * Each part is divided into as few pages as possible: at each address the
- * largest order whose size is left in the part and to which both the
- * device and the physical address are aligned.  Parts are not merged, and
- * a page never spans two.
- *
- * Context: Any context; sleeps only if the callbacks do.
- * Return: 0, or the first error @callback returned; or -EINVAL, before any
- * call, if @vaddr is not page aligned, @phys is malformed, its device
- * addresses would run past the last one, @callback is NULL, or @orders is
- * invalid (which also warns once).
+/*
+ * vcm_phys_walk() for arguments already checked: the MMU wrapper checked
+ * its orders at vcm_mmu_init() and the core the memory at vcm_bind(), so
+ * its walks under the spinlock do not check them again.
  */
-int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
-		  const unsigned char *orders, vcm_phys_walk_fn *callback,
-		  vcm_phys_walk_fn *recovery, void *priv)
+int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
+		    const unsigned char *orders, vcm_phys_walk_fn *callback,
+		    vcm_phys_walk_fn *recovery, void *priv)
 {
 	unsigned int i;
-
-	if (!vcm_orders_valid(orders))
-		return -EINVAL;
-	if (!callback || IS_ERR_OR_NULL(phys) || !PAGE_ALIGNED(vaddr) ||
-	    !vcm_phys_valid(phys) ||
-	    phys->size - 1 > (dma_addr_t)~(dma_addr_t)0 - vaddr)
-		return -EINVAL;
 
 	for (i = 0; i < phys->count; i++) {
 		const struct vcm_phys_part *part = &phys->parts[i];
@@ -319,5 +296,39 @@ int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		}
 	}
 	return 0;
+}
+
+/**
+ * vcm_phys_walk() - Divide bound memory into the pages an MMU maps.
+ * @vaddr: Device address of the start of @phys.
+ * @phys: The memory; its parts follow each other at the device.
+ * @orders: The page sizes the MMU maps, largest first, terminated by 0.
+ * @callback: Called for each page, in device-address order.
+ * @recovery: Called when @callback fails, for each page done before, the
+ *	      newest first; its return value is ignored.  May be NULL.
+ * @priv: Passed to @callback and @recovery.
+ *
+ * Each part is divided into as few pages as possible: at each address the
+ * largest order whose size is left in the part and to which both the
+ * device and the physical address are aligned.  Parts are not merged, and
+ * a page never spans two.
+ *
+ * Context: Any context; sleeps only if the callbacks do.
+ * Return: 0, or the first error @callback returned; or -EINVAL, before any
+ * call, if @vaddr is not page aligned, @phys is malformed, its device
+ * addresses would run past the last one, @callback is NULL, or @orders is
+ * invalid (which also warns once).
+ */
+int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
+		  const unsigned char *orders, vcm_phys_walk_fn *callback,
+		  vcm_phys_walk_fn *recovery, void *priv)
+{
+	if (!vcm_orders_valid(orders))
+		return -EINVAL;
+	if (!callback || IS_ERR_OR_NULL(phys) || !PAGE_ALIGNED(vaddr) ||
+	    !vcm_phys_valid(phys) ||
+	    phys->size - 1 > (dma_addr_t)~(dma_addr_t)0 - vaddr)
+		return -EINVAL;
+	return __vcm_phys_walk(vaddr, phys, orders, callback, recovery, priv);
 }
 EXPORT_SYMBOL_GPL(vcm_phys_walk);
