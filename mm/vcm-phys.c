@@ -25,6 +25,7 @@
 
 #include <linux/bug.h>
 #include <linux/export.h>
+#include <linux/io.h>
 #include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/minmax.h>

@@ -10,6 +10,7 @@
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/gfp.h>
+#include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/overflow.h>
 #include <linux/printk.h>

@@ -11,6 +11,7 @@
 
 #include <kunit/test.h>
 #include <linux/highmem.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/overflow.h>
