@@ -20,21 +20,15 @@ int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		    vcm_phys_walk_fn *recovery, void *priv);
 
 /*
- * Fault injection for the KUnit tests.  Every allocation VCM makes asks
- * vcm_should_fail_alloc() first, and physical pages come from and go back
- * through vcm_phys_get_pages() and vcm_phys_put_pages().  A test redirects
- * these with kunit_activate_static_stub() to fail allocations and to count
- * pages; in any other thread they only allocate and free.
+ * Page accounting for the KUnit tests: physical pages come from and go
+ * back through vcm_phys_get_pages() and vcm_phys_put_pages().  A test
+ * redirects these with kunit_activate_static_stub() to fail allocations
+ * and to count pages; in any other thread they only allocate and free.
+ * vcm_should_fail_alloc() is in <linux/vcm-drv.h>, for the backends too.
  */
 #if IS_ENABLED(CONFIG_KUNIT)
-bool vcm_should_fail_alloc(void);
 struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order);
 void vcm_phys_put_pages(struct page *page, unsigned int order);
-#else
-static inline bool vcm_should_fail_alloc(void)
-{
-	return false;
-}
 #endif
 
 #endif /* _MM_VCM_INTERNAL_H */

@@ -234,7 +234,10 @@ static void vcm_mmu_unbind(struct vcm_res *res)
 	spin_unlock_irqrestore(&mmu->lock, flags);
 }
 
-/* Maps every bound reservation; on failure unmaps those it mapped. */
+/*
+ * Maps every bound reservation, then enables the hardware; on failure
+ * unmaps those it mapped.
+ */
 static int vcm_mmu_activate(struct vcm *vcm)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
@@ -248,8 +251,14 @@ static int vcm_mmu_activate(struct vcm *vcm)
 		if (ret)
 			break;
 	}
+	if (!ret && mmu->driver->enable)
+		ret = mmu->driver->enable(mmu);
 	if (ret) {
-		/* Those before the one that failed, newest first. */
+		/*
+		 * Those before the one that failed, newest first: after a
+		 * failed enable the loop above ended at the list head, so
+		 * that is all of them.
+		 */
 		list_for_each_entry_continue_reverse(mres, &mmu->bound, node)
 			vcm_mmu_unmap(mmu, &mres->res, mres->res.phys);
 	} else {
@@ -267,6 +276,8 @@ static void vcm_mmu_deactivate(struct vcm *vcm)
 
 	spin_lock_irqsave(&mmu->lock, flags);
 	mmu->active = false;
+	if (mmu->driver->disable)
+		mmu->driver->disable(mmu);
 	list_for_each_entry_reverse(mres, &mmu->bound, node)
 		vcm_mmu_unmap(mmu, &mres->res, mres->res.phys);
 	spin_unlock_irqrestore(&mmu->lock, flags);
@@ -303,12 +314,32 @@ static const struct vcm_driver vcm_mmu_driver = {
 	.deactivate	= vcm_mmu_deactivate,
 };
 
+/**
+ * vcm_to_mmu() - The MMU wrapper's context of a VCM context.
+ * @vcm: A context.
+ *
+ * Lets a backend built on the wrapper check that a struct vcm it is handed
+ * is one of the wrapper's, before it looks at its own driver in it.
+ *
+ * Context: Any context.
+ * Return: the struct vcm_mmu embedding @vcm, or NULL if @vcm is NULL, an
+ * error pointer, or a context of another backend.
+ */
+struct vcm_mmu *vcm_to_mmu(struct vcm *vcm)
+{
+	if (IS_ERR_OR_NULL(vcm) || vcm->driver != &vcm_mmu_driver)
+		return NULL;
+	return to_vcm_mmu(vcm);
+}
+EXPORT_SYMBOL_GPL(vcm_to_mmu);
+
 /* Whether @driver can map and unmap: each pair complete, one at least. */
 static bool vcm_mmu_driver_valid(const struct vcm_mmu_driver *driver)
 {
 	return driver &&
 	       !driver->activate == !driver->deactivate &&
 	       !driver->activate_page == !driver->deactivate_page &&
+	       !driver->enable == !driver->disable &&
 	       (driver->activate || driver->activate_page);
 }
 

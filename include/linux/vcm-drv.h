@@ -144,6 +144,13 @@ struct vcm_mmu;
  *		page's size, PAGE_SIZE << @order, where @order is one of
  *		@orders.
  * @deactivate_page: unmaps one page that @activate_page mapped.
+ * @enable:	starts the hardware translating through the context; called
+ *		by vcm_activate() after every bound reservation is mapped.
+ *		When it fails, the wrapper unmaps them again and vcm_activate()
+ *		returns its error.  Optional; required together with
+ *		@disable.
+ * @disable:	stops the hardware translating; called by vcm_deactivate()
+ *		before the bound reservations are unmapped.
  *
  * A backend provides @activate with @deactivate, or @activate_page with
  * @deactivate_page, or both pairs (then the whole-reservation pair is
@@ -151,10 +158,10 @@ struct vcm_mmu;
  * with vcm_phys_walk() and, when @activate_page fails, unmaps the pages it
  * already mapped, newest first.
  *
- * The four mapping operations run with the struct vcm_mmu's @lock held,
- * a spinlock taken with interrupts disabled: they must not sleep, and
- * page-table memory they need must be preallocated or allocated with
- * GFP_ATOMIC.  They are called to activate or deactivate the context
+ * The mapping operations, @enable and @disable run with the struct
+ * vcm_mmu's @lock held, a spinlock taken with interrupts disabled: they
+ * must not sleep, and page-table memory they need must be preallocated or
+ * allocated with GFP_ATOMIC.  The mapping operations are called to activate or deactivate the context
  * (including undoing a failed activation), and to bind to or unbind from
  * an active context.
  */
@@ -168,6 +175,8 @@ struct vcm_mmu_driver {
 			     phys_addr_t paddr, unsigned int order);
 	void (*deactivate_page)(struct vcm_mmu *mmu, dma_addr_t vaddr,
 				phys_addr_t paddr, unsigned int order);
+	int (*enable)(struct vcm_mmu *mmu);
+	void (*disable)(struct vcm_mmu *mmu);
 };
 
 /**
@@ -197,5 +206,22 @@ struct vcm_mmu {
 };
 
 struct vcm *__must_check vcm_mmu_init(struct vcm_mmu *mmu);
+struct vcm_mmu *vcm_to_mmu(struct vcm *vcm);
+
+/*
+ * Fault injection for the KUnit tests: VCM and its backends ask
+ * vcm_should_fail_alloc() before every allocation they make, so that a
+ * test can fail each allocation of an operation in turn.  A test redirects
+ * it with kunit_activate_static_stub(); in any other thread, and without
+ * CONFIG_KUNIT, it is false.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+bool vcm_should_fail_alloc(void);
+#else
+static inline bool vcm_should_fail_alloc(void)
+{
+	return false;
+}
+#endif
 
 #endif /* _LINUX_VCM_DRV_H */

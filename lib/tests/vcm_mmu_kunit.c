@@ -52,6 +52,11 @@ struct fake_mmu {
 	unsigned int nr_mapped;
 	unsigned int map_calls;
 	unsigned int fail_map_at;		/* this map call fails, from 1 */
+	int enable_error;			/* ->enable returns it */
+	bool enabled;
+	unsigned int enables, disables;
+	unsigned int mapped_at_enable;		/* nr_mapped at the last call */
+	unsigned int mapped_at_disable;
 	unsigned int violations;
 	bool cleaned_up;
 };
@@ -147,6 +152,32 @@ static void fake_deactivate_page(struct vcm_mmu *mmu, dma_addr_t vaddr,
 {
 	fake_unmap(to_fake(mmu), false, vaddr, paddr,
 		   (resource_size_t)PAGE_SIZE << order);
+}
+
+/* The hardware starts with everything mapped and stops before unmapping. */
+static int fake_enable(struct vcm_mmu *mmu)
+{
+	struct fake_mmu *fake = to_fake(mmu);
+
+	fake_check_context(fake);
+	fake->enables++;
+	fake->mapped_at_enable = fake->nr_mapped;
+	if (fake->enabled)
+		fake->violations++;
+	fake->enabled = !fake->enable_error;
+	return fake->enable_error;
+}
+
+static void fake_disable(struct vcm_mmu *mmu)
+{
+	struct fake_mmu *fake = to_fake(mmu);
+
+	fake_check_context(fake);
+	fake->disables++;
+	fake->mapped_at_disable = fake->nr_mapped;
+	if (!fake->enabled)
+		fake->violations++;
+	fake->enabled = false;
 }
 
 static void fake_cleanup(struct vcm_mmu *mmu)
@@ -268,7 +299,8 @@ static struct vcm_phys *one_part(struct kunit *test, phys_addr_t start,
 
 enum init_ops { OPS_WHOLE, OPS_PAGE, OPS_BOTH, OPS_NO_DRIVER, OPS_NONE,
 		OPS_ACTIVATE_ONLY, OPS_DEACTIVATE_ONLY, OPS_ACTIVATE_PAGE_ONLY,
-		OPS_MIXED, OPS_NO_ORDERS, OPS_UNSORTED };
+		OPS_MIXED, OPS_NO_ORDERS, OPS_UNSORTED, OPS_ENABLE_ONLY,
+		OPS_DISABLE_ONLY };
 
 struct init_case {
 	const char *desc;
@@ -291,6 +323,8 @@ static const struct init_case init_cases[] = {
 	{ "activate_page without deactivate_page", OPS_ACTIVATE_PAGE_ONLY, MMU_START,
 	  MMU_SIZE, -EINVAL },
 	{ "activate with deactivate_page", OPS_MIXED, MMU_START, MMU_SIZE, -EINVAL },
+	{ "enable without disable", OPS_ENABLE_ONLY, MMU_START, MMU_SIZE, -EINVAL },
+	{ "disable without enable", OPS_DISABLE_ONLY, MMU_START, MMU_SIZE, -EINVAL },
 	{ "no orders", OPS_NO_ORDERS, MMU_START, MMU_SIZE, -EINVAL },
 	{ "unsorted orders", OPS_UNSORTED, MMU_START, MMU_SIZE, -EINVAL },
 	{ "zero size", OPS_PAGE, MMU_START, 0, -EINVAL },
@@ -353,6 +387,12 @@ static void vcm_mmu_init_test(struct kunit *test)
 	case OPS_MIXED:
 		fake->ops.deactivate = NULL;
 		fake->ops.activate_page = NULL;
+		break;
+	case OPS_ENABLE_ONLY:
+		fake->ops.enable = fake_enable;
+		break;
+	case OPS_DISABLE_ONLY:
+		fake->ops.disable = fake_disable;
 		break;
 	case OPS_NO_ORDERS:
 		fake->ops.orders = NULL;
@@ -595,6 +635,56 @@ static void vcm_mmu_activate_fails_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
 	KUNIT_EXPECT_EQ(test, fake->nr_mapped, style == STYLE_WHOLE ? 3 : 4);
 	vcm_deactivate(vcm);
+	fake->nr_log = 0;
+	release_three(res);
+	expect_clean(test, fake);
+}
+
+/*
+ * ->enable runs after every bound reservation is mapped and ->disable
+ * before any is unmapped, once per activation; a failed ->enable leaves
+ * nothing mapped and the context inactive.
+ */
+static void vcm_mmu_enable_test(struct kunit *test)
+{
+	const enum fake_style style = *(const enum fake_style *)test->param_value;
+	struct fake_mmu *fake = fake_alloc(test, style);
+	struct vcm *vcm;
+	struct vcm_res *res[3];
+
+	fake->ops.enable = fake_enable;
+	fake->ops.disable = fake_disable;
+	vcm = fake_init(test, fake);
+	KUNIT_ASSERT_PTR_EQ(test, vcm, &fake->mmu.vcm);
+	bind_three(test, fake, res);
+	fake->nr_log = 0;
+
+	fake->enable_error = -ETIMEDOUT;
+	KUNIT_EXPECT_EQ(test, vcm_activate(vcm), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, fake->enables, 1);
+	KUNIT_EXPECT_EQ(test, fake->mapped_at_enable, style == STYLE_WHOLE ? 3 : 4);
+	KUNIT_EXPECT_EQ(test, fake->disables, 0);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 0);
+	KUNIT_EXPECT_FALSE(test, fake->mmu.active);
+	KUNIT_EXPECT_EQ(test, vcm->activations, 0);
+	/* Newest first: the last mapping is the first unmapped. */
+	KUNIT_ASSERT_EQ(test, fake->nr_log, style == STYLE_WHOLE ? 6 : 8);
+	KUNIT_EXPECT_FALSE(test, fake->log[fake->nr_log / 2].map);
+	KUNIT_EXPECT_EQ(test, fake->log[fake->nr_log / 2].vaddr,
+			fake->log[fake->nr_log / 2 - 1].vaddr);
+	fake->nr_log = 0;
+
+	fake->enable_error = 0;
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	KUNIT_EXPECT_EQ(test, fake->enables, 2);
+	KUNIT_EXPECT_TRUE(test, fake->enabled);
+	vcm_deactivate(vcm);
+	KUNIT_EXPECT_EQ(test, fake->disables, 0);
+	vcm_deactivate(vcm);
+	KUNIT_EXPECT_EQ(test, fake->disables, 1);
+	KUNIT_EXPECT_EQ(test, fake->mapped_at_disable, style == STYLE_WHOLE ? 3 : 4);
+	KUNIT_EXPECT_FALSE(test, fake->enabled);
 	fake->nr_log = 0;
 	release_three(res);
 	expect_clean(test, fake);
@@ -866,6 +956,7 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE_PARAM(vcm_mmu_bind_test, vcm_mmu_style_gen_params),
 	KUNIT_CASE_PARAM(vcm_mmu_deactivate_test, vcm_mmu_style_gen_params),
 	KUNIT_CASE_PARAM(vcm_mmu_activate_fails_test, vcm_mmu_style_gen_params),
+	KUNIT_CASE_PARAM(vcm_mmu_enable_test, vcm_mmu_style_gen_params),
 	KUNIT_CASE(vcm_mmu_make_binding_test),
 	KUNIT_CASE(vcm_mmu_make_binding_fails_test),
 	KUNIT_CASE(vcm_mmu_alignment_test),
