@@ -129,6 +129,8 @@ overlay() {
 
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Kconfig" "$edits/mm-Kconfig" --before-last endmenu
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Makefile" "$edits/mm-Makefile"
+	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Kconfig" "$edits/iommu-Kconfig"
+	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Makefile" "$edits/iommu-Makefile"
 	# lib/tests/ is new in 6.15; older kernels get its Makefile and the link.
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/tests/Makefile" "$edits/lib-tests-Makefile"
 	if grep -q '^# >>> vcm:' "$KSRC/lib/Makefile" ||

@@ -1,0 +1,1054 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Virtual Contiguous Memory (VCM): the Samsung SysMMU (v1-v3) backend.
+ *
+ * A SysMMU translates the 32-bit device addresses of one master device (a
+ * camera, a codec, a display controller) through a two-level page table:
+ *
+ *  - the L1 table, 16 KiB, 4096 entries of 1 MiB each: a fault, a 1 MiB
+ *    section, or a link to an L2 table;
+ *  - L2 tables, 1 KiB, 256 entries of 4 KiB each: a fault, a 4 KiB small
+ *    page, or a part of a 64 KiB large page, which takes 16 entries that
+ *    are all written alike.
+ *
+ * The backend is built on the MMU wrapper (mm/vcm-mmu.c) with orders
+ * {8, 4, 0}: the wrapper allocates device addresses and physical memory
+ * and calls this file to map and unmap whole bound reservations, which it
+ * divides into pages with vcm_phys_walk(), and to start and stop the
+ * hardware.
+ *
+ * Coding conventions in this file: @iova is a device address, @paddr a
+ * physical one, @l1 an index into the L1 table, @l2 one into an L2 table;
+ * "sm" is a struct sysmmu.
+ *
+ * Lifetimes
+ * =========
+ *
+ * vcm_sysmmu_create() allocates the context, its L1 table and a fault-only
+ * L2 table; vcm_destroy() frees them through the wrapper's cleanup.  An L2
+ * table is allocated when the first page in its 1 MiB is mapped, from a
+ * kmem_cache and atomically (mapping runs under a spinlock), and freed when
+ * its last page is unmapped.  An L1 entry with nothing mapped is not a
+ * fault entry but a link to the fault-only L2 table: a SysMMU v3.3 caches
+ * faulting L1 entries, so the L1 entries are never faults, and an entry
+ * that changes from that link is invalidated (with MMU_FLUSH_ENTRY) while
+ * the MMU is enabled.  A platform device's context is destroyed when its
+ * driver unbinds; device links unbind the masters that looked it up first.
+ *
+ * Locking
+ * =======
+ *
+ * The page tables, the registers, the statistics and @enabled are
+ * protected by the wrapper's spinlock, mmu.lock, taken with interrupts
+ * disabled: the wrapper holds it around every map, unmap, enable and
+ * disable; vcm_sysmmu_translate(), vcm_sysmmu_stats() and the fault
+ * interrupt handler take it.  Nothing under it sleeps: L2 tables come with
+ * GFP_ATOMIC, and the clock is prepared beforehand and only enabled here.
+ *
+ * Making page-table writes visible
+ * ================================
+ *
+ * The SysMMU reads its page tables from memory.  With a struct device, each
+ * table is mapped with dma_map_single() for the SysMMU and every write is
+ * followed by dma_sync_single_for_device() over the entries written: on a
+ * walker that does not snoop the CPU caches this cleans them to memory, and
+ * on a coherent one the DMA API makes it nothing.  The register write that
+ * follows (writel() orders memory writes before it) then starts the
+ * hardware or invalidates its TLB.  A context made without a device, for
+ * bring-up or tests, has a walker as coherent as the CPU and syncs nothing.
+ * The SysMMU must see each table at its physical address, below 4 GiB.
+ *
+ * Invalidation
+ * ============
+ *
+ * Mapping into empty entries needs no invalidation, except the v3.3 L1
+ * entries above.  Unmapping while the MMU is enabled does: the pages a
+ * bind, unbind or deactivation unmaps are gathered, and at its end the MMU
+ * is blocked once, the TLB invalidated and the MMU unblocked; L2 tables
+ * that became empty are unlinked while the MMU is blocked and freed after.
+ * The rule: one MMU_FLUSH_ENTRY write per page unmapped (v2, whose TLB is
+ * set-associative, needs one per 4 KiB of a 64 KiB page and 64 for a
+ * section), unless that makes more than SYSMMU_FLUSH_ENTRY_MAX writes;
+ * then one MMU_FLUSH of the whole TLB.  Each write costs a bus access with
+ * the MMU blocked; past 64 of them, a few dozen TLB refills cost less than
+ * keeping the master stalled, and the TLB, which holds a few dozen
+ * entries, would be mostly emptied anyway.  Unmapping while the MMU is
+ * disabled needs nothing: enabling it flushes the whole TLB.
+ */
+
+#define pr_fmt(fmt) "vcm-sysmmu: " fmt
+
+#include <linux/bitmap.h>
+#include <linux/bug.h>
+#include <linux/clk.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
+#include <linux/export.h>
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/init.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/iopoll.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/of.h>
+#include <linux/of_platform.h>
+#include <linux/platform_device.h>
+#include <linux/ratelimit.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vcm-drv.h>
+#include <linux/vcm-sysmmu.h>
+
+#define SYSMMU_SECTION_ORDER	(20 - PAGE_SHIFT)
+#define SYSMMU_LARGE_ORDER	(16 - PAGE_SHIFT)
+#define SYSMMU_SMALL_ORDER	0
+
+/* Entry types: bits 1:0 of an L1 entry, bits 1:0 (or bit 1) of an L2 one. */
+#define SYSMMU_L1_LINK		1
+#define SYSMMU_L1_SECTION	2
+#define SYSMMU_L1_LINK_MASK	GENMASK(31, 10)
+#define SYSMMU_L1_SECTION_MASK	GENMASK(31, 20)
+#define SYSMMU_L2_LARGE		1
+#define SYSMMU_L2_SMALL		2
+#define SYSMMU_L2_LARGE_MASK	GENMASK(31, 16)
+#define SYSMMU_L2_SMALL_MASK	GENMASK(31, 12)
+#define SYSMMU_TYPE_MASK	GENMASK(1, 0)
+
+/* MMU_CFG, by version (no access-permission check: entries carry none). */
+#define SYSMMU_CFG_LRU		BIT(0)
+#define SYSMMU_CFG_QOS_15	(15 << 7)
+#define SYSMMU_CFG_FLPDCACHE	BIT(20)		/* v3.2 and later */
+#define SYSMMU_CFG_SYSSEL	BIT(22)		/* v3.2 only */
+#define SYSMMU_CFG_ACGEN	BIT(24)		/* v3.3 only */
+
+/* Some SoCs' SysMMUs report this for version 1.0. */
+#define SYSMMU_VERSION_1_0_QUIRK	0x80000001
+
+#define SYSMMU_FLUSH_ENTRY_MAX	64
+#define SYSMMU_BLOCK_TIMEOUT_US	100
+
+/* The context of a SysMMU platform device: [1 MiB, 4 GiB). */
+#define SYSMMU_PLATFORM_START	SZ_1M
+#define SYSMMU_PLATFORM_SIZE	((resource_size_t)(SZ_4G - SZ_1M))
+
+/**
+ * struct sysmmu - a SysMMU and its VCM context.
+ * @mmu:	the MMU wrapper's context.
+ * @dev:	the SysMMU device, or NULL: the page tables are mapped for it
+ *		and messages name it.
+ * @regs:	the register window.
+ * @clk:	the SysMMU's gate clock, prepared, or NULL.
+ * @major:	hardware version, major.
+ * @minor:	hardware version, minor.
+ * @ratelimit:	of the messages about this SysMMU.
+ * @enabled:	the MMU translates (MMU_CTRL enabled, clock on).
+ * @l1:		the L1 table.
+ * @zero_l2:	the fault-only L2 table every unused L1 entry links to.
+ * @zero_link:	that L1 entry.
+ * @stats:	what the context did; @stats.pt_bytes is worked out on read.
+ * @l2:		for each L1 entry, the L2 table it links to, or NULL.
+ * @l2_used:	for each L1 entry, the L2 entries in use in its table.
+ * @l2_empty:	the L1 entries whose L2 tables the unmapping in progress
+ *		emptied, to be unlinked and freed at its end.
+ * @enabled, the tables, @stats, @l2, @l2_used and @l2_empty are protected
+ * by @mmu.lock; the rest does not change after creation.
+ */
+struct sysmmu {
+	struct vcm_mmu mmu;
+	struct device *dev;
+	void __iomem *regs;
+	struct clk *clk;
+	unsigned int major;
+	unsigned int minor;
+	struct ratelimit_state ratelimit;
+	bool enabled;
+	u32 *l1;
+	u32 *zero_l2;
+	u32 zero_link;
+	struct vcm_sysmmu_stats stats;
+	u32 *l2[SYSMMU_L1_ENTRIES];
+	u16 l2_used[SYSMMU_L1_ENTRIES];
+	DECLARE_BITMAP(l2_empty, SYSMMU_L1_ENTRIES);
+};
+
+/*
+ * struct sysmmu_unmap - the TLB invalidation an unmapping gathers.
+ * @sm:		the SysMMU.
+ * @first:	the lowest L1 entry unmapping touched.
+ * @last:	the highest.
+ * @nr:		MMU_FLUSH_ENTRY writes needed; above SYSMMU_FLUSH_ENTRY_MAX
+ *		one MMU_FLUSH does instead.
+ * @iova:	the addresses to write, while @nr is within the limit.
+ */
+struct sysmmu_unmap {
+	struct sysmmu *sm;
+	unsigned int first;
+	unsigned int last;
+	unsigned int nr;
+	u32 iova[SYSMMU_FLUSH_ENTRY_MAX];
+};
+
+static const unsigned char sysmmu_orders[] = {
+	SYSMMU_SECTION_ORDER, SYSMMU_LARGE_ORDER, SYSMMU_SMALL_ORDER
+};
+
+static struct kmem_cache *sysmmu_l2_cache;
+static struct platform_driver sysmmu_platform_driver;
+static const struct vcm_mmu_driver sysmmu_driver;
+
+/* Reports trouble, naming the SysMMU, at most as often as @sm->ratelimit. */
+static __printf(2, 3) void sysmmu_err_ratelimited(struct sysmmu *sm,
+						   const char *fmt, ...)
+{
+	struct va_format vaf;
+	va_list args;
+
+	if (!__ratelimit(&sm->ratelimit))
+		return;
+	va_start(args, fmt);
+	vaf.fmt = fmt;
+	vaf.va = &args;
+	if (sm->dev)
+		dev_err(sm->dev, "%pV", &vaf);
+	else
+		pr_err("%s: %pV", sm->mmu.vcm.name, &vaf);
+	va_end(args);
+}
+
+static struct sysmmu *to_sysmmu(struct vcm_mmu *mmu)
+{
+	return container_of(mmu, struct sysmmu, mmu);
+}
+
+/* The SysMMU of @vcm, or NULL if @vcm is not a SysMMU context. */
+static struct sysmmu *vcm_to_sysmmu(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = vcm_to_mmu(vcm);
+
+	return mmu && mmu->driver == &sysmmu_driver ? to_sysmmu(mmu) : NULL;
+}
+
+static u32 sysmmu_read(struct sysmmu *sm, unsigned int reg)
+{
+	return readl(sm->regs + reg);
+}
+
+static void sysmmu_write(struct sysmmu *sm, unsigned int reg, u32 value)
+{
+	writel(value, sm->regs + reg);
+}
+
+static bool sysmmu_version_at_least(const struct sysmmu *sm,
+				    unsigned int major, unsigned int minor)
+{
+	return sm->major > major || (sm->major == major && sm->minor >= minor);
+}
+
+/* ---- page-table memory ---- */
+
+/* Whether the SysMMU can reach @size bytes at @paddr: below 4 GiB. */
+static bool sysmmu_reachable(phys_addr_t paddr, size_t size)
+{
+	return !upper_32_bits((u64)paddr + size - 1);
+}
+
+/*
+ * Maps a table for the SysMMU, which must see it at its physical address;
+ * without a device there is nothing to map.
+ */
+static bool sysmmu_map_table(struct sysmmu *sm, void *table, size_t size)
+{
+	phys_addr_t paddr = virt_to_phys(table);
+	dma_addr_t dma;
+
+	if (!sysmmu_reachable(paddr, size))
+		return false;
+	if (!sm->dev)
+		return true;
+	dma = dma_map_single(sm->dev, table, size, DMA_TO_DEVICE);
+	if (dma_mapping_error(sm->dev, dma))
+		return false;
+	if (dma == paddr)
+		return true;
+	dma_unmap_single(sm->dev, dma, size, DMA_TO_DEVICE);
+	sysmmu_err_ratelimited(sm, "page table at %pa is at %pad for the SysMMU\n",
+			       &paddr, &dma);
+	return false;
+}
+
+static void sysmmu_unmap_table(struct sysmmu *sm, void *table, size_t size)
+{
+	if (sm->dev)
+		dma_unmap_single(sm->dev, virt_to_phys(table), size,
+				 DMA_TO_DEVICE);
+}
+
+/* Makes @n entries from @entry on visible to the SysMMU. */
+static void sysmmu_sync(struct sysmmu *sm, u32 *entry, unsigned int n)
+{
+	if (sm->dev)
+		dma_sync_single_for_device(sm->dev, virt_to_phys(entry),
+					   n * sizeof(*entry), DMA_TO_DEVICE);
+}
+
+static u32 *sysmmu_alloc_l2(struct sysmmu *sm)
+{
+	u32 *table;
+
+	lockdep_assert_held(&sm->mmu.lock);
+	if (vcm_should_fail_alloc())
+		return NULL;
+	table = kmem_cache_zalloc(sysmmu_l2_cache, GFP_ATOMIC | __GFP_NOWARN);
+	if (!table)
+		return NULL;
+	if (!sysmmu_map_table(sm, table, SYSMMU_L2_SIZE)) {
+		kmem_cache_free(sysmmu_l2_cache, table);
+		return NULL;
+	}
+	sm->stats.l2_tables++;
+	sm->stats.l2_allocs++;
+	return table;
+}
+
+static void sysmmu_free_l2(struct sysmmu *sm, u32 *table)
+{
+	sysmmu_unmap_table(sm, table, SYSMMU_L2_SIZE);
+	kmem_cache_free(sysmmu_l2_cache, table);
+	sm->stats.l2_tables--;
+}
+
+/* ---- page-table entries ---- */
+
+static void sysmmu_set_l1(struct sysmmu *sm, unsigned int l1, u32 entry)
+{
+	WRITE_ONCE(sm->l1[l1], entry);
+	sysmmu_sync(sm, &sm->l1[l1], 1);
+	sm->stats.l1_writes++;
+}
+
+static void sysmmu_set_l2(struct sysmmu *sm, u32 *entry, u32 value,
+			  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(entry[i], value);
+	sysmmu_sync(sm, entry, n);
+	sm->stats.l2_writes += n;
+}
+
+/*
+ * An L1 entry that linked to the fault-only table now maps: a v3.3 may
+ * have cached the old entry.  Invalidating an address not mapped before
+ * needs no blocking.
+ */
+static void sysmmu_l1_changed(struct sysmmu *sm, dma_addr_t iova)
+{
+	if (!sm->enabled || !sysmmu_version_at_least(sm, 3, 3))
+		return;
+	sysmmu_write(sm, SYSMMU_MMU_FLUSH_ENTRY,
+		     (lower_32_bits(iova) & SYSMMU_L2_SMALL_MASK) | 1);
+	sm->stats.flush_entries++;
+}
+
+/* The L2 table for @iova, allocated and linked if there is none. */
+static u32 *sysmmu_get_l2(struct sysmmu *sm, dma_addr_t iova)
+{
+	unsigned int l1 = iova >> 20;
+	u32 *table = sm->l2[l1];
+
+	if (table)
+		return table;
+	if (WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
+		return ERR_PTR(-EADDRINUSE);
+	table = sysmmu_alloc_l2(sm);
+	if (!table)
+		return ERR_PTR(-ENOMEM);
+	sm->l2[l1] = table;
+	sysmmu_set_l1(sm, l1, virt_to_phys(table) | SYSMMU_L1_LINK);
+	sysmmu_l1_changed(sm, iova);
+	return table;
+}
+
+/*
+ * vcm_phys_walk() callback: maps one page of the SysMMU's page sizes.  @priv
+ * is the struct sysmmu_unmap that undoes it if a later page fails.
+ */
+static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
+			   unsigned int order, void *priv)
+{
+	struct sysmmu_unmap *unmap = priv;
+	struct sysmmu *sm = unmap->sm;
+	size_t size = PAGE_SIZE << order;
+	unsigned int l1 = iova >> 20, l2, n, i;
+	u32 *table, entry;
+
+	if (!sysmmu_reachable(paddr, size))
+		return -EINVAL;
+	if (order == SYSMMU_SECTION_ORDER) {
+		if (WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
+			return -EADDRINUSE;
+		sysmmu_set_l1(sm, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
+		sysmmu_l1_changed(sm, iova);
+		return 0;
+	}
+
+	if (order == SYSMMU_LARGE_ORDER)
+		entry = lower_32_bits(paddr) | SYSMMU_L2_LARGE;
+	else
+		entry = lower_32_bits(paddr) | SYSMMU_L2_SMALL;
+	n = size / SZ_4K;
+	table = sysmmu_get_l2(sm, iova);
+	if (IS_ERR(table))
+		return PTR_ERR(table);
+	l2 = (iova >> 12) & (SYSMMU_L2_ENTRIES - 1);
+	for (i = 0; i < n; i++)
+		if (WARN_ON_ONCE(table[l2 + i]))
+			return -EADDRINUSE;
+	sysmmu_set_l2(sm, &table[l2], entry, n);
+	sm->l2_used[l1] += n;
+	return 0;
+}
+
+/* Gathers the invalidation of a page of @order at @iova. */
+static void sysmmu_gather(struct sysmmu_unmap *unmap, dma_addr_t iova,
+			  unsigned int order)
+{
+	struct sysmmu *sm = unmap->sm;
+	unsigned int n = 1, i;
+
+	unmap->first = min_t(unsigned int, unmap->first, iova >> 20);
+	unmap->last = max_t(unsigned int, unmap->last, iova >> 20);
+	if (!sm->enabled)
+		return;
+	/* v2: one write per 4 KiB set the page may be cached in, up to 64. */
+	if (sm->major == 2)
+		n = min_t(unsigned int, 1U << order, 64);
+	for (i = 0; i < n; i++, unmap->nr++)
+		if (unmap->nr < SYSMMU_FLUSH_ENTRY_MAX)
+			unmap->iova[unmap->nr] = lower_32_bits(iova) + i * SZ_4K;
+}
+
+/* vcm_phys_walk() callback: unmaps one page that sysmmu_map_page() mapped. */
+static int sysmmu_unmap_page(dma_addr_t iova, phys_addr_t paddr,
+			     unsigned int order, void *priv)
+{
+	struct sysmmu_unmap *unmap = priv;
+	struct sysmmu *sm = unmap->sm;
+	unsigned int l1 = iova >> 20, n;
+
+	if (order == SYSMMU_SECTION_ORDER) {
+		sysmmu_set_l1(sm, l1, sm->zero_link);
+	} else {
+		n = (PAGE_SIZE << order) / SZ_4K;
+		sysmmu_set_l2(sm, &sm->l2[l1][(iova >> 12) & (SYSMMU_L2_ENTRIES - 1)],
+			      0, n);
+		sm->l2_used[l1] -= n;
+		if (!sm->l2_used[l1])
+			__set_bit(l1, sm->l2_empty);
+	}
+	sysmmu_gather(unmap, iova, order);
+	return 0;
+}
+
+/* Blocks the MMU; invalidates even if it does not say so, and reports it. */
+static void sysmmu_block(struct sysmmu *sm)
+{
+	u32 status;
+
+	sysmmu_write(sm, SYSMMU_MMU_CTRL,
+		     SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_BLOCK | SYSMMU_CTRL_IRQ);
+	sm->stats.blocks++;
+	if (readl_poll_timeout_atomic(sm->regs + SYSMMU_MMU_STATUS, status,
+				      status & SYSMMU_STATUS_BLOCKED, 1,
+				      SYSMMU_BLOCK_TIMEOUT_US)) {
+		sm->stats.block_timeouts++;
+		sysmmu_err_ratelimited(sm, "not blocked after %u us; invalidating anyway\n",
+				       SYSMMU_BLOCK_TIMEOUT_US);
+	}
+}
+
+static void sysmmu_unblock(struct sysmmu *sm)
+{
+	sysmmu_write(sm, SYSMMU_MMU_CTRL, SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_IRQ);
+}
+
+/*
+ * Ends an unmapping: unlinks the L2 tables it emptied, invalidates the TLB
+ * as the rule in the header says, and frees those tables.
+ */
+static void sysmmu_unmap_finish(struct sysmmu_unmap *unmap)
+{
+	struct sysmmu *sm = unmap->sm;
+	unsigned int l1 = unmap->first, i;
+	bool flush = sm->enabled && unmap->nr;
+
+	if (unmap->first > unmap->last)
+		return;
+	if (flush)
+		sysmmu_block(sm);
+	for_each_set_bit_from(l1, sm->l2_empty, unmap->last + 1)
+		sysmmu_set_l1(sm, l1, sm->zero_link);
+	if (flush) {
+		if (unmap->nr <= SYSMMU_FLUSH_ENTRY_MAX) {
+			for (i = 0; i < unmap->nr; i++)
+				sysmmu_write(sm, SYSMMU_MMU_FLUSH_ENTRY,
+					     unmap->iova[i] | 1);
+			sm->stats.flush_entries += unmap->nr;
+		} else {
+			sysmmu_write(sm, SYSMMU_MMU_FLUSH, 1);
+			sm->stats.flush_alls++;
+		}
+		sysmmu_unblock(sm);
+	}
+	l1 = unmap->first;
+	for_each_set_bit_from(l1, sm->l2_empty, unmap->last + 1) {
+		sysmmu_free_l2(sm, sm->l2[l1]);
+		sm->l2[l1] = NULL;
+		__clear_bit(l1, sm->l2_empty);
+	}
+}
+
+/* ---- the MMU wrapper's operations ---- */
+
+static struct sysmmu *res_to_sysmmu(struct vcm_res *res)
+{
+	return to_sysmmu(container_of(res->vcm, struct vcm_mmu, vcm));
+}
+
+/* Maps a bound reservation; on failure unmaps what it mapped. */
+static int sysmmu_activate(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct sysmmu_unmap unmap = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
+	int ret;
+
+	lockdep_assert_held(&unmap.sm->mmu.lock);
+	ret = vcm_phys_walk(res->start, phys, sysmmu_orders, sysmmu_map_page,
+			    sysmmu_unmap_page, &unmap);
+	if (ret)
+		sysmmu_unmap_finish(&unmap);
+	return ret;
+}
+
+static void sysmmu_deactivate(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct sysmmu_unmap unmap = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
+
+	lockdep_assert_held(&unmap.sm->mmu.lock);
+	vcm_phys_walk(res->start, phys, sysmmu_orders, sysmmu_unmap_page, NULL,
+		      &unmap);
+	sysmmu_unmap_finish(&unmap);
+}
+
+static u32 sysmmu_cfg(const struct sysmmu *sm)
+{
+	if (!sysmmu_version_at_least(sm, 3, 2))
+		return SYSMMU_CFG_LRU | SYSMMU_CFG_QOS_15;
+	if (!sysmmu_version_at_least(sm, 3, 3))
+		return SYSMMU_CFG_LRU | SYSMMU_CFG_QOS_15 | SYSMMU_CFG_FLPDCACHE |
+		       SYSMMU_CFG_SYSSEL;
+	return SYSMMU_CFG_QOS_15 | SYSMMU_CFG_FLPDCACHE | SYSMMU_CFG_ACGEN;
+}
+
+/*
+ * Starts translation through the L1 table: configured while enabled and
+ * blocked, with the whole TLB flushed, then unblocked.
+ */
+static int sysmmu_enable(struct vcm_mmu *mmu)
+{
+	struct sysmmu *sm = to_sysmmu(mmu);
+	int ret;
+
+	lockdep_assert_held(&mmu->lock);
+	ret = clk_enable(sm->clk);
+	if (ret)
+		return ret;
+	sysmmu_write(sm, SYSMMU_MMU_CTRL,
+		     SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_BLOCK | SYSMMU_CTRL_IRQ);
+	sysmmu_write(sm, SYSMMU_MMU_CFG, sysmmu_cfg(sm));
+	sysmmu_write(sm, SYSMMU_PT_BASE_ADDR, virt_to_phys(sm->l1));
+	sysmmu_write(sm, SYSMMU_MMU_FLUSH, 1);
+	sm->stats.flush_alls++;
+	sysmmu_unblock(sm);
+	sm->enabled = true;
+	return 0;
+}
+
+static void sysmmu_disable(struct vcm_mmu *mmu)
+{
+	struct sysmmu *sm = to_sysmmu(mmu);
+
+	lockdep_assert_held(&mmu->lock);
+	sysmmu_write(sm, SYSMMU_MMU_CTRL, 0);
+	sm->enabled = false;
+	clk_disable(sm->clk);
+}
+
+static void sysmmu_free(struct sysmmu *sm)
+{
+	if (sm->zero_l2) {
+		sysmmu_unmap_table(sm, sm->zero_l2, SYSMMU_L2_SIZE);
+		kmem_cache_free(sysmmu_l2_cache, sm->zero_l2);
+	}
+	if (sm->l1) {
+		sysmmu_unmap_table(sm, sm->l1, SYSMMU_L1_SIZE);
+		free_pages((unsigned long)sm->l1, get_order(SYSMMU_L1_SIZE));
+	}
+	kvfree(sm);
+}
+
+/*
+ * Called by vcm_destroy() once the wrapper is done, after the core
+ * deactivated a context left active (with a warning).  L2 tables remain
+ * only if reservations were left bound, which the wrapper warns about.
+ */
+static void sysmmu_cleanup(struct vcm_mmu *mmu)
+{
+	struct sysmmu *sm = to_sysmmu(mmu);
+	unsigned int l1;
+
+	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
+		if (sm->l2[l1])
+			sysmmu_free_l2(sm, sm->l2[l1]);
+	sysmmu_free(sm);
+}
+
+static const struct vcm_mmu_driver sysmmu_driver = {
+	.orders		= sysmmu_orders,
+	.cleanup	= sysmmu_cleanup,
+	.activate	= sysmmu_activate,
+	.deactivate	= sysmmu_deactivate,
+	.enable		= sysmmu_enable,
+	.disable	= sysmmu_disable,
+};
+
+/* ---- contexts ---- */
+
+/* Reads the version with the clock on; only v1-v3 have this format. */
+static int sysmmu_read_version(struct sysmmu *sm)
+{
+	u32 version;
+	int ret;
+
+	ret = clk_enable(sm->clk);
+	if (ret)
+		return ret;
+	version = sysmmu_read(sm, SYSMMU_VERSION);
+	clk_disable(sm->clk);
+
+	if (version == SYSMMU_VERSION_1_0_QUIRK)
+		version = SYSMMU_VERSION_MAKE(1, 0);
+	sm->major = version >> 28;
+	sm->minor = (version >> 21) & 0x7f;
+	if (sm->major < 1 || sm->major > 3) {
+		sysmmu_err_ratelimited(sm, "version %u.%u: only v1-v3 page tables are supported\n",
+				       sm->major, sm->minor);
+		return -ENODEV;
+	}
+	return 0;
+}
+
+static int sysmmu_alloc_tables(struct sysmmu *sm)
+{
+	unsigned int l1;
+
+	if (!vcm_should_fail_alloc())
+		sm->l1 = (u32 *)__get_free_pages(GFP_KERNEL | __GFP_ZERO |
+						 (IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0),
+						 get_order(SYSMMU_L1_SIZE));
+	if (!sm->l1)
+		return -ENOMEM;
+	if (!vcm_should_fail_alloc())
+		sm->zero_l2 = kmem_cache_zalloc(sysmmu_l2_cache, GFP_KERNEL);
+	if (!sm->zero_l2)
+		return -ENOMEM;
+	if (!sysmmu_map_table(sm, sm->zero_l2, SYSMMU_L2_SIZE)) {
+		kmem_cache_free(sysmmu_l2_cache, sm->zero_l2);
+		sm->zero_l2 = NULL;
+		return -ENOMEM;
+	}
+
+	sm->zero_link = virt_to_phys(sm->zero_l2) | SYSMMU_L1_LINK;
+	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
+		sm->l1[l1] = sm->zero_link;
+	if (!sysmmu_map_table(sm, sm->l1, SYSMMU_L1_SIZE)) {
+		free_pages((unsigned long)sm->l1, get_order(SYSMMU_L1_SIZE));
+		sm->l1 = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/**
+ * vcm_sysmmu_create() - Make a VCM context on a SysMMU.
+ * @dev: The SysMMU device, or NULL.  With a device, the page tables are
+ *	 mapped for it with the DMA API and messages name it; without one,
+ *	 the SysMMU must see memory as the CPU does (bring-up, tests).
+ * @regs: The SysMMU's register window (an ioremap(), or for tests memory).
+ * @clk: Its gate clock, already prepared, or NULL.  It is enabled while
+ *	 the context is active and around register accesses.
+ * @start: First device address of the context, page aligned.
+ * @size: Size of the context in bytes, page aligned; the context must
+ *	  end at 4 GiB or below.
+ *
+ * Reads the VERSION register, allocates the page tables and makes a
+ * context on the MMU wrapper with the SysMMU's page sizes (orders
+ * {8, 4, 0}).  The MMU stays disabled until vcm_activate(); destroy the
+ * context with vcm_destroy().  The fault interrupt is the caller's to
+ * request, with vcm_sysmmu_irq() as handler and the context as its data.
+ *
+ * Context: Process context; may sleep.
+ * Return: the context, or ERR_PTR(-EINVAL) for a NULL @regs (which also
+ * warns once) or a range outside 32 bits, -ENODEV for a SysMMU of
+ * another version, an error of clk_enable(), or -ENOMEM.
+ */
+struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
+			      struct clk *clk, dma_addr_t start,
+			      resource_size_t size)
+{
+	struct sysmmu *sm;
+	struct vcm *vcm;
+	int ret;
+
+	if (WARN_ON_ONCE(!regs))
+		return ERR_PTR(-EINVAL);
+	if ((u64)start + size > SZ_4G) {
+		pr_err("context at %pad of size %pa goes past 4 GiB\n",
+		       &start, &size);
+		return ERR_PTR(-EINVAL);
+	}
+	if (!sysmmu_l2_cache)
+		return ERR_PTR(-ENOMEM);
+
+	sm = vcm_should_fail_alloc() ? NULL : kvzalloc(sizeof(*sm), GFP_KERNEL);
+	if (!sm)
+		return ERR_PTR(-ENOMEM);
+	sm->dev = dev;
+	sm->regs = regs;
+	sm->clk = clk;
+	sm->mmu.driver = &sysmmu_driver;
+	sm->mmu.vcm.start = start;
+	sm->mmu.vcm.size = size;
+	sm->mmu.vcm.name = dev ? dev_name(dev) : "register window";
+	ratelimit_state_init(&sm->ratelimit, DEFAULT_RATELIMIT_INTERVAL,
+			     DEFAULT_RATELIMIT_BURST);
+
+	ret = sysmmu_read_version(sm);
+	if (ret)
+		goto out_free;
+	ret = sysmmu_alloc_tables(sm);
+	if (ret)
+		goto out_free;
+	vcm = vcm_mmu_init(&sm->mmu);
+	if (IS_ERR(vcm)) {
+		ret = PTR_ERR(vcm);
+		goto out_free;
+	}
+	return vcm;
+
+out_free:
+	sysmmu_free(sm);
+	return ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(vcm_sysmmu_create);
+
+/* Walks the tables for @iova as the hardware does; see below. */
+static int sysmmu_walk(struct sysmmu *sm, u32 iova, phys_addr_t *paddr)
+{
+	u32 entry = READ_ONCE(sm->l1[iova >> 20]);
+	phys_addr_t table;
+	u32 *map;
+
+	switch (entry & SYSMMU_TYPE_MASK) {
+	case SYSMMU_L1_SECTION:
+		*paddr = (entry & SYSMMU_L1_SECTION_MASK) | (iova & ~SYSMMU_L1_SECTION_MASK);
+		return SYSMMU_SECTION_ORDER;
+	case SYSMMU_L1_LINK:
+		break;
+	default:
+		return -EFAULT;
+	}
+
+	table = entry & SYSMMU_L1_LINK_MASK;
+	if (!pfn_valid(PHYS_PFN(table)))
+		return -EIO;
+	map = kmap_local_pfn(PHYS_PFN(table));
+	entry = READ_ONCE(map[(offset_in_page(table) + ((iova >> 12) & 0xff) * 4) / 4]);
+	kunmap_local(map);
+
+	if (entry & SYSMMU_L2_SMALL) {
+		*paddr = (entry & SYSMMU_L2_SMALL_MASK) | (iova & ~SYSMMU_L2_SMALL_MASK);
+		return SYSMMU_SMALL_ORDER;
+	}
+	if ((entry & SYSMMU_TYPE_MASK) == SYSMMU_L2_LARGE) {
+		*paddr = (entry & SYSMMU_L2_LARGE_MASK) | (iova & ~SYSMMU_L2_LARGE_MASK);
+		return SYSMMU_LARGE_ORDER;
+	}
+	return -EFAULT;
+}
+
+/**
+ * vcm_sysmmu_translate() - Translate a device address as the SysMMU would.
+ * @vcm: A context made by vcm_sysmmu_create() or a SysMMU device.
+ * @iova: The device address.
+ * @paddr: Where to store the physical address it translates to.
+ *
+ * Walks the page tables in memory the way the hardware does: the L1
+ * entry for @iova, then, for a link, the L2 entry in the table at the
+ * physical address the link holds.  Whether the MMU is enabled does not
+ * matter; a context maps its bound reservations only while active.  For
+ * tests and debugging.
+ *
+ * Context: Any context; takes the context's spinlock.
+ * Return: the order of the page that maps @iova (8: 1 MiB section, 4:
+ * 64 KiB large page, 0: 4 KiB small page), with *@paddr set; -EFAULT where
+ * the SysMMU would raise a page fault; -EIO if an L1 entry links to
+ * memory that is not RAM (the SysMMU would see a bus error); -EINVAL if
+ * @vcm is not a SysMMU context or @iova is above 32 bits.
+ */
+int vcm_sysmmu_translate(struct vcm *vcm, dma_addr_t iova, phys_addr_t *paddr)
+{
+	struct sysmmu *sm = vcm_to_sysmmu(vcm);
+	unsigned long flags;
+	int ret;
+
+	if (!sm || upper_32_bits((u64)iova))
+		return -EINVAL;
+	spin_lock_irqsave(&sm->mmu.lock, flags);
+	ret = sysmmu_walk(sm, lower_32_bits(iova), paddr);
+	spin_unlock_irqrestore(&sm->mmu.lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vcm_sysmmu_translate);
+
+/**
+ * vcm_sysmmu_stats() - What a SysMMU context did and has.
+ * @vcm: A context made by vcm_sysmmu_create() or a SysMMU device.
+ * @stats: Where to copy them.
+ *
+ * Context: Any context; takes the context's spinlock.
+ * Return: 0, or -EINVAL if @vcm is not a SysMMU context.
+ */
+int vcm_sysmmu_stats(struct vcm *vcm, struct vcm_sysmmu_stats *stats)
+{
+	struct sysmmu *sm = vcm_to_sysmmu(vcm);
+	unsigned long flags;
+
+	if (!sm)
+		return -EINVAL;
+	spin_lock_irqsave(&sm->mmu.lock, flags);
+	*stats = sm->stats;
+	spin_unlock_irqrestore(&sm->mmu.lock, flags);
+	stats->major = sm->major;
+	stats->minor = sm->minor;
+	stats->pt_base = virt_to_phys(sm->l1);
+	stats->pt_bytes = SYSMMU_L1_SIZE + (stats->l2_tables + 1) * SYSMMU_L2_SIZE;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vcm_sysmmu_stats);
+
+/* ---- faults ---- */
+
+struct sysmmu_fault {
+	unsigned int addr_reg;
+	const char *name;
+};
+
+/* By bit of INT_STATUS: where the address is, and what happened. */
+static const struct sysmmu_fault sysmmu_faults[] = {
+	{ SYSMMU_PAGE_FAULT_ADDR, "page fault" },
+	{ SYSMMU_AR_FAULT_ADDR, "multiple TLB hits on read" },
+	{ SYSMMU_AW_FAULT_ADDR, "multiple TLB hits on write" },
+	{ SYSMMU_DEFAULT_SLAVE_ADDR, "bus error" },
+	{ SYSMMU_AR_FAULT_ADDR, "security fault on read" },
+	{ SYSMMU_AR_FAULT_ADDR, "access fault on read" },
+	{ SYSMMU_AW_FAULT_ADDR, "security fault on write" },
+	{ SYSMMU_AW_FAULT_ADDR, "access fault on write" },
+};
+
+/**
+ * vcm_sysmmu_irq() - The fault interrupt handler of a SysMMU.
+ * @irq: The interrupt.
+ * @vcm: The context (a struct vcm *) of the SysMMU, as given to
+ *	 request_irq().
+ *
+ * Reports each fault in INT_STATUS with its device address (rate limited,
+ * with the L1 entry for page faults), counts it, clears it and unblocks
+ * the MMU, which stops on a fault.  The platform driver requests it; code
+ * that made a context with vcm_sysmmu_create() requests it itself.  The
+ * line may be shared: a SysMMU that is not enabled, or reports nothing,
+ * is not asked further.
+ *
+ * Context: Hard interrupt context; takes the context's spinlock.
+ * Return: IRQ_HANDLED, or IRQ_NONE if the SysMMU raised no fault.
+ */
+irqreturn_t vcm_sysmmu_irq(int irq, void *vcm)
+{
+	struct sysmmu *sm = to_sysmmu(container_of(vcm, struct vcm_mmu, vcm));
+	irqreturn_t ret = IRQ_NONE;
+	unsigned long status;
+	unsigned int bit;
+	u32 addr;
+
+	spin_lock(&sm->mmu.lock);
+	/* Its registers cannot be read with the clock off. */
+	if (!sm->enabled)
+		goto out_unlock;
+	status = sysmmu_read(sm, SYSMMU_INT_STATUS);
+	if (!status)
+		goto out_unlock;
+
+	for_each_set_bit(bit, &status, 32) {
+		if (bit >= ARRAY_SIZE(sysmmu_faults)) {
+			sysmmu_err_ratelimited(sm, "unknown interrupt, INT_STATUS bit %u\n", bit);
+			addr = 0;
+		} else {
+			addr = sysmmu_read(sm, sysmmu_faults[bit].addr_reg);
+			sysmmu_err_ratelimited(sm, "%s at device address %#010x (L1 entry %#010x)\n",
+					       sysmmu_faults[bit].name, addr,
+					       READ_ONCE(sm->l1[addr >> 20]));
+		}
+		sm->stats.faults++;
+		sm->stats.last_fault_addr = addr;
+	}
+	sm->stats.last_fault_status = status;
+	sysmmu_write(sm, SYSMMU_INT_CLEAR, status);
+	sysmmu_unblock(sm);
+	ret = IRQ_HANDLED;
+out_unlock:
+	spin_unlock(&sm->mmu.lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vcm_sysmmu_irq);
+
+/* ---- the platform driver ---- */
+
+static void sysmmu_destroy_action(void *vcm)
+{
+	vcm_destroy(vcm);
+}
+
+static int sysmmu_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	void __iomem *regs;
+	struct clk *clk;
+	struct vcm *vcm;
+	int irq, ret;
+
+	regs = devm_platform_ioremap_resource(pdev, 0);
+	if (IS_ERR(regs))
+		return PTR_ERR(regs);
+	irq = platform_get_irq(pdev, 0);
+	if (irq < 0)
+		return irq;
+	clk = devm_clk_get_optional_prepared(dev, "sysmmu");
+	if (IS_ERR(clk))
+		return dev_err_probe(dev, PTR_ERR(clk), "no sysmmu clock\n");
+	ret = dma_set_mask(dev, DMA_BIT_MASK(32));
+	if (ret)
+		return dev_err_probe(dev, ret, "no 32-bit DMA for the page tables\n");
+
+	vcm = vcm_sysmmu_create(dev, regs, clk, SYSMMU_PLATFORM_START,
+				SYSMMU_PLATFORM_SIZE);
+	if (IS_ERR(vcm))
+		return dev_err_probe(dev, PTR_ERR(vcm), "cannot make a VCM context\n");
+	/* Destroyed after the interrupt is freed: devm undoes in reverse. */
+	ret = devm_add_action_or_reset(dev, sysmmu_destroy_action, vcm);
+	if (ret)
+		return ret;
+	ret = devm_request_irq(dev, irq, vcm_sysmmu_irq, IRQF_SHARED,
+			       dev_name(dev), vcm);
+	if (ret)
+		return dev_err_probe(dev, ret, "cannot request interrupt %d\n", irq);
+
+	platform_set_drvdata(pdev, vcm);
+	dev_info(dev, "SysMMU v%u.%u, VCM context at %pad, %pa bytes\n",
+		 vcm_to_sysmmu(vcm)->major, vcm_to_sysmmu(vcm)->minor,
+		 &vcm->start, &vcm->size);
+	return 0;
+}
+
+static const struct of_device_id sysmmu_of_match[] = {
+	{ .compatible = "samsung,exynos-sysmmu" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, sysmmu_of_match);
+
+static struct platform_driver sysmmu_platform_driver = {
+	.probe = sysmmu_probe,
+	.driver = {
+		.name = "vcm-sysmmu",
+		.of_match_table = sysmmu_of_match,
+	},
+};
+
+/**
+ * vcm_sysmmu_get() - The VCM context of a master device's SysMMU.
+ * @master: The master device: a camera, a codec, a display controller.
+ * @index: Which of its SysMMUs: the index into its "iommus" property.
+ *
+ * Follows entry @index of @master's device-tree property "iommus" (each
+ * entry a phandle of a "samsung,exynos-sysmmu" node, whose #iommu-cells
+ * is 0) to the SysMMU's platform device, and returns its context.  A
+ * device link makes @master's driver unbind before the SysMMU's: the
+ * context stays valid while @master's driver is bound, and the link goes
+ * away when it unbinds.  Call it from @master's probe, and return
+ * -EPROBE_DEFER when it does.
+ *
+ * Context: Process context; may sleep.
+ * Return: the context, or ERR_PTR(-ENODEV) if @master has no device-tree
+ * node or entry @index is not a SysMMU, -ENOENT if it has no such entry,
+ * or -EPROBE_DEFER if the SysMMU has no driver bound yet.
+ */
+struct vcm *vcm_sysmmu_get(struct device *master, unsigned int index)
+{
+	struct of_phandle_args args;
+	struct platform_device *pdev;
+	struct vcm *vcm = ERR_PTR(-EPROBE_DEFER);
+	bool compatible;
+	int ret;
+
+	if (!master || !master->of_node)
+		return ERR_PTR(-ENODEV);
+	ret = of_parse_phandle_with_args(master->of_node, "iommus",
+					 "#iommu-cells", index, &args);
+	if (ret)
+		return ERR_PTR(ret);
+	compatible = of_device_is_compatible(args.np, "samsung,exynos-sysmmu");
+	pdev = compatible ? of_find_device_by_node(args.np) : NULL;
+	of_node_put(args.np);
+	if (!compatible)
+		return ERR_PTR(-ENODEV);
+	if (!pdev)
+		return ERR_PTR(-EPROBE_DEFER);
+
+	if (pdev->dev.driver == &sysmmu_platform_driver.driver &&
+	    platform_get_drvdata(pdev) &&
+	    device_link_add(master, &pdev->dev, DL_FLAG_AUTOREMOVE_CONSUMER))
+		vcm = platform_get_drvdata(pdev);
+	put_device(&pdev->dev);
+	return vcm;
+}
+EXPORT_SYMBOL_GPL(vcm_sysmmu_get);
+
+static int __init sysmmu_init(void)
+{
+	int ret;
+
+	sysmmu_l2_cache = kmem_cache_create("vcm-sysmmu-l2", SYSMMU_L2_SIZE,
+					    SYSMMU_L2_SIZE,
+					    IS_ENABLED(CONFIG_ZONE_DMA32) ?
+					    SLAB_CACHE_DMA32 : 0, NULL);
+	if (!sysmmu_l2_cache)
+		return -ENOMEM;
+	ret = platform_driver_register(&sysmmu_platform_driver);
+	if (ret) {
+		kmem_cache_destroy(sysmmu_l2_cache);
+		sysmmu_l2_cache = NULL;
+	}
+	return ret;
+}
+subsys_initcall(sysmmu_init);
