@@ -15,7 +15,8 @@ it.  A compiler warning in a VCM file is a problem too.
 
 A test announces a block with the line "vcm-kunit: expect-warning begin:
 PATTERN" and closes it with "vcm-kunit: expect-warning end".  Inside it,
-only warnings raised in mm/vcm*.c are accepted, and refcount_t's own only
+only warnings raised in mm/vcm*.c and drivers/iommu/vcm-sysmmu.c are
+accepted, and refcount_t's own only
 when PATTERN names refcount_t; a non-empty PATTERN must appear in the
 block (an empty one is for a WARN_ON_ONCE() that may have fired before).
 A block still open at the test's result line is a problem.
@@ -40,7 +41,7 @@ SPLATS = [re.compile(p) for p in (
     r'^BUG \S+ \((Not tainted|Tainted)',  # SLUB's own reports
 )]
 CUT_HERE = re.compile(r'^-+\[ cut here \]-+')
-VCM_WARNING = re.compile(r'^WARNING: CPU: \d+ PID: \d+ at mm/vcm(-phys|-mmu)?\.c:')
+VCM_WARNING = re.compile(r'^WARNING: CPU: \d+ PID: \d+ at (mm/vcm(-phys|-mmu)?|drivers/iommu/vcm-sysmmu)\.c:')
 REFCOUNT_WARNING = re.compile(r'^(WARNING: CPU: \d+ PID: \d+ at lib/refcount\.c:|refcount_t: )')
 KTAP_RESULT = re.compile(r'^\s*(not )?ok \d+ ')
 BEGIN = 'vcm-kunit: expect-warning begin:'

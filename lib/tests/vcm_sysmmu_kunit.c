@@ -1,0 +1,883 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite vcm_sysmmu: the Samsung SysMMU backend on a register window
+ * in memory.  QEMU has no SysMMU, so the tests check what the hardware
+ * would see: every 4 KiB of a binding is translated by the page-table
+ * walker, the bytes at the physical address it gives are compared with
+ * what the CPU wrote into the memory (a device read) and written through
+ * it to be read back by the CPU (a device write); the registers are read
+ * back from the window; the counts of entries written and invalidations
+ * issued are checked against the rule in drivers/iommu/vcm-sysmmu.c.
+ */
+
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/dma-mapping.h>
+#include <linux/highmem.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sizes.h>
+#include <linux/vcm-sysmmu.h>
+
+#include "vcm_kunit.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+
+#define CTX_START	((dma_addr_t)SZ_256M)
+#define CTX_SIZE	((resource_size_t)SZ_256M)
+
+#define V(major, minor)	SYSMMU_VERSION_MAKE(major, minor)
+#define CTRL_ON		(SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_IRQ)
+
+/* A SysMMU context over a register window in memory. */
+struct sysmmu_ctx {
+	struct vcm *vcm;
+	u32 *regs;
+};
+
+static u32 reg(const struct sysmmu_ctx *ctx, unsigned int offset)
+{
+	return READ_ONCE(ctx->regs[offset / 4]);
+}
+
+static void set_reg(struct sysmmu_ctx *ctx, unsigned int offset, u32 value)
+{
+	WRITE_ONCE(ctx->regs[offset / 4], value);
+}
+
+static void ctx_destroy(void *vcm)
+{
+	vcm_destroy(vcm);
+}
+
+/* A register window that reports @version and blocks at once. */
+static u32 *window(struct kunit *test, u32 version)
+{
+	u32 *regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, regs);
+	regs[SYSMMU_VERSION / 4] = version;
+	regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
+	return regs;
+}
+
+static struct vcm *create(u32 *regs, dma_addr_t start, resource_size_t size)
+{
+	return vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL,
+				 start, size);
+}
+
+static struct sysmmu_ctx *ctx_make(struct kunit *test, u32 version)
+{
+	struct sysmmu_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->regs = window(test, version);
+	ctx->vcm = create(ctx->regs, CTX_START, CTX_SIZE);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(ctx->vcm), "%pe", ctx->vcm);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx->vcm), 0);
+	return ctx;
+}
+
+static struct vcm_sysmmu_stats stats(struct kunit *test, struct sysmmu_ctx *ctx)
+{
+	struct vcm_sysmmu_stats s;
+
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_stats(ctx->vcm, &s), 0);
+	return s;
+}
+
+/* ---- physical memory of a given layout ---- */
+
+/* @count parts, each @pages pages from @offset into a block of @order. */
+struct part_spec {
+	unsigned int order;
+	unsigned int offset;
+	unsigned int pages;
+	unsigned int count;
+};
+
+struct test_blocks {
+	unsigned int nr;
+	struct page *page[];	/* each of order page_private() */
+};
+
+static void test_blocks_free(void *data)
+{
+	struct test_blocks *blocks = data;
+	unsigned int i;
+
+	for (i = 0; i < blocks->nr; i++)
+		__free_pages(blocks->page[i], page_private(blocks->page[i]));
+	kfree(blocks);
+}
+
+static struct vcm_phys *phys_layout(struct kunit *test,
+				    const struct part_spec *spec)
+{
+	const unsigned int max = 128;
+	struct vcm_phys_part *parts;
+	struct test_blocks *blocks;
+	struct page *page;
+	unsigned int nr = 0, i, j;
+
+	parts = kunit_kcalloc(test, max, sizeof(*parts), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, parts);
+	blocks = kzalloc(struct_size(blocks, page, max), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, blocks);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, test_blocks_free, blocks), 0);
+	for (i = 0; spec[i].pages; i++) {
+		for (j = 0; j < spec[i].count; j++) {
+			KUNIT_ASSERT_LT(test, nr, max);
+			page = alloc_pages(GFP_KERNEL, spec[i].order);
+			KUNIT_ASSERT_NOT_NULL(test, page);
+			set_page_private(page, spec[i].order);
+			blocks->page[blocks->nr++] = page;
+			parts[nr].page = page + spec[i].offset;
+			parts[nr].start = page_to_phys(parts[nr].page);
+			parts[nr].size = (resource_size_t)spec[i].pages << PAGE_SHIFT;
+			nr++;
+		}
+	}
+	return phys_make(test, parts, nr);
+}
+
+/* The struct page of page @index of @phys, or NULL past its end. */
+static struct page *phys_page(const struct vcm_phys *phys, unsigned long index)
+{
+	unsigned int i;
+
+	for (i = 0; i < phys->count; i++) {
+		unsigned long pages = phys->parts[i].size >> PAGE_SHIFT;
+
+		if (index < pages)
+			return phys->parts[i].page + index;
+		index -= pages;
+	}
+	return NULL;
+}
+
+static u32 pattern(unsigned long page, unsigned int word, u32 seed)
+{
+	return seed ^ (page << 12) ^ word;
+}
+
+/* Writes pattern(page, word, @seed) into every word of every page of @phys. */
+static void phys_fill(const struct vcm_phys *phys, u32 seed)
+{
+	unsigned long pages = phys->size >> PAGE_SHIFT, i;
+	unsigned int w;
+	u32 *map;
+
+	for (i = 0; i < pages; i++) {
+		map = kmap_local_page(phys_page(phys, i));
+		for (w = 0; w < PAGE_SIZE / 4; w++)
+			map[w] = pattern(i, w, seed);
+		kunmap_local(map);
+	}
+}
+
+/* Words of page @index of the memory at @paddr that differ from @seed's. */
+static unsigned int page_mismatches(phys_addr_t paddr, unsigned long index,
+				    u32 seed)
+{
+	unsigned int w, bad = 0;
+	u32 *map = kmap_local_pfn(PHYS_PFN(paddr));
+
+	for (w = 0; w < PAGE_SIZE / 4; w++)
+		bad += map[w] != pattern(index, w, seed);
+	kunmap_local(map);
+	return bad;
+}
+
+/* ---- the device's view ---- */
+
+/*
+ * Translates every 4 KiB of [@res->start, + @phys->size) and checks that
+ * it lands on the right page of @phys, that a device reads there what the
+ * CPU wrote (@seed), and that the CPU reads what a device writes there
+ * (@seed + 1).  Counts the 4 KiB translated by each page size into
+ * @by_order[] (section, large, small).
+ */
+static void expect_device_view(struct kunit *test, struct sysmmu_ctx *ctx,
+			       struct vcm_res *res, struct vcm_phys *phys,
+			       u32 seed, unsigned int by_order[3])
+{
+	unsigned long pages = phys->size >> PAGE_SHIFT, i;
+	unsigned int bad_read = 0, bad_write = 0, bad_paddr = 0, faults = 0;
+	phys_addr_t paddr;
+	u32 *map;
+	int order;
+
+	phys_fill(phys, seed);
+	for (i = 0; i < pages; i++) {
+		order = vcm_sysmmu_translate(ctx->vcm, res->start + i * SZ_4K, &paddr);
+		if (order < 0) {
+			faults++;
+			continue;
+		}
+		by_order[order == 8 ? 0 : order == 4 ? 1 : 2]++;
+		bad_paddr += paddr != page_to_phys(phys_page(phys, i));
+		/* The device reads the page... */
+		bad_read += page_mismatches(paddr, i, seed) != 0;
+		/* ... and writes it; the CPU reads it through the phys. */
+		map = kmap_local_pfn(PHYS_PFN(paddr));
+		map[i % (PAGE_SIZE / 4)] = pattern(i, 0, seed + 1);
+		kunmap_local(map);
+		map = kmap_local_page(phys_page(phys, i));
+		bad_write += map[i % (PAGE_SIZE / 4)] != pattern(i, 0, seed + 1);
+		kunmap_local(map);
+	}
+	KUNIT_EXPECT_EQ(test, faults, 0);
+	KUNIT_EXPECT_EQ(test, bad_paddr, 0);
+	KUNIT_EXPECT_EQ(test, bad_read, 0);
+	KUNIT_EXPECT_EQ(test, bad_write, 0);
+}
+
+/* Every 4 KiB of [@start, @start + @size) faults. */
+static void expect_faults(struct kunit *test, struct sysmmu_ctx *ctx,
+			  dma_addr_t start, resource_size_t size)
+{
+	unsigned long translated = 0, i;
+	phys_addr_t paddr;
+
+	for (i = 0; i < size >> PAGE_SHIFT; i++)
+		translated += vcm_sysmmu_translate(ctx->vcm, start + i * SZ_4K,
+						   &paddr) != -EFAULT;
+	KUNIT_EXPECT_EQ_MSG(test, translated, 0, "in %pad + %pa", &start, &size);
+}
+
+/* ---- layouts ---- */
+
+struct layout_case {
+	const char *desc;
+	struct part_spec parts[4];
+	resource_size_t pad;		/* reserved first, to move the binding */
+	dma_addr_t offset;		/* where the binding lands in the context */
+	unsigned int by_order[3];	/* 4 KiB translated by each page size */
+	unsigned int l1_writes;		/* by bind, and again by unbind */
+	unsigned int l2_writes;
+	unsigned int l2_tables;
+	unsigned int flush_entries;	/* by unbind, per the rule */
+	unsigned int flush_alls;
+};
+
+static const struct layout_case layout_cases[] = {
+	{ "four 1 MiB sections", { { 8, 0, 256, 4 } }, 0, 0,
+	  { 1024, 0, 0 }, 4, 0, 0, 4, 0 },
+	{ "eight 64 KiB large pages", { { 4, 0, 16, 8 } }, 0, 0,
+	  { 0, 128, 0 }, 1, 128, 1, 8, 0 },
+	{ "80 small pages: a full flush", { { 0, 0, 1, 80 } }, 0, 0,
+	  { 0, 0, 80 }, 1, 80, 1, 0, 1 },
+	{ "mixed: 1 MiB, 3 x 64 KiB, 5 x 4 KiB",
+	  { { 8, 0, 256, 1 }, { 4, 0, 16, 3 }, { 0, 0, 1, 5 } }, 0, 0,
+	  { 256, 48, 5 }, 2, 53, 1, 9, 0 },
+	{ "device address 64 KiB past 1 MiB", { { 8, 0, 256, 2 }, { 4, 0, 16, 1 } },
+	  SZ_4K, SZ_64K, { 0, 528, 0 }, 3, 528, 3, 33, 0 },
+	{ "physical address 64 KiB past 1 MiB", { { 9, 16, 256, 1 } }, 0, 0,
+	  { 0, 256, 0 }, 1, 256, 1, 16, 0 },
+	{ "64 KiB of memory at a 4 KiB device address", { { 4, 0, 16, 1 }, { 0, 0, 1, 1 } },
+	  SZ_4K, SZ_4K, { 0, 0, 17 }, 1, 17, 1, 17, 0 },
+};
+
+static void layout_desc(const struct layout_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vcm_sysmmu_layout, layout_cases, layout_desc);
+
+/*
+ * A binding into an active v3.3 context translates every 4 KiB to its
+ * page with the largest pages both addresses allow; unbinding faults all
+ * of it, frees the L2 tables and invalidates by the rule.
+ */
+static void vcm_sysmmu_layout_test(struct kunit *test)
+{
+	const struct layout_case *c = test->param_value;
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_sysmmu_stats before, bound, after;
+	unsigned int by_order[3] = { 0, 0, 0 };
+	struct vcm_res *pad = NULL, *res;
+	struct vcm_phys *phys;
+
+	phys = phys_layout(test, c->parts);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	if (c->pad) {
+		pad = vcm_reserve(ctx->vcm, c->pad, 0);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(pad));
+	}
+	res = vcm_reserve(ctx->vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_EQ(test, res->start, CTX_START + c->offset);
+
+	before = stats(test, ctx);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	bound = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, bound.l1_writes - before.l1_writes, c->l1_writes);
+	KUNIT_EXPECT_EQ(test, bound.l2_writes - before.l2_writes, c->l2_writes);
+	KUNIT_EXPECT_EQ(test, bound.l2_tables - before.l2_tables, c->l2_tables);
+	KUNIT_EXPECT_EQ(test, bound.pt_bytes - before.pt_bytes, c->l2_tables * SZ_1K);
+	/* v3.3: each L1 entry that stopped linking to the fault table. */
+	KUNIT_EXPECT_EQ(test, bound.flush_entries - before.flush_entries, c->l1_writes);
+	KUNIT_EXPECT_EQ(test, bound.blocks, before.blocks);
+
+	expect_device_view(test, ctx, res, phys, 0x5a000000, by_order);
+	KUNIT_EXPECT_EQ(test, by_order[0], c->by_order[0]);
+	KUNIT_EXPECT_EQ(test, by_order[1], c->by_order[1]);
+	KUNIT_EXPECT_EQ(test, by_order[2], c->by_order[2]);
+	/* Around it, nothing. */
+	expect_faults(test, ctx, CTX_START, c->offset);
+	expect_faults(test, ctx, res->start + phys->size, SZ_1M);
+
+	KUNIT_ASSERT_PTR_EQ(test, vcm_unbind(res), phys);
+	after = stats(test, ctx);
+	expect_faults(test, ctx, res->start, phys->size);
+	KUNIT_EXPECT_EQ(test, after.l1_writes - bound.l1_writes, c->l1_writes);
+	KUNIT_EXPECT_EQ(test, after.l2_writes - bound.l2_writes, c->l2_writes);
+	KUNIT_EXPECT_EQ(test, after.l2_tables, before.l2_tables);
+	KUNIT_EXPECT_EQ(test, after.pt_bytes, before.pt_bytes);
+	KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, c->flush_entries);
+	KUNIT_EXPECT_EQ(test, after.flush_alls - bound.flush_alls, c->flush_alls);
+	KUNIT_EXPECT_EQ(test, after.blocks - bound.blocks, 1);
+	KUNIT_EXPECT_EQ(test, after.block_timeouts, 0);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+
+	vcm_unreserve(res);
+	if (pad)
+		vcm_unreserve(pad);
+	vcm_deactivate(ctx->vcm);
+}
+
+/*
+ * Binding an inactive context writes nothing; activation maps it all and
+ * starts the MMU; deactivation stops it first and unmaps without
+ * invalidating.
+ */
+static void vcm_sysmmu_registers_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = { { 8, 0, 256, 1 }, { 0, 0, 1, 1 }, {} };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_phys *phys = phys_layout(test, spec);
+	struct vcm_sysmmu_stats s = stats(test, ctx);
+	unsigned int by_order[3] = { 0, 0, 0 };
+	struct vcm_res *res;
+	u32 *l1;
+
+	KUNIT_EXPECT_EQ(test, s.major, 3);
+	KUNIT_EXPECT_EQ(test, s.minor, 3);
+	KUNIT_EXPECT_EQ(test, s.pt_bytes, SZ_16K + SZ_1K);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), 0);
+
+	res = vcm_reserve(ctx->vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	expect_faults(test, ctx, res->start, phys->size);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).l1_writes, 0);
+
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	s = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_PT_BASE_ADDR), s.pt_base);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CFG), (15 << 7) | BIT(20) | BIT(24));
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_FLUSH), 1);
+	KUNIT_EXPECT_EQ(test, s.flush_alls, 1);
+	/* Mapped before the MMU started: no entry to invalidate. */
+	KUNIT_EXPECT_EQ(test, s.flush_entries, 0);
+	KUNIT_EXPECT_EQ(test, s.l1_writes, 2);
+
+	/* The L1 table the hardware is pointed at holds the section. */
+	l1 = kmap_local_pfn(PHYS_PFN(reg(ctx, SYSMMU_PT_BASE_ADDR)));
+	KUNIT_EXPECT_EQ(test, l1[res->start >> 20],
+			(u32)phys->parts[0].start | 2);
+	KUNIT_EXPECT_EQ(test, l1[(res->start >> 20) + 1] & 3, 1);
+	KUNIT_EXPECT_EQ(test, l1[(res->start >> 20) + 2] & 3, 1);
+	kunmap_local(l1);
+	expect_device_view(test, ctx, res, phys, 0x3c000000, by_order);
+	KUNIT_EXPECT_EQ(test, by_order[0], 256);
+	KUNIT_EXPECT_EQ(test, by_order[2], 1);
+
+	vcm_deactivate(ctx->vcm);
+	s = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), 0);
+	KUNIT_EXPECT_EQ(test, s.blocks, 0);
+	KUNIT_EXPECT_EQ(test, s.flush_entries, 0);
+	KUNIT_EXPECT_EQ(test, s.l2_tables, 0);
+	expect_faults(test, ctx, res->start, phys->size);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	vcm_unreserve(res);
+}
+
+struct version_case {
+	const char *desc;
+	u32 raw;
+	int err;
+	u32 cfg;
+	unsigned int bind_flushes;	/* FLUSH_ENTRY on binding 2 MiB + 4 KiB */
+	unsigned int unbind_flushes;	/* and on unbinding it */
+	unsigned int unbind_flush_alls;
+};
+
+static const struct version_case version_cases[] = {
+	{ "1.0 as some SoCs report it", 0x80000001, 0, BIT(0) | (15 << 7), 0, 3, 0 },
+	{ "2.1: 64 writes per section", V(2, 1), 0, BIT(0) | (15 << 7), 0, 0, 1 },
+	{ "3.1", V(3, 1), 0, BIT(0) | (15 << 7), 0, 3, 0 },
+	{ "3.2", V(3, 2), 0, BIT(0) | (15 << 7) | BIT(20) | BIT(22), 0, 3, 0 },
+	{ "3.3: caches L1 faults", V(3, 3), 0, (15 << 7) | BIT(20) | BIT(24), 3, 3, 0 },
+	{ "5.0: another page-table format", V(5, 0), -ENODEV },
+	{ "0.0: no SysMMU", 0, -ENODEV },
+};
+
+static void version_desc(const struct version_case *c, char *desc)
+{
+	strscpy(desc, c->desc, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(vcm_sysmmu_version, version_cases, version_desc);
+
+/* Each version gets its configuration and its invalidations. */
+static void vcm_sysmmu_version_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = { { 8, 0, 256, 2 }, { 0, 0, 1, 1 }, {} };
+	const struct version_case *c = test->param_value;
+	struct vcm_sysmmu_stats before, bound, after;
+	struct sysmmu_ctx ctx = { .regs = window(test, c->raw) };
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	ctx.vcm = create(ctx.regs, CTX_START, CTX_SIZE);
+	if (c->err) {
+		KUNIT_EXPECT_PTR_EQ(test, ctx.vcm, ERR_PTR(c->err));
+		return;
+	}
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx.vcm));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
+	phys = phys_layout(test, spec);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
+	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_MMU_CFG), c->cfg);
+
+	res = vcm_reserve(ctx.vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	before = stats(test, &ctx);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	bound = stats(test, &ctx);
+	KUNIT_EXPECT_EQ(test, bound.flush_entries - before.flush_entries, c->bind_flushes);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	after = stats(test, &ctx);
+	KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, c->unbind_flushes);
+	KUNIT_EXPECT_EQ(test, after.flush_alls - bound.flush_alls, c->unbind_flush_alls);
+	/* The last page unmapped is the last entry flushed. */
+	if (c->unbind_flushes)
+		KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_MMU_FLUSH_ENTRY),
+				(u32)(res->start + SZ_2M) | 1);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx.vcm);
+}
+
+/* v2 flushes a 64 KiB page 4 KiB by 4 KiB, while that stays within 64. */
+static void vcm_sysmmu_v2_large_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = { { 4, 0, 16, 4 }, {} };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(2, 1));
+	struct vcm_phys *phys = phys_layout(test, spec);
+	struct vcm_sysmmu_stats bound, after;
+	struct vcm_res *res;
+
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	res = vcm_reserve(ctx->vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	bound = stats(test, ctx);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	after = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, 64);
+	KUNIT_EXPECT_EQ(test, after.flush_alls, bound.flush_alls);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_FLUSH_ENTRY),
+			(u32)(res->start + SZ_256K - SZ_4K) | 1);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx->vcm);
+}
+
+/* A SysMMU that does not say it blocked is invalidated all the same. */
+static void vcm_sysmmu_block_timeout_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = { { 0, 0, 1, 2 }, {} };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_phys *phys = phys_layout(test, spec);
+	struct vcm_sysmmu_stats bound, after;
+	struct vcm_res *res;
+
+	set_reg(ctx, SYSMMU_MMU_STATUS, 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	res = vcm_reserve(ctx->vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	bound = stats(test, ctx);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	after = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, after.blocks - bound.blocks, 1);
+	KUNIT_EXPECT_EQ(test, after.block_timeouts - bound.block_timeouts, 1);
+	KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, 2);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx->vcm);
+}
+
+/*
+ * With a device, the tables are mapped for it and every write synced
+ * (CONFIG_DMA_API_DEBUG checks each sync against the mappings); the
+ * SysMMU's view is the same.
+ */
+static void vcm_sysmmu_dma_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = {
+		{ 8, 0, 256, 1 }, { 4, 0, 16, 3 }, { 0, 0, 1, 5 }, {}
+	};
+	struct device *dev = kunit_device_register(test, "vcm-sysmmu-dma");
+	unsigned int by_order[3] = { 0, 0, 0 };
+	struct sysmmu_ctx ctx = { .regs = window(test, V(3, 3)) };
+	struct vcm_sysmmu_stats before, after;
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	dev->dma_mask = &dev->coherent_dma_mask;
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32)), 0);
+	ctx.vcm = vcm_sysmmu_create(dev, (void __force __iomem *)ctx.regs, NULL,
+				    CTX_START, CTX_SIZE);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(ctx.vcm), "%pe", ctx.vcm);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
+	KUNIT_EXPECT_STREQ(test, ctx.vcm->name, dev_name(dev));
+
+	phys = phys_layout(test, spec);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
+	res = vcm_reserve(ctx.vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	before = stats(test, &ctx);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	expect_device_view(test, &ctx, res, phys, 0x77000000, by_order);
+	KUNIT_EXPECT_EQ(test, by_order[0], 256);
+	KUNIT_EXPECT_EQ(test, by_order[1], 48);
+	KUNIT_EXPECT_EQ(test, by_order[2], 5);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	after = stats(test, &ctx);
+	KUNIT_EXPECT_EQ(test, after.pt_bytes, before.pt_bytes);
+	KUNIT_EXPECT_EQ(test, after.flush_entries - before.flush_entries, 2 + 9);
+	expect_faults(test, &ctx, res->start, phys->size);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx.vcm);
+}
+
+/* ---- faults ---- */
+
+/*
+ * The handler reads INT_STATUS and the fault address of each bit, counts
+ * them, clears exactly those bits and unblocks the MMU; it leaves an idle
+ * or disabled SysMMU alone.
+ */
+static void vcm_sysmmu_fault_test(struct kunit *test)
+{
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_sysmmu_stats s;
+
+	set_reg(ctx, SYSMMU_INT_STATUS, SYSMMU_INT_PAGE_FAULT);
+	set_reg(ctx, SYSMMU_INT_CLEAR, 0xdead);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_NONE);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR), 0xdead);
+
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	set_reg(ctx, SYSMMU_INT_STATUS, 0);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_NONE);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR), 0xdead);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).faults, 0);
+
+	/* A page fault while blocked. */
+	set_reg(ctx, SYSMMU_INT_STATUS, SYSMMU_INT_PAGE_FAULT);
+	set_reg(ctx, SYSMMU_PAGE_FAULT_ADDR, 0x10123456);
+	set_reg(ctx, SYSMMU_MMU_CTRL, CTRL_ON | SYSMMU_CTRL_BLOCK);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_HANDLED);
+	s = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, s.faults, 1);
+	KUNIT_EXPECT_EQ(test, s.last_fault_status, SYSMMU_INT_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, s.last_fault_addr, 0x10123456);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR), SYSMMU_INT_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+
+	/* A write access fault, a bus error and a bit the driver does not know. */
+	set_reg(ctx, SYSMMU_INT_STATUS, SYSMMU_INT_BUS_ERROR | SYSMMU_INT_AW_ACCESS | BIT(9));
+	set_reg(ctx, SYSMMU_DEFAULT_SLAVE_ADDR, 0x20000000);
+	set_reg(ctx, SYSMMU_AW_FAULT_ADDR, 0x10400000);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_HANDLED);
+	s = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, s.faults, 4);
+	KUNIT_EXPECT_EQ(test, s.last_fault_status,
+			SYSMMU_INT_BUS_ERROR | SYSMMU_INT_AW_ACCESS | BIT(9));
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR),
+			SYSMMU_INT_BUS_ERROR | SYSMMU_INT_AW_ACCESS | BIT(9));
+	vcm_deactivate(ctx->vcm);
+}
+
+/* ---- failures and bad input ---- */
+
+/* Each allocation of vcm_sysmmu_create() can fail: -ENOMEM, nothing left. */
+static void vcm_sysmmu_create_fails_test(struct kunit *test)
+{
+	struct test_alloc *ta = test_alloc_start(test);
+	u32 *regs = window(test, V(3, 3));
+	struct vcm *vcm;
+	unsigned int n;
+
+	for (n = 1; ; n++) {
+		test_alloc_reset(ta);
+		ta->fail_from = n;
+		vcm = create(regs, CTX_START, CTX_SIZE);
+		if (!IS_ERR(vcm))
+			break;
+		KUNIT_EXPECT_PTR_EQ_MSG(test, vcm, ERR_PTR(-ENOMEM), "failing from %u", n);
+		KUNIT_ASSERT_LT(test, n, 16);
+	}
+	vcm_destroy(vcm);
+	/* The context, its L1 table, the fault table, the pool and its range. */
+	KUNIT_EXPECT_EQ(test, n, 6);
+}
+
+/*
+ * An L2 table that cannot be allocated fails the binding with -ENOMEM and
+ * leaves nothing mapped and no table behind; so does an activation.
+ */
+static void vcm_sysmmu_bind_fails_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = { { 8, 0, 256, 2 }, { 4, 0, 16, 1 }, {} };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_phys *phys = phys_layout(test, spec);
+	struct test_alloc *ta = test_alloc_start(test);
+	struct vcm_sysmmu_stats before, after;
+	struct vcm_res *pad, *res;
+	unsigned int n;
+	int ret;
+
+	/* Binding 64 KiB past 1 MiB: three L2 tables. */
+	pad = vcm_reserve(ctx->vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(pad));
+	res = vcm_reserve(ctx->vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	for (n = 1; ; n++) {
+		test_alloc_reset(ta);
+		ta->fail_from = n;
+		before = stats(test, ctx);
+		ret = vcm_bind(res, phys);
+		if (!ret)
+			break;
+		after = stats(test, ctx);
+		KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "failing from %u", n);
+		KUNIT_EXPECT_EQ(test, res->bound_size, 0);
+		KUNIT_EXPECT_EQ(test, after.l2_tables, before.l2_tables);
+		KUNIT_EXPECT_EQ(test, after.pt_bytes, before.pt_bytes);
+		/* Failing at the first table there is nothing to take back. */
+		KUNIT_EXPECT_EQ(test, after.blocks - before.blocks, n > 1);
+		expect_faults(test, ctx, CTX_START, SZ_4M);
+		KUNIT_ASSERT_LT(test, n, 16);
+	}
+	KUNIT_EXPECT_EQ(test, n, 4);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 3);
+	vcm_deactivate(ctx->vcm);
+
+	/* Activation replays the binding: the same, from inactive. */
+	for (n = 1; ; n++) {
+		test_alloc_reset(ta);
+		ta->fail_from = n;
+		ret = vcm_activate(ctx->vcm);
+		if (!ret)
+			break;
+		KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "failing from %u", n);
+		KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), 0);
+		KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 0);
+		expect_faults(test, ctx, CTX_START, SZ_4M);
+		KUNIT_ASSERT_LT(test, n, 16);
+	}
+	KUNIT_EXPECT_EQ(test, n, 4);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+	vcm_deactivate(ctx->vcm);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	vcm_unreserve(res);
+	vcm_unreserve(pad);
+	expect_no_live_pages(test, ta);
+}
+
+/* Contexts must stay within 32 bits; bindings within their reservations. */
+static void vcm_sysmmu_bad_input_test(struct kunit *test)
+{
+	const struct vcm_phys_part big = { .start = SZ_1G, .size = SZ_2M + SZ_4K };
+	u32 *regs = window(test, V(3, 3));
+	struct vcm_sysmmu_stats s;
+	struct sysmmu_ctx ctx = { .regs = regs };
+	struct vcm_res *res;
+	phys_addr_t paddr;
+
+	may_warn();
+	KUNIT_EXPECT_PTR_EQ(test, create(NULL, CTX_START, CTX_SIZE), ERR_PTR(-EINVAL));
+	expect_warning_end();
+	KUNIT_EXPECT_PTR_EQ(test, create(regs, SZ_4G - SZ_1M, SZ_2M), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, create(regs, CTX_START, 0), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(NULL, 0, &paddr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ERR_PTR(-ENOMEM), 0, &paddr), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_stats(NULL, &s), -EINVAL);
+
+	/* The last 2 MiB below 4 GiB work; 4 KiB more do not fit. */
+	ctx.vcm = create(regs, SZ_4G - SZ_2M, SZ_2M);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx.vcm));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
+	res = vcm_reserve(ctx.vcm, SZ_2M, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_EQ(test, res->start, SZ_4G - SZ_2M);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &big, 1)), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, stats(test, &ctx).l1_writes, 0);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx.vcm);
+}
+
+/* Memory the SysMMU cannot address, above 4 GiB, is refused. */
+static void vcm_sysmmu_high_memory_test(struct kunit *test)
+{
+	const struct vcm_phys_part high = { .start = (phys_addr_t)SZ_4G, .size = SZ_1M };
+	struct sysmmu_ctx *ctx;
+	struct vcm_res *res;
+
+	if (sizeof(phys_addr_t) < 8)
+		kunit_skip(test, "phys_addr_t has 32 bits");
+	ctx = ctx_make(test, V(3, 3));
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	res = vcm_reserve(ctx->vcm, SZ_1M, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &high, 1)), -EINVAL);
+	expect_faults(test, ctx, res->start, SZ_1M);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx->vcm);
+}
+
+/*
+ * Page tables changed behind the driver's back: it refuses to map over an
+ * entry it did not write, and the walker reports a link to memory that is
+ * not RAM as the bus error the hardware would get.
+ */
+static void vcm_sysmmu_corrupt_test(struct kunit *test)
+{
+	const struct vcm_phys_part part = { .start = SZ_1G, .size = SZ_4K };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_res *res;
+	phys_addr_t paddr;
+	u32 *l1, saved;
+
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	res = vcm_reserve(ctx->vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	l1 = phys_to_virt(stats(test, ctx).pt_base);
+	saved = l1[res->start >> 20];
+
+	l1[res->start >> 20] = SZ_2G | 2;
+	expect_warning("WARNING");
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &part, 1)), -EADDRINUSE);
+	expect_warning_end();
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start, &paddr), 8);
+	KUNIT_EXPECT_EQ(test, paddr, SZ_2G);
+
+	l1[res->start >> 20] = 0xfec00000 | 1;
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start, &paddr), -EIO);
+	l1[res->start >> 20] = saved;
+	expect_faults(test, ctx, res->start, SZ_1M);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 0);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx->vcm);
+}
+
+/* A master without a device-tree node has no SysMMU to follow. */
+static void vcm_sysmmu_get_test(struct kunit *test)
+{
+	struct device *master = kunit_device_register(test, "vcm-sysmmu-master");
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(master));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(master, 0), ERR_PTR(-ENODEV));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(NULL, 0), ERR_PTR(-ENODEV));
+}
+
+/* ---- 64 MiB: what the closing note reports ---- */
+
+static void sysmmu_64m(struct kunit *test, const unsigned char *orders,
+		       const char *what, const unsigned long want[7])
+{
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_sysmmu_stats before, bound, after;
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	phys = vcm_phys_alloc(SZ_64M, 0, orders);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_EXPECT_EQ(test, phys->count, SZ_64M >> (PAGE_SHIFT + orders[0]));
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	res = vcm_reserve(ctx->vcm, SZ_64M, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	before = stats(test, ctx);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	bound = stats(test, ctx);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	after = stats(test, ctx);
+	kunit_info(test, "64 MiB of %s: bind wrote %lu L1 and %lu L2 entries, allocated %lu L2 tables; unbind issued %lu FLUSH_ENTRY and %lu MMU_FLUSH in %lu block(s), freed %lu L2 tables\n",
+		   what, bound.l1_writes - before.l1_writes,
+		   bound.l2_writes - before.l2_writes,
+		   bound.l2_allocs - before.l2_allocs,
+		   after.flush_entries - bound.flush_entries,
+		   after.flush_alls - bound.flush_alls,
+		   after.blocks - bound.blocks,
+		   bound.l2_tables - after.l2_tables);
+	KUNIT_EXPECT_EQ(test, bound.l1_writes - before.l1_writes, want[0]);
+	KUNIT_EXPECT_EQ(test, bound.l2_writes - before.l2_writes, want[1]);
+	KUNIT_EXPECT_EQ(test, bound.l2_allocs - before.l2_allocs, want[2]);
+	KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, want[3]);
+	KUNIT_EXPECT_EQ(test, after.flush_alls - bound.flush_alls, want[4]);
+	KUNIT_EXPECT_EQ(test, after.blocks - bound.blocks, want[5]);
+	KUNIT_EXPECT_EQ(test, bound.l2_tables - after.l2_tables, want[6]);
+	KUNIT_EXPECT_EQ(test, after.pt_bytes, before.pt_bytes);
+	vcm_unreserve(res);
+	vcm_free(phys);
+	vcm_deactivate(ctx->vcm);
+}
+
+static void vcm_sysmmu_64m_test(struct kunit *test)
+{
+	static const unsigned char sections[] = { 8, 0 }, small[] = { 0 };
+	static const unsigned long want_sections[7] = { 64, 0, 0, 64, 0, 1, 0 };
+	static const unsigned long want_small[7] = { 64, 16384, 64, 0, 1, 1, 64 };
+
+	sysmmu_64m(test, sections, "1 MiB chunks", want_sections);
+	sysmmu_64m(test, small, "4 KiB pages", want_small);
+}
+
+static struct kunit_case vcm_sysmmu_cases[] = {
+	KUNIT_CASE_PARAM(vcm_sysmmu_layout_test, vcm_sysmmu_layout_gen_params),
+	KUNIT_CASE(vcm_sysmmu_registers_test),
+	KUNIT_CASE_PARAM(vcm_sysmmu_version_test, vcm_sysmmu_version_gen_params),
+	KUNIT_CASE(vcm_sysmmu_v2_large_test),
+	KUNIT_CASE(vcm_sysmmu_block_timeout_test),
+	KUNIT_CASE(vcm_sysmmu_dma_test),
+	KUNIT_CASE(vcm_sysmmu_fault_test),
+	KUNIT_CASE(vcm_sysmmu_create_fails_test),
+	KUNIT_CASE(vcm_sysmmu_bind_fails_test),
+	KUNIT_CASE(vcm_sysmmu_bad_input_test),
+	KUNIT_CASE(vcm_sysmmu_high_memory_test),
+	KUNIT_CASE(vcm_sysmmu_corrupt_test),
+	KUNIT_CASE(vcm_sysmmu_get_test),
+	KUNIT_CASE(vcm_sysmmu_64m_test),
+	{}
+};
+
+static struct kunit_suite vcm_sysmmu_suite = {
+	.name = "vcm_sysmmu",
+	.test_cases = vcm_sysmmu_cases,
+};
+
+kunit_test_suite(vcm_sysmmu_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the VCM SysMMU backend");
+MODULE_LICENSE("GPL");
