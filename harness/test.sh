@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make test: build the kernel with our files for 32-bit ARM and run the VCM
 # KUnit suites under QEMU (virt, 2 CPUs), once per configuration, with the
-# debug options on.  Ends with "N passed, N failed, N skipped".
+# debug options on; then builds VCM's objects for x86_64 with COMPILE_TEST.
+# Ends with "N passed, N failed, N skipped".
 source "$(dirname "$0")/common.sh"
 
 CONFIGS=${VCM_CONFIGS-refcnt-y refcnt-n}
@@ -31,4 +32,6 @@ for cfg in $CONFIGS; do
 	runs+=("$cfg:$bdir:$rc")
 done
 
-python3 "$HARNESS/check-results.py" "${runs[@]}"
+compile_rc=0
+bash "$HARNESS/compile-x86.sh" || compile_rc=$?
+python3 "$HARNESS/check-results.py" "${runs[@]}" && exit "$compile_rc"
