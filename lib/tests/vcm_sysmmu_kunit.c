@@ -741,13 +741,11 @@ static void vcm_sysmmu_bad_input_test(struct kunit *test)
 /* Memory the SysMMU cannot address, above 4 GiB, is refused. */
 static void vcm_sysmmu_high_memory_test(struct kunit *test)
 {
-	const struct vcm_phys_part high = { .start = (phys_addr_t)SZ_4G, .size = SZ_1M };
-	struct sysmmu_ctx *ctx;
+#ifdef CONFIG_PHYS_ADDR_T_64BIT
+	const struct vcm_phys_part high = { .start = SZ_4G, .size = SZ_1M };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
 	struct vcm_res *res;
 
-	if (sizeof(phys_addr_t) < 8)
-		kunit_skip(test, "phys_addr_t has 32 bits");
-	ctx = ctx_make(test, V(3, 3));
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	res = vcm_reserve(ctx->vcm, SZ_1M, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
@@ -755,6 +753,9 @@ static void vcm_sysmmu_high_memory_test(struct kunit *test)
 	expect_faults(test, ctx, res->start, SZ_1M);
 	vcm_unreserve(res);
 	vcm_deactivate(ctx->vcm);
+#else
+	kunit_skip(test, "phys_addr_t has 32 bits");
+#endif
 }
 
 /*
