@@ -31,8 +31,8 @@
  * its last page is unmapped.  An L1 entry with nothing mapped is not a
  * fault entry but a link to the fault-only L2 table: a SysMMU v3.3 caches
  * faulting L1 entries, so the L1 entries are never faults, and an entry
- * that changes from that link is invalidated (with MMU_FLUSH_ENTRY) while
- * the MMU is enabled.  A platform device's context is destroyed when its
+ * that changes from that link is invalidated while the MMU is enabled.
+ * A platform device's context is destroyed when its
  * driver unbinds; device links unbind the masters that looked it up first.
  *
  * Locking
@@ -62,10 +62,14 @@
  * ============
  *
  * Mapping into empty entries needs no invalidation, except the v3.3 L1
- * entries above.  Unmapping while the MMU is enabled does: the pages a
- * bind, unbind or deactivation unmaps are gathered, and at its end the MMU
- * is blocked once, the TLB invalidated and the MMU unblocked; L2 tables
- * that became empty are unlinked while the MMU is blocked and freed after.
+ * entries above.  Unmapping while the MMU is enabled does.  What a bind,
+ * an unbind or a failed activation of one reservation needs is gathered,
+ * and at its end the MMU is blocked once, the TLB invalidated and the MMU
+ * unblocked; L2 tables that became empty are unlinked while the MMU is
+ * blocked and freed after.  If the MMU does not report itself blocked
+ * within 100 us, the driver says so and invalidates anyway, but leaves
+ * the emptied tables linked (they map nothing) until they are used again
+ * or the context is destroyed, since the MMU may still be walking them.
  * The rule: one MMU_FLUSH_ENTRY write per page unmapped (v2, whose TLB is
  * set-associative, needs one per 4 KiB of a 64 KiB page and 64 for a
  * section), unless that makes more than SYSMMU_FLUSH_ENTRY_MAX writes;
@@ -174,15 +178,16 @@ struct sysmmu {
 };
 
 /*
- * struct sysmmu_unmap - the TLB invalidation an unmapping gathers.
+ * struct sysmmu_batch - the TLB invalidation a mapping or unmapping of one
+ * reservation gathers, done once at its end.
  * @sm:		the SysMMU.
- * @first:	the lowest L1 entry unmapping touched.
+ * @first:	the lowest L1 entry an unmapping touched.
  * @last:	the highest.
  * @nr:		MMU_FLUSH_ENTRY writes needed; above SYSMMU_FLUSH_ENTRY_MAX
  *		one MMU_FLUSH does instead.
  * @iova:	the addresses to write, while @nr is within the limit.
  */
-struct sysmmu_unmap {
+struct sysmmu_batch {
 	struct sysmmu *sm;
 	unsigned int first;
 	unsigned int last;
@@ -339,23 +344,28 @@ static void sysmmu_set_l2(struct sysmmu *sm, u32 *entry, u32 value,
 	sm->stats.l2_writes += n;
 }
 
+/* Gathers one MMU_FLUSH_ENTRY write for @iova. */
+static void sysmmu_gather_entry(struct sysmmu_batch *batch, u32 iova)
+{
+	if (batch->nr < SYSMMU_FLUSH_ENTRY_MAX)
+		batch->iova[batch->nr] = iova & SYSMMU_L2_SMALL_MASK;
+	batch->nr++;
+}
+
 /*
  * An L1 entry that linked to the fault-only table now maps: a v3.3 may
- * have cached the old entry.  Invalidating an address not mapped before
- * needs no blocking.
+ * have cached the old entry, which must be invalidated.
  */
-static void sysmmu_l1_changed(struct sysmmu *sm, dma_addr_t iova)
+static void sysmmu_l1_changed(struct sysmmu_batch *batch, dma_addr_t iova)
 {
-	if (!sm->enabled || !sysmmu_version_at_least(sm, 3, 3))
-		return;
-	sysmmu_write(sm, SYSMMU_MMU_FLUSH_ENTRY,
-		     (lower_32_bits(iova) & SYSMMU_L2_SMALL_MASK) | 1);
-	sm->stats.flush_entries++;
+	if (batch->sm->enabled && sysmmu_version_at_least(batch->sm, 3, 3))
+		sysmmu_gather_entry(batch, lower_32_bits(iova));
 }
 
 /* The L2 table for @iova, allocated and linked if there is none. */
-static u32 *sysmmu_get_l2(struct sysmmu *sm, dma_addr_t iova)
+static u32 *sysmmu_get_l2(struct sysmmu_batch *batch, dma_addr_t iova)
 {
+	struct sysmmu *sm = batch->sm;
 	unsigned int l1 = iova >> 20;
 	u32 *table = sm->l2[l1];
 
@@ -368,19 +378,19 @@ static u32 *sysmmu_get_l2(struct sysmmu *sm, dma_addr_t iova)
 		return ERR_PTR(-ENOMEM);
 	sm->l2[l1] = table;
 	sysmmu_set_l1(sm, l1, virt_to_phys(table) | SYSMMU_L1_LINK);
-	sysmmu_l1_changed(sm, iova);
+	sysmmu_l1_changed(batch, iova);
 	return table;
 }
 
 /*
  * vcm_phys_walk() callback: maps one page of the SysMMU's page sizes.  @priv
- * is the struct sysmmu_unmap that undoes it if a later page fails.
+ * is the struct sysmmu_batch of the mapping.
  */
 static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 			   unsigned int order, void *priv)
 {
-	struct sysmmu_unmap *unmap = priv;
-	struct sysmmu *sm = unmap->sm;
+	struct sysmmu_batch *batch = priv;
+	struct sysmmu *sm = batch->sm;
 	size_t size = PAGE_SIZE << order;
 	unsigned int l1 = iova >> 20, l2, n, i;
 	u32 *table, entry;
@@ -391,7 +401,7 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 		if (WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
 			return -EADDRINUSE;
 		sysmmu_set_l1(sm, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
-		sysmmu_l1_changed(sm, iova);
+		sysmmu_l1_changed(batch, iova);
 		return 0;
 	}
 
@@ -400,7 +410,7 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 	else
 		entry = lower_32_bits(paddr) | SYSMMU_L2_SMALL;
 	n = size / SZ_4K;
-	table = sysmmu_get_l2(sm, iova);
+	table = sysmmu_get_l2(batch, iova);
 	if (IS_ERR(table))
 		return PTR_ERR(table);
 	l2 = (iova >> 12) & (SYSMMU_L2_ENTRIES - 1);
@@ -413,30 +423,29 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 }
 
 /* Gathers the invalidation of a page of @order at @iova. */
-static void sysmmu_gather(struct sysmmu_unmap *unmap, dma_addr_t iova,
+static void sysmmu_gather(struct sysmmu_batch *batch, dma_addr_t iova,
 			  unsigned int order)
 {
-	struct sysmmu *sm = unmap->sm;
+	struct sysmmu *sm = batch->sm;
 	unsigned int n = 1, i;
 
-	unmap->first = min_t(unsigned int, unmap->first, iova >> 20);
-	unmap->last = max_t(unsigned int, unmap->last, iova >> 20);
+	batch->first = min_t(unsigned int, batch->first, iova >> 20);
+	batch->last = max_t(unsigned int, batch->last, iova >> 20);
 	if (!sm->enabled)
 		return;
 	/* v2: one write per 4 KiB set the page may be cached in, up to 64. */
 	if (sm->major == 2)
 		n = min_t(unsigned int, 1U << order, 64);
-	for (i = 0; i < n; i++, unmap->nr++)
-		if (unmap->nr < SYSMMU_FLUSH_ENTRY_MAX)
-			unmap->iova[unmap->nr] = lower_32_bits(iova) + i * SZ_4K;
+	for (i = 0; i < n; i++)
+		sysmmu_gather_entry(batch, lower_32_bits(iova) + i * SZ_4K);
 }
 
 /* vcm_phys_walk() callback: unmaps one page that sysmmu_map_page() mapped. */
 static int sysmmu_unmap_page(dma_addr_t iova, phys_addr_t paddr,
 			     unsigned int order, void *priv)
 {
-	struct sysmmu_unmap *unmap = priv;
-	struct sysmmu *sm = unmap->sm;
+	struct sysmmu_batch *batch = priv;
+	struct sysmmu *sm = batch->sm;
 	unsigned int l1 = iova >> 20, n;
 
 	if (order == SYSMMU_SECTION_ORDER) {
@@ -449,25 +458,26 @@ static int sysmmu_unmap_page(dma_addr_t iova, phys_addr_t paddr,
 		if (!sm->l2_used[l1])
 			__set_bit(l1, sm->l2_empty);
 	}
-	sysmmu_gather(unmap, iova, order);
+	sysmmu_gather(batch, iova, order);
 	return 0;
 }
 
-/* Blocks the MMU; invalidates even if it does not say so, and reports it. */
-static void sysmmu_block(struct sysmmu *sm)
+/* Blocks the MMU; returns whether it said it did, and reports when not. */
+static bool sysmmu_block(struct sysmmu *sm)
 {
 	u32 status;
 
 	sysmmu_write(sm, SYSMMU_MMU_CTRL,
 		     SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_BLOCK | SYSMMU_CTRL_IRQ);
 	sm->stats.blocks++;
-	if (readl_poll_timeout_atomic(sm->regs + SYSMMU_MMU_STATUS, status,
-				      status & SYSMMU_STATUS_BLOCKED, 1,
-				      SYSMMU_BLOCK_TIMEOUT_US)) {
-		sm->stats.block_timeouts++;
-		sysmmu_err_ratelimited(sm, "not blocked after %u us; invalidating anyway\n",
-				       SYSMMU_BLOCK_TIMEOUT_US);
-	}
+	if (!readl_poll_timeout_atomic(sm->regs + SYSMMU_MMU_STATUS, status,
+				       status & SYSMMU_STATUS_BLOCKED, 1,
+				       SYSMMU_BLOCK_TIMEOUT_US))
+		return true;
+	sm->stats.block_timeouts++;
+	sysmmu_err_ratelimited(sm, "not blocked after %u us; invalidating anyway, keeping emptied L2 tables\n",
+			       SYSMMU_BLOCK_TIMEOUT_US);
+	return false;
 }
 
 static void sysmmu_unblock(struct sysmmu *sm)
@@ -476,37 +486,41 @@ static void sysmmu_unblock(struct sysmmu *sm)
 }
 
 /*
- * Ends an unmapping: unlinks the L2 tables it emptied, invalidates the TLB
- * as the rule in the header says, and frees those tables.
+ * Ends a mapping or unmapping: invalidates the TLB as the rule in the
+ * header says, with the MMU blocked, unlinking the L2 tables the unmapping
+ * emptied meanwhile, and then frees those tables.  An MMU that does not
+ * say it blocked may still be walking them: they stay linked, empty, to
+ * be used again or freed with the context.
  */
-static void sysmmu_unmap_finish(struct sysmmu_unmap *unmap)
+static void sysmmu_batch_finish(struct sysmmu_batch *batch)
 {
-	struct sysmmu *sm = unmap->sm;
-	unsigned int l1 = unmap->first, i;
-	bool flush = sm->enabled && unmap->nr;
+	struct sysmmu *sm = batch->sm;
+	unsigned int l1 = batch->first, i;
+	bool flush = sm->enabled && batch->nr, blocked = true;
 
-	if (unmap->first > unmap->last)
-		return;
 	if (flush)
-		sysmmu_block(sm);
-	for_each_set_bit_from(l1, sm->l2_empty, unmap->last + 1)
-		sysmmu_set_l1(sm, l1, sm->zero_link);
+		blocked = sysmmu_block(sm);
+	if (blocked)
+		for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1)
+			sysmmu_set_l1(sm, l1, sm->zero_link);
 	if (flush) {
-		if (unmap->nr <= SYSMMU_FLUSH_ENTRY_MAX) {
-			for (i = 0; i < unmap->nr; i++)
+		if (batch->nr <= SYSMMU_FLUSH_ENTRY_MAX) {
+			for (i = 0; i < batch->nr; i++)
 				sysmmu_write(sm, SYSMMU_MMU_FLUSH_ENTRY,
-					     unmap->iova[i] | 1);
-			sm->stats.flush_entries += unmap->nr;
+					     batch->iova[i] | 1);
+			sm->stats.flush_entries += batch->nr;
 		} else {
 			sysmmu_write(sm, SYSMMU_MMU_FLUSH, 1);
 			sm->stats.flush_alls++;
 		}
 		sysmmu_unblock(sm);
 	}
-	l1 = unmap->first;
-	for_each_set_bit_from(l1, sm->l2_empty, unmap->last + 1) {
-		sysmmu_free_l2(sm, sm->l2[l1]);
-		sm->l2[l1] = NULL;
+	l1 = batch->first;
+	for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1) {
+		if (blocked) {
+			sysmmu_free_l2(sm, sm->l2[l1]);
+			sm->l2[l1] = NULL;
+		}
 		__clear_bit(l1, sm->l2_empty);
 	}
 }
@@ -521,25 +535,24 @@ static struct sysmmu *res_to_sysmmu(struct vcm_res *res)
 /* Maps a bound reservation; on failure unmaps what it mapped. */
 static int sysmmu_activate(struct vcm_res *res, struct vcm_phys *phys)
 {
-	struct sysmmu_unmap unmap = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
+	struct sysmmu_batch batch = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
 	int ret;
 
-	lockdep_assert_held(&unmap.sm->mmu.lock);
+	lockdep_assert_held(&batch.sm->mmu.lock);
 	ret = vcm_phys_walk(res->start, phys, sysmmu_orders, sysmmu_map_page,
-			    sysmmu_unmap_page, &unmap);
-	if (ret)
-		sysmmu_unmap_finish(&unmap);
+			    sysmmu_unmap_page, &batch);
+	sysmmu_batch_finish(&batch);
 	return ret;
 }
 
 static void sysmmu_deactivate(struct vcm_res *res, struct vcm_phys *phys)
 {
-	struct sysmmu_unmap unmap = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
+	struct sysmmu_batch batch = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
 
-	lockdep_assert_held(&unmap.sm->mmu.lock);
+	lockdep_assert_held(&batch.sm->mmu.lock);
 	vcm_phys_walk(res->start, phys, sysmmu_orders, sysmmu_unmap_page, NULL,
-		      &unmap);
-	sysmmu_unmap_finish(&unmap);
+		      &batch);
+	sysmmu_batch_finish(&batch);
 }
 
 static u32 sysmmu_cfg(const struct sysmmu *sm)
@@ -601,8 +614,9 @@ static void sysmmu_free(struct sysmmu *sm)
 
 /*
  * Called by vcm_destroy() once the wrapper is done, after the core
- * deactivated a context left active (with a warning).  L2 tables remain
- * only if reservations were left bound, which the wrapper warns about.
+ * deactivated a context left active (with a warning), which unmapped
+ * everything.  L2 tables remain if an MMU did not block for an unmapping
+ * (see "Invalidation").
  */
 static void sysmmu_cleanup(struct vcm_mmu *mmu)
 {
@@ -650,16 +664,11 @@ static int sysmmu_read_version(struct sysmmu *sm)
 	return 0;
 }
 
+/* The fault-only L2 table, then the L1 table linking to it everywhere. */
 static int sysmmu_alloc_tables(struct sysmmu *sm)
 {
 	unsigned int l1;
 
-	if (!vcm_should_fail_alloc())
-		sm->l1 = (u32 *)__get_free_pages(GFP_KERNEL | __GFP_ZERO |
-						 (IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0),
-						 get_order(SYSMMU_L1_SIZE));
-	if (!sm->l1)
-		return -ENOMEM;
 	if (!vcm_should_fail_alloc())
 		sm->zero_l2 = kmem_cache_zalloc(sysmmu_l2_cache, GFP_KERNEL);
 	if (!sm->zero_l2)
@@ -669,8 +678,14 @@ static int sysmmu_alloc_tables(struct sysmmu *sm)
 		sm->zero_l2 = NULL;
 		return -ENOMEM;
 	}
-
 	sm->zero_link = virt_to_phys(sm->zero_l2) | SYSMMU_L1_LINK;
+
+	if (!vcm_should_fail_alloc())
+		sm->l1 = (u32 *)__get_free_pages(GFP_KERNEL |
+						 (IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0),
+						 get_order(SYSMMU_L1_SIZE));
+	if (!sm->l1)
+		return -ENOMEM;
 	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
 		sm->l1[l1] = sm->zero_link;
 	if (!sysmmu_map_table(sm, sm->l1, SYSMMU_L1_SIZE)) {
@@ -714,7 +729,7 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 
 	if (WARN_ON_ONCE(!regs))
 		return ERR_PTR(-EINVAL);
-	if ((u64)start + size > SZ_4G) {
+	if (size > SZ_4G || start > SZ_4G - size) {
 		pr_err("context at %pad of size %pa goes past 4 GiB\n",
 		       &start, &size);
 		return ERR_PTR(-EINVAL);
@@ -874,9 +889,11 @@ static const struct sysmmu_fault sysmmu_faults[] = {
  * @vcm: The context (a struct vcm *) of the SysMMU, as given to
  *	 request_irq().
  *
- * Reports each fault in INT_STATUS with its device address (rate limited,
- * with the L1 entry for page faults), counts it, clears it and unblocks
- * the MMU, which stops on a fault.  The platform driver requests it; code
+ * Reports each fault in INT_STATUS with its address (rate limited; the
+ * device address with its L1 entry for a page fault, the physical address
+ * of the slave for a bus error), counts it, keeps the last address of a
+ * known fault, clears the bits it read and unblocks the MMU, which stops
+ * on a fault.  The platform driver requests it; code
  * that made a context with vcm_sysmmu_create() requests it itself.  The
  * line may be shared: a SysMMU that is not enabled, or reports nothing,
  * is not asked further.
@@ -901,17 +918,21 @@ irqreturn_t vcm_sysmmu_irq(int irq, void *vcm)
 		goto out_unlock;
 
 	for_each_set_bit(bit, &status, 32) {
+		sm->stats.faults++;
 		if (bit >= ARRAY_SIZE(sysmmu_faults)) {
 			sysmmu_err_ratelimited(sm, "unknown interrupt, INT_STATUS bit %u\n", bit);
-			addr = 0;
-		} else {
-			addr = sysmmu_read(sm, sysmmu_faults[bit].addr_reg);
-			sysmmu_err_ratelimited(sm, "%s at device address %#010x (L1 entry %#010x)\n",
-					       sysmmu_faults[bit].name, addr,
-					       READ_ONCE(sm->l1[addr >> 20]));
+			continue;
 		}
-		sm->stats.faults++;
+		addr = sysmmu_read(sm, sysmmu_faults[bit].addr_reg);
 		sm->stats.last_fault_addr = addr;
+		if (BIT(bit) == SYSMMU_INT_PAGE_FAULT)
+			sysmmu_err_ratelimited(sm, "page fault at device address %#010x (L1 entry %#010x)\n",
+					       addr, READ_ONCE(sm->l1[addr >> 20]));
+		else if (BIT(bit) == SYSMMU_INT_BUS_ERROR)
+			sysmmu_err_ratelimited(sm, "bus error at physical address %#010x\n", addr);
+		else
+			sysmmu_err_ratelimited(sm, "%s at device address %#010x\n",
+					       sysmmu_faults[bit].name, addr);
 	}
 	sm->stats.last_fault_status = status;
 	sysmmu_write(sm, SYSMMU_INT_CLEAR, status);
@@ -928,6 +949,11 @@ EXPORT_SYMBOL_GPL(vcm_sysmmu_irq);
 static void sysmmu_destroy_action(void *vcm)
 {
 	vcm_destroy(vcm);
+}
+
+static void sysmmu_clear_drvdata(void *pdev)
+{
+	platform_set_drvdata(pdev, NULL);
 }
 
 static int sysmmu_probe(struct platform_device *pdev)
@@ -964,7 +990,11 @@ static int sysmmu_probe(struct platform_device *pdev)
 	if (ret)
 		return dev_err_probe(dev, ret, "cannot request interrupt %d\n", irq);
 
+	/* Cleared before the context is destroyed, for vcm_sysmmu_get(). */
 	platform_set_drvdata(pdev, vcm);
+	ret = devm_add_action_or_reset(dev, sysmmu_clear_drvdata, pdev);
+	if (ret)
+		return ret;
 	dev_info(dev, "SysMMU v%u.%u, VCM context at %pad, %pa bytes\n",
 		 vcm_to_sysmmu(vcm)->major, vcm_to_sysmmu(vcm)->minor,
 		 &vcm->start, &vcm->size);
@@ -1001,12 +1031,15 @@ static struct platform_driver sysmmu_platform_driver = {
  * Context: Process context; may sleep.
  * Return: the context, or ERR_PTR(-ENODEV) if @master has no device-tree
  * node or entry @index is not a SysMMU, -ENOENT if it has no such entry,
- * or -EPROBE_DEFER if the SysMMU has no driver bound yet.
+ * or -EPROBE_DEFER if the SysMMU has no driver bound: not yet, or it is
+ * being unbound, or its probe failed (then the deferral lasts, and the
+ * SysMMU's probe said why).
  */
 struct vcm *vcm_sysmmu_get(struct device *master, unsigned int index)
 {
 	struct of_phandle_args args;
 	struct platform_device *pdev;
+	struct device_link *link;
 	struct vcm *vcm = ERR_PTR(-EPROBE_DEFER);
 	bool compatible;
 	int ret;
@@ -1025,10 +1058,14 @@ struct vcm *vcm_sysmmu_get(struct device *master, unsigned int index)
 	if (!pdev)
 		return ERR_PTR(-EPROBE_DEFER);
 
-	if (pdev->dev.driver == &sysmmu_platform_driver.driver &&
-	    platform_get_drvdata(pdev) &&
-	    device_link_add(master, &pdev->dev, DL_FLAG_AUTOREMOVE_CONSUMER))
-		vcm = platform_get_drvdata(pdev);
+	/*
+	 * Link first: once linked, the SysMMU's driver cannot unbind before
+	 * @master's, unless it had started to, which the link then says.
+	 */
+	link = device_link_add(master, &pdev->dev, DL_FLAG_AUTOREMOVE_CONSUMER);
+	if (link && READ_ONCE(link->status) != DL_STATE_SUPPLIER_UNBIND &&
+	    READ_ONCE(pdev->dev.driver) == &sysmmu_platform_driver.driver)
+		vcm = platform_get_drvdata(pdev) ?: ERR_PTR(-EPROBE_DEFER);
 	put_device(&pdev->dev);
 	return vcm;
 }
