@@ -161,9 +161,9 @@ struct vcm_mmu;
  * The mapping operations, @enable and @disable run with the struct
  * vcm_mmu's @lock held, a spinlock taken with interrupts disabled: they
  * must not sleep, and page-table memory they need must be preallocated or
- * allocated with GFP_ATOMIC.  The mapping operations are called to activate or deactivate the context
- * (including undoing a failed activation), and to bind to or unbind from
- * an active context.
+ * allocated with GFP_ATOMIC.  The mapping operations are called to
+ * activate or deactivate the context (including undoing a failed
+ * activation), and to bind to or unbind from an active context.
  */
 struct vcm_mmu_driver {
 	const unsigned char *orders;

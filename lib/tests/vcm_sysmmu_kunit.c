@@ -251,6 +251,25 @@ static void expect_faults(struct kunit *test, struct sysmmu_ctx *ctx,
 	KUNIT_EXPECT_EQ_MSG(test, translated, 0, "in %pad + %pa", &start, &size);
 }
 
+/*
+ * Reserves room for @phys in an active context, binds and unbinds it, and
+ * returns the reservation with the counts after binding and unbinding.
+ */
+static struct vcm_res *bind_unbind(struct kunit *test, struct sysmmu_ctx *ctx,
+				   struct vcm_phys *phys,
+				   struct vcm_sysmmu_stats *bound,
+				   struct vcm_sysmmu_stats *after)
+{
+	struct vcm_res *res = vcm_reserve(ctx->vcm, phys->size, 0);
+
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	*bound = stats(test, ctx);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	*after = stats(test, ctx);
+	return res;
+}
+
 /* ---- layouts ---- */
 
 struct layout_case {
@@ -497,12 +516,7 @@ static void vcm_sysmmu_v2_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	for (i = 0; i < ARRAY_SIZE(specs); i++) {
 		phys = phys_layout(test, specs[i]);
-		res = vcm_reserve(ctx->vcm, phys->size, 0);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(res));
-		KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
-		bound = stats(test, ctx);
-		KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
-		after = stats(test, ctx);
+		res = bind_unbind(test, ctx, phys, &bound, &after);
 		KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, 64);
 		KUNIT_EXPECT_EQ(test, after.flush_alls, bound.flush_alls);
 		/* Both end at 252 KiB: 4 x 16 writes, or 64 for the section. */
@@ -524,12 +538,7 @@ static void vcm_sysmmu_block_timeout_test(struct kunit *test)
 
 	set_reg(ctx, SYSMMU_MMU_STATUS, 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
-	res = vcm_reserve(ctx->vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
-	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
-	bound = stats(test, ctx);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
-	after = stats(test, ctx);
+	res = bind_unbind(test, ctx, phys, &bound, &after);
 	KUNIT_EXPECT_EQ(test, after.blocks - bound.blocks, 1);
 	KUNIT_EXPECT_EQ(test, after.block_timeouts - bound.block_timeouts, 1);
 	KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, 2);
@@ -869,13 +878,8 @@ static void sysmmu_64m(struct kunit *test, const unsigned char *orders,
 	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
 	KUNIT_EXPECT_EQ(test, phys->count, SZ_64M >> (PAGE_SHIFT + orders[0]));
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
-	res = vcm_reserve(ctx->vcm, SZ_64M, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
 	before = stats(test, ctx);
-	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
-	bound = stats(test, ctx);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
-	after = stats(test, ctx);
+	res = bind_unbind(test, ctx, phys, &bound, &after);
 	kunit_info(test, "64 MiB of %s: bind wrote %lu L1 and %lu L2 entries, allocated %lu L2 tables; unbind issued %lu FLUSH_ENTRY and %lu MMU_FLUSH in %lu block(s), freed %lu L2 tables\n",
 		   what, bound.l1_writes - before.l1_writes,
 		   bound.l2_writes - before.l2_writes,
