@@ -315,6 +315,34 @@ static const struct vcm_driver vcm_mmu_driver = {
 };
 
 /**
+ * vcm_mmu_walk() - Divide a binding of a wrapper context into pages.
+ * @res: A reservation of a wrapper context, being mapped or unmapped.
+ * @phys: The memory bound to it.
+ * @callback: Called for each page, as by vcm_phys_walk().
+ * @recovery: Called for the pages done when @callback fails, or NULL.
+ * @priv: Passed to both.
+ *
+ * vcm_phys_walk() from @res->start with the MMU's orders, for a backend's
+ * whole-reservation @activate and @deactivate.  The wrapper checked the
+ * orders when the context was made and the memory when it was bound, so
+ * this does not check them again under the lock.
+ *
+ * Context: With the context's lock held, as @activate and @deactivate are.
+ * Return: 0, or the error of @callback.
+ */
+int vcm_mmu_walk(struct vcm_res *res, const struct vcm_phys *phys,
+		 vcm_phys_walk_fn *callback, vcm_phys_walk_fn *recovery,
+		 void *priv)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+
+	lockdep_assert_held(&mmu->lock);
+	return __vcm_phys_walk(res->start, phys, mmu->driver->orders, callback,
+			       recovery, priv);
+}
+EXPORT_SYMBOL_GPL(vcm_mmu_walk);
+
+/**
  * vcm_to_mmu() - The MMU wrapper's context of a VCM context.
  * @vcm: A context.
  *

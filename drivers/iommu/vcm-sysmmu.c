@@ -14,7 +14,7 @@
  * The backend is built on the MMU wrapper (mm/vcm-mmu.c) with orders
  * {8, 4, 0}: the wrapper allocates device addresses and physical memory
  * and calls this file to map and unmap whole bound reservations, which it
- * divides into pages with vcm_phys_walk(), and to start and stop the
+ * divides into pages with vcm_mmu_walk(), and to start and stop the
  * hardware.
  *
  * Coding conventions in this file: @iova is a device address, @paddr a
@@ -539,8 +539,7 @@ static int sysmmu_activate(struct vcm_res *res, struct vcm_phys *phys)
 	int ret;
 
 	lockdep_assert_held(&batch.sm->mmu.lock);
-	ret = vcm_phys_walk(res->start, phys, sysmmu_orders, sysmmu_map_page,
-			    sysmmu_unmap_page, &batch);
+	ret = vcm_mmu_walk(res, phys, sysmmu_map_page, sysmmu_unmap_page, &batch);
 	sysmmu_batch_finish(&batch);
 	return ret;
 }
@@ -550,8 +549,7 @@ static void sysmmu_deactivate(struct vcm_res *res, struct vcm_phys *phys)
 	struct sysmmu_batch batch = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
 
 	lockdep_assert_held(&batch.sm->mmu.lock);
-	vcm_phys_walk(res->start, phys, sysmmu_orders, sysmmu_unmap_page, NULL,
-		      &batch);
+	vcm_mmu_walk(res, phys, sysmmu_unmap_page, NULL, &batch);
 	sysmmu_batch_finish(&batch);
 }
 

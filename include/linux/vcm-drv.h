@@ -207,6 +207,9 @@ struct vcm_mmu {
 
 struct vcm *__must_check vcm_mmu_init(struct vcm_mmu *mmu);
 struct vcm_mmu *vcm_to_mmu(struct vcm *vcm);
+int vcm_mmu_walk(struct vcm_res *res, const struct vcm_phys *phys,
+		 vcm_phys_walk_fn *callback, vcm_phys_walk_fn *recovery,
+		 void *priv);
 
 /*
  * Fault injection for the KUnit tests: VCM and its backends ask
