@@ -19,8 +19,10 @@
  * at a time with the wrapper dividing each binding by vcm_phys_walk().
  *
  * Lifetimes: the backend embeds struct vcm_mmu in its context and calls
- * vcm_mmu_init(); vcm_destroy() frees the pool and then hands the context
- * to the backend's ->cleanup.  A reservation is a struct vcm_mmu_res made
+ * vcm_mmu_init().  vcm_destroy() deactivates the context and lets the
+ * backend detach from the hardware; when the context's last user is gone
+ * the wrapper frees the pool and hands the context to the backend's
+ * ->cleanup.  A reservation is a struct vcm_mmu_res made
  * by vcm_mmu_reserve() and freed by vcm_mmu_unreserve().
  *
  * Locking
@@ -283,17 +285,30 @@ static void vcm_mmu_deactivate(struct vcm *vcm)
 	spin_unlock_irqrestore(&mmu->lock, flags);
 }
 
+/* The context is dead and disabled: the backend lets go of the hardware. */
+static void vcm_mmu_detach(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+	unsigned long flags;
+
+	if (!mmu->driver->detach)
+		return;
+	spin_lock_irqsave(&mmu->lock, flags);
+	mmu->driver->detach(mmu);
+	spin_unlock_irqrestore(&mmu->lock, flags);
+}
+
 static void vcm_mmu_cleanup(struct vcm *vcm)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
 	bool live = gen_pool_avail(mmu->pool) != gen_pool_size(mmu->pool);
 
 	/*
-	 * A caller bug, which leaves the reservations dangling.
-	 * gen_pool_destroy() would BUG() on the addresses they hold, so the
-	 * pool is leaked instead.
+	 * The core calls this after the last reservation ended, so this is a
+	 * backend bug.  gen_pool_destroy() would BUG() on the addresses still
+	 * allocated, so the pool is leaked instead.
 	 */
-	if (!WARN_ONCE(live, "vcm: destroying a context with live reservations\n"))
+	if (!WARN_ONCE(live, "vcm: freeing a context with live reservations\n"))
 		gen_pool_destroy(mmu->pool);
 	mmu->pool = NULL;
 
@@ -305,6 +320,7 @@ static void vcm_mmu_cleanup(struct vcm *vcm)
 
 static const struct vcm_driver vcm_mmu_driver = {
 	.cleanup	= vcm_mmu_cleanup,
+	.detach		= vcm_mmu_detach,
 	.res		= vcm_mmu_reserve,
 	.phys		= vcm_mmu_phys,
 	.unreserve	= vcm_mmu_unreserve,

@@ -185,9 +185,9 @@ struct vcm_phys *vcm_phys_alloc(resource_size_t size, unsigned int flags,
 	if (!phys)
 		goto out_put_blocks;
 
+	vcm_phys_init(phys, vcm_phys_free_pages);
 	phys->count = count;
 	phys->size = (resource_size_t)nr_pages << PAGE_SHIFT;
-	phys->free = vcm_phys_free_pages;
 	i = 0;
 	list_for_each_entry_safe(page, next, &blocks, lru) {
 		struct vcm_phys_part *part = &phys->parts[i++];

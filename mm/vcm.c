@@ -6,28 +6,40 @@
  * memory and the hardware half.
  *
  *  - struct vcm is embedded in the backend's context.  The backend creates
- *    it, vcm_init() checks it, and vcm_destroy() hands it to the backend's
- *    ->cleanup (or kfree()).  It must outlive its reservations.
+ *    it and vcm_init() checks it.  It counts its users: its creator until
+ *    vcm_destroy(), each live reservation and each activation.  The last
+ *    one hands it to the backend's ->cleanup (or kfree()).  vcm_destroy()
+ *    with users left makes it dead: deactivated, detached from the
+ *    hardware, refusing new work with -ENODEV.
  *  - struct vcm_res is allocated by ->res.  The core counts its owners;
  *    when the last one is gone the core unbinds it, passes it to
- *    ->unreserve, which frees it, and frees the memory bound to it if
- *    vcm_make_binding() allocated that memory.
- *  - struct vcm_phys is allocated by ->phys or built by a driver, and freed
- *    by its own ->free from vcm_free().
+ *    ->unreserve, which frees it, and drops its context's count.
+ *  - struct vcm_phys is allocated by ->phys or built by a driver.  It
+ *    counts its owner (until vcm_free()) and its bindings; the last one
+ *    frees it with its own ->free.  Memory made by vcm_make_binding() has
+ *    no owner: its binding's reference stands for one (res->owns_phys).
  *
  * Locking
  * =======
  *
  * vcm->lock, a mutex, serialises the state changes of one context: binding
- * and unbinding of its reservations (res->phys, res->bound_size) and its
- * activation count.  The backend's ->bind, ->unbind, ->activate and
- * ->deactivate run under it and may sleep.  ->res, ->phys, ->unreserve and
- * ->cleanup run without it: a backend's address allocator has its own
- * locking.  A reservation's ownership count is a refcount_t and needs no
- * lock.  Every function of this file may sleep, except vcm_ref_reserve().
+ * and unbinding of its reservations (res->phys, res->bound_size), the list
+ * of reusable reservations, the activation count and the dead flag.  The
+ * backend's ->bind, ->unbind, ->activate, ->deactivate and ->detach run
+ * under it and may sleep.  ->res, ->phys, ->unreserve and ->cleanup run
+ * without it: a backend's address allocator has its own locking.  The
+ * ownership count of a reservation, the user counts of a context and of a
+ * vcm_phys are refcount_t and need no lock.  A reusable reservation is
+ * found and given another owner with refcount_inc_not_zero() under
+ * vcm->lock, and its last owner removes it from the list under vcm->lock,
+ * so a lookup never hands out a reservation whose end has begun.
+ * phys->vmap_lock, a mutex, serialises the kernel mapping of one vcm_phys;
+ * no other lock is taken under it.  Every function of this file may sleep,
+ * except vcm_ref_reserve().
  *
  * vcm_contexts_lock, a mutex, protects the list of all contexts, which
  * exists for the debugfs file vcm/contexts.  It nests outside vcm->lock.
+ * A context stays on it until it is freed, dead or not.
  *
  * Coding conventions in this file: an "owner" holds one ownership of a
  * reservation; to "release" is to drop one ownership.
@@ -45,6 +57,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
+#include <linux/vmalloc.h>
 
 #include <kunit/static_stub.h>
 #include <kunit/visibility.h>
@@ -91,6 +104,9 @@ struct vcm *vcm_init(struct vcm *vcm)
 
 	mutex_init(&vcm->lock);
 	vcm->activations = 0;
+	refcount_set(&vcm->users, 1);
+	vcm->dead = false;
+	INIT_LIST_HEAD(&vcm->reusable);
 
 	mutex_lock(&vcm_contexts_lock);
 	list_add_tail(&vcm->node, &vcm_contexts);
@@ -99,38 +115,57 @@ struct vcm *vcm_init(struct vcm *vcm)
 }
 EXPORT_SYMBOL_GPL(vcm_init);
 
-/**
- * vcm_destroy() - Destroy a context.
- * @vcm: The context.
- *
- * Every reservation of the context must have been released.  A context
- * still active is deactivated first, with a warning.
- *
- * Context: Process context.  Takes and releases vcm_contexts_lock and
- * @vcm->lock.
- */
-void vcm_destroy(struct vcm *vcm)
+/* Drops one user of @vcm; the last frees it through the backend. */
+static void vcm_put(struct vcm *vcm)
 {
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (!refcount_dec_and_test(&vcm->users))
 		return;
 
 	mutex_lock(&vcm_contexts_lock);
 	list_del(&vcm->node);
 	mutex_unlock(&vcm_contexts_lock);
-
-	mutex_lock(&vcm->lock);
-	if (WARN_ONCE(vcm->activations, "vcm: destroying an active context\n")) {
-		vcm->activations = 0;
-		if (vcm->driver->deactivate)
-			vcm->driver->deactivate(vcm);
-	}
-	mutex_unlock(&vcm->lock);
 	mutex_destroy(&vcm->lock);
 
 	if (vcm->driver->cleanup)
 		vcm->driver->cleanup(vcm);
 	else
 		kfree(vcm);
+}
+
+/**
+ * vcm_destroy() - Destroy a context.
+ * @vcm: The context.
+ *
+ * Called by the context's creator once, when it is done with the context
+ * or the hardware behind it goes away.  With no reservation or activation
+ * left the context is freed at once.  Otherwise it goes dead: an active
+ * context is deactivated, the backend lets go of the hardware, and new
+ * work fails with -ENODEV; the holders release what they hold as usual,
+ * and the last release frees the context.  Destroying a dead context
+ * warns and does nothing.
+ *
+ * Context: Process context.  Takes and releases @vcm->lock, and
+ * vcm_contexts_lock when the context is freed.
+ */
+void vcm_destroy(struct vcm *vcm)
+{
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+		return;
+
+	mutex_lock(&vcm->lock);
+	if (WARN_ONCE(vcm->dead, "vcm: destroying a destroyed context\n")) {
+		mutex_unlock(&vcm->lock);
+		return;
+	}
+	WRITE_ONCE(vcm->dead, true);
+	/* The activations stay counted: their holders still balance them. */
+	if (vcm->activations && vcm->driver->deactivate)
+		vcm->driver->deactivate(vcm);
+	if (vcm->driver->detach)
+		vcm->driver->detach(vcm);
+	mutex_unlock(&vcm->lock);
+
+	vcm_put(vcm);
 }
 EXPORT_SYMBOL_GPL(vcm_destroy);
 
@@ -194,9 +229,10 @@ static bool vcm_res_release(struct vcm_res *res)
  * vcm_unreserve().
  *
  * Context: Process context.  Calls the backend's ->res without locks held.
- * Return: The unbound reservation, or ERR_PTR(-EINVAL) for a bad @vcm or a
- * zero @size, -ENOSPC if @size is larger than the context or no range is
- * free, -EOPNOTSUPP if the backend cannot reserve, -ENOMEM.
+ * Return: The unbound reservation, or ERR_PTR(-EINVAL) for a bad @vcm, a
+ * zero @size or a flag of the core's (VCM_CORE_FLAGS), -ENODEV if the
+ * context was destroyed, -ENOSPC if @size is larger than the context or
+ * no range is free, -EOPNOTSUPP if the backend cannot reserve, -ENOMEM.
  */
 struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 			    unsigned int flags)
@@ -206,8 +242,10 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 	might_sleep();
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return ERR_PTR(-EINVAL);
-	if (!size)
+	if (!size || (flags & VCM_CORE_FLAGS))
 		return ERR_PTR(-EINVAL);
+	if (READ_ONCE(vcm->dead))
+		return ERR_PTR(-ENODEV);
 	if (size > vcm->size)
 		return ERR_PTR(-ENOSPC);
 	if (!vcm->driver->res)
@@ -215,11 +253,14 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 
 	/* Cannot overflow: the context's size is page aligned. */
 	size = PAGE_ALIGN(size);
+	refcount_inc(&vcm->users);
 	res = vcm->driver->res(vcm, size, flags);
-	if (IS_ERR(res))
+	if (IS_ERR_OR_NULL(res)) {
+		vcm_put(vcm);
+		if (WARN_ON_ONCE(!res))
+			return ERR_PTR(-ENOMEM);
 		return res;
-	if (WARN_ON_ONCE(!res))
-		return ERR_PTR(-ENOMEM);
+	}
 
 	res->vcm = vcm;
 	res->res_size = size;
@@ -227,17 +268,55 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 	res->phys = NULL;
 	res->mapped = false;
 	res->owns_phys = false;
+	res->reusable = false;
+	INIT_LIST_HEAD(&res->reuse_node);
 	vcm_res_first_owner(res);
 	return res;
 }
 EXPORT_SYMBOL_GPL(vcm_reserve);
 
-/* Unbinds @res if it is bound; returns what was bound, or NULL. */
+/* Takes a binding's reference to @phys, unless it was freed already. */
+static bool vcm_phys_get(struct vcm_phys *phys)
+{
+	return !WARN_ONCE(!refcount_inc_not_zero(&phys->users),
+			  "vcm: binding memory that was freed or never initialised\n");
+}
+
+static void __vcm_vunmap(struct vcm_phys *phys)
+{
+	if (is_vmalloc_addr(phys->vaddr))
+		vunmap(phys->vaddr);
+	phys->vaddr = NULL;
+	phys->vmap_count = 0;
+}
+
+/* Drops one reference to @phys; the last frees it. */
+static void vcm_phys_put(struct vcm_phys *phys)
+{
+	if (!refcount_dec_and_test(&phys->users))
+		return;
+	/* Nobody else can reach it now: no lock needed. */
+	if (WARN_ONCE(phys->vmap_count, "vcm: freeing memory still mapped at %p\n",
+		      phys->vaddr))
+		__vcm_vunmap(phys);
+	mutex_destroy(&phys->vmap_lock);
+	phys->free(phys);
+}
+
+/*
+ * Unbinds @res if it is bound and takes it off the reusable list; returns
+ * what was bound, or NULL.  The binding's reference to the memory becomes
+ * the caller's.
+ */
 static struct vcm_phys *__vcm_unbind(struct vcm_res *res)
 {
 	struct vcm_phys *phys = res->phys;
 
 	lockdep_assert_held(&res->vcm->lock);
+	if (res->reusable) {
+		list_del_init(&res->reuse_node);
+		res->reusable = false;
+	}
 	if (phys) {
 		res->vcm->driver->unbind(res);
 		res->phys = NULL;
@@ -248,27 +327,29 @@ static struct vcm_phys *__vcm_unbind(struct vcm_res *res)
 
 /*
  * Ends a reservation whose last ownership is gone, the way it was made:
- * unbinds it, returns it to the backend, and frees the memory
- * vcm_make_binding() allocated for it.
+ * unbinds it, returns it to the backend, drops the memory bound to it (and
+ * so frees memory vcm_make_binding() allocated for it) and drops the
+ * context.
  */
 static void vcm_res_end(struct vcm_res *res)
 {
 	struct vcm *vcm = res->vcm;
 	dma_addr_t start = res->start;
-	struct vcm_phys *phys, *owned;
+	struct vcm_phys *phys;
 	bool mapped;
 
 	mutex_lock(&vcm->lock);
 	mapped = res->mapped;
-	owned = res->owns_phys ? res->phys : NULL;
 	phys = __vcm_unbind(res);
 	mutex_unlock(&vcm->lock);
 
 	vcm->driver->unreserve(res);
-	WARN_ONCE(phys && !mapped,
-		  "vcm: reservation %pad ended still bound\n", &start);
-	if (owned)
-		vcm_free(owned);
+	if (phys) {
+		WARN_ONCE(!mapped, "vcm: reservation %pad ended still bound\n",
+			  &start);
+		vcm_phys_put(phys);
+	}
+	vcm_put(vcm);
 }
 
 /**
@@ -304,7 +385,8 @@ EXPORT_SYMBOL_GPL(vcm_unreserve);
  *
  * Context: Process context.
  * Return: The memory, or ERR_PTR(-EINVAL) for a bad @vcm or a zero @size,
- * -EOPNOTSUPP if the backend cannot allocate, -ENOMEM.
+ * -ENODEV if the context was destroyed, -EOPNOTSUPP if the backend cannot
+ * allocate, -ENOMEM.
  */
 struct vcm_phys *vcm_alloc(struct vcm *vcm, resource_size_t size,
 			   unsigned int flags)
@@ -316,6 +398,8 @@ struct vcm_phys *vcm_alloc(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-EINVAL);
 	if (!size)
 		return ERR_PTR(-EINVAL);
+	if (READ_ONCE(vcm->dead))
+		return ERR_PTR(-ENODEV);
 	if (size > round_down((resource_size_t)~(resource_size_t)0, PAGE_SIZE))
 		return ERR_PTR(-ENOMEM);
 	if (!vcm->driver->phys)
@@ -329,10 +413,36 @@ struct vcm_phys *vcm_alloc(struct vcm *vcm, resource_size_t size,
 EXPORT_SYMBOL_GPL(vcm_alloc);
 
 /**
- * vcm_free() - Free physical memory.
- * @phys: Memory from vcm_alloc(), or built by a driver with its own @free.
+ * vcm_phys_init() - Initialise physical memory a driver built.
+ * @phys: The memory, with @count, @size and @parts filled in or to be
+ *	  filled in before it is bound.
+ * @free: Frees the memory and @phys, when vcm_free() and the last
+ *	  binding are gone.
  *
- * The memory must no longer be bound anywhere.
+ * Gives the caller the owner's reference, dropped with vcm_free().
+ * vcm_alloc() returns memory initialised already.
+ *
+ * Context: Any context.
+ */
+void vcm_phys_init(struct vcm_phys *phys, void (*free)(struct vcm_phys *phys))
+{
+	phys->free = free;
+	refcount_set(&phys->users, 1);
+	mutex_init(&phys->vmap_lock);
+	phys->vmap_count = 0;
+	phys->vaddr = NULL;
+}
+EXPORT_SYMBOL_GPL(vcm_phys_init);
+
+/**
+ * vcm_free() - Drop the owner's reference to physical memory.
+ * @phys: Memory from vcm_alloc(), or built by a driver and initialised
+ *	  with vcm_phys_init().
+ *
+ * The memory is freed now if it is bound nowhere, else when its last
+ * binding is gone.  Either way the caller must not use @phys any more.
+ * Memory still mapped by vcm_vmap() when it is freed is unmapped, with a
+ * warning.
  *
  * Context: Process context.
  */
@@ -340,9 +450,119 @@ void vcm_free(struct vcm_phys *phys)
 {
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys) || !phys->free))
 		return;
-	phys->free(phys);
+	vcm_phys_put(phys);
 }
 EXPORT_SYMBOL_GPL(vcm_free);
+
+/*
+ * The kernel mapping of @phys: its page's own address if it is one part
+ * of lowmem, else a vmap() of its pages.
+ */
+static void *vcm_phys_map_kernel(const struct vcm_phys *phys)
+{
+	unsigned long nr_pages = phys->size >> PAGE_SHIFT;
+	struct page **pages;
+	unsigned long n = 0;
+	unsigned int i;
+	void *vaddr;
+
+	for (i = 0; i < phys->count; i++)
+		if (!phys->parts[i].page)
+			return ERR_PTR(-EOPNOTSUPP);
+	if (phys->count == 1 && !PageHighMem(phys->parts[0].page))
+		return page_address(phys->parts[0].page);
+	if (phys->size >> PAGE_SHIFT > UINT_MAX)
+		return ERR_PTR(-ENOMEM);
+
+	pages = vcm_should_fail_alloc() ? NULL :
+		kvmalloc_array(nr_pages, sizeof(*pages), GFP_KERNEL);
+	if (!pages)
+		return ERR_PTR(-ENOMEM);
+	for (i = 0; i < phys->count; i++) {
+		unsigned long j, part_pages = phys->parts[i].size >> PAGE_SHIFT;
+
+		for (j = 0; j < part_pages; j++)
+			pages[n++] = nth_page(phys->parts[i].page, j);
+	}
+	vaddr = vcm_should_fail_alloc() ? NULL :
+		vmap(pages, nr_pages, VM_MAP, PAGE_KERNEL);
+	kvfree(pages);
+	return vaddr ?: ERR_PTR(-ENOMEM);
+}
+
+/**
+ * vcm_vmap() - Map physical memory into the kernel, counted.
+ * @phys: The memory; the caller holds a reference to it (see "Sharing
+ *	  physical memory" in <linux/vcm.h>).
+ *
+ * The first call maps the memory: the address of its page when it is one
+ * part of lowmem, else a vmap() of all its pages in order.  Later calls
+ * return the same address and count; each is undone by one vcm_vunmap(),
+ * and the last unmaps.  The mapping is cached, as the page allocator maps
+ * lowmem.
+ *
+ * Context: Process context; may sleep.  Takes and releases
+ * @phys->vmap_lock.
+ * Return: The kernel address of the memory's first byte, or
+ * ERR_PTR(-EINVAL) for a bad @phys, -EOPNOTSUPP if a part has no struct
+ * page (a carve-out), -ENOMEM.
+ */
+void *vcm_vmap(struct vcm_phys *phys)
+{
+	void *vaddr;
+
+	might_sleep();
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys) || !refcount_read(&phys->users)))
+		return ERR_PTR(-EINVAL);
+	if (!vcm_phys_valid(phys))
+		return ERR_PTR(-EINVAL);
+
+	mutex_lock(&phys->vmap_lock);
+	if (phys->vmap_count) {
+		vaddr = phys->vaddr;
+	} else {
+		vaddr = vcm_phys_map_kernel(phys);
+		if (!IS_ERR(vaddr))
+			phys->vaddr = vaddr;
+	}
+	if (!IS_ERR(vaddr))
+		phys->vmap_count++;
+	mutex_unlock(&phys->vmap_lock);
+	return vaddr;
+}
+EXPORT_SYMBOL_GPL(vcm_vmap);
+
+/**
+ * vcm_vunmap() - Undo one vcm_vmap().
+ * @phys: The memory.
+ * @vaddr: The address vcm_vmap() returned.
+ *
+ * The last call unmaps the memory.
+ *
+ * Context: Process context; may sleep.  Takes and releases
+ * @phys->vmap_lock.
+ * Return: 0, or -EINVAL, with a warning, if @phys is bad or not mapped, or
+ * @vaddr is not its address; nothing changes then.
+ */
+int vcm_vunmap(struct vcm_phys *phys, void *vaddr)
+{
+	int ret = 0;
+
+	might_sleep();
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys)))
+		return -EINVAL;
+
+	mutex_lock(&phys->vmap_lock);
+	if (WARN_ONCE(!phys->vmap_count || vaddr != phys->vaddr,
+		      "vcm: unmapping %p, but the memory is mapped at %p\n",
+		      vaddr, phys->vaddr))
+		ret = -EINVAL;
+	else if (!--phys->vmap_count)
+		__vcm_vunmap(phys);
+	mutex_unlock(&phys->vmap_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vcm_vunmap);
 
 /*
  * Checks the layout of memory that a driver may have built itself: at
@@ -368,35 +588,37 @@ bool vcm_phys_valid(const struct vcm_phys *phys)
 	return sum == phys->size;
 }
 
-/* vcm_bind() for @phys that vcm_phys_valid() accepted. */
-static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys,
-		      bool mapped, bool owns_phys)
+/*
+ * vcm_bind() for @phys that vcm_phys_valid() accepted, with the context's
+ * lock held.  The binding takes a reference to @phys.
+ */
+static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys, bool mapped)
 {
 	struct vcm *vcm = res->vcm;
 	int ret;
 
+	lockdep_assert_held(&vcm->lock);
 	if (!vcm->driver->bind)
 		return -EOPNOTSUPP;
-
-	mutex_lock(&vcm->lock);
-	if (res->phys) {
-		ret = res->phys == phys ? -EALREADY : -EADDRINUSE;
-		goto out_unlock;
-	}
-	if (phys->size > res->res_size) {
-		ret = -ENOSPC;
-		goto out_unlock;
-	}
+	if (vcm->dead)
+		return -ENODEV;
+	if (res->phys)
+		return res->phys == phys ? -EALREADY : -EADDRINUSE;
+	if (phys->size > res->res_size)
+		return -ENOSPC;
+	if (!vcm_phys_get(phys))
+		return -EINVAL;
 	ret = vcm->driver->bind(res, phys);
-	if (ret)
-		goto out_unlock;
+	if (ret) {
+		/* Not the last reference: the caller holds one. */
+		refcount_dec(&phys->users);
+		return ret;
+	}
 	res->phys = phys;
 	res->bound_size = phys->size;
 	res->mapped = mapped;
-	res->owns_phys = owns_phys;
-out_unlock:
-	mutex_unlock(&vcm->lock);
-	return ret;
+	res->owns_phys = false;
+	return 0;
 }
 
 /**
@@ -406,23 +628,32 @@ out_unlock:
  *
  * Device addresses from @res->start on translate to the parts of @phys in
  * order.  While the context is active the hardware sees the binding at
- * once; otherwise when it is activated.
+ * once; otherwise when it is activated.  The binding holds a reference to
+ * @phys: it stays allocated, even after its owner's vcm_free(), until
+ * @res is unbound.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock.
- * Return: 0, or -EINVAL for a bad argument or malformed @phys (no parts,
- * an empty or unaligned part, a part running past the last physical
- * address, parts not adding up to its size),
- * -EOPNOTSUPP if the backend cannot bind, -EALREADY if @res is bound to
- * @phys already, -EADDRINUSE if it is bound to other memory, -ENOSPC if
- * @phys is larger than @res, or the backend's error.
+ * Return: 0, or -EINVAL for a bad argument, memory already freed (which
+ * also warns once) or malformed @phys (no parts, an empty or unaligned
+ * part, a part running past the last physical address, parts not adding
+ * up to its size), -ENODEV if the context was destroyed, -EOPNOTSUPP if
+ * the backend cannot bind, -EALREADY if @res is bound to @phys already,
+ * -EADDRINUSE if it is bound to other memory, -ENOSPC if @phys is larger
+ * than @res, or the backend's error.
  */
 int vcm_bind(struct vcm_res *res, struct vcm_phys *phys)
 {
+	int ret;
+
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res) || IS_ERR_OR_NULL(phys)))
 		return -EINVAL;
 	if (!vcm_phys_valid(phys))
 		return -EINVAL;
-	return __vcm_bind(res, phys, false, false);
+
+	mutex_lock(&res->vcm->lock);
+	ret = __vcm_bind(res, phys, false);
+	mutex_unlock(&res->vcm->lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(vcm_bind);
 
@@ -430,65 +661,133 @@ EXPORT_SYMBOL_GPL(vcm_bind);
  * vcm_unbind() - Undo vcm_bind().
  * @res: A bound reservation.
  *
- * The memory goes to the caller, also when vcm_make_binding() allocated
- * it: the reservation will not free it.
+ * The binding's reference to the memory is dropped, which frees memory
+ * whose owner called vcm_free() and which is bound nowhere else.  Memory
+ * that vcm_make_binding() allocated goes to the caller instead, as its
+ * owner, to vcm_free(): the reservation will not free it.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock.
  * Return: The memory that was bound, or ERR_PTR(-EINVAL) if @res is bad
- * or not bound.
+ * or not bound.  The pointer is for comparing, unless the caller holds a
+ * reference to the memory (as its owner, or as above).
  */
 struct vcm_phys *vcm_unbind(struct vcm_res *res)
 {
 	struct vcm_phys *phys;
+	bool owned;
 
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return ERR_PTR(-EINVAL);
 
 	mutex_lock(&res->vcm->lock);
+	owned = res->owns_phys;
 	phys = __vcm_unbind(res);
 	res->mapped = false;
 	res->owns_phys = false;
 	mutex_unlock(&res->vcm->lock);
-	return phys ?: ERR_PTR(-EINVAL);
+	if (!phys)
+		return ERR_PTR(-EINVAL);
+	if (!owned)
+		vcm_phys_put(phys);
+	return phys;
 }
 EXPORT_SYMBOL_GPL(vcm_unbind);
 
-static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
-				 unsigned int flags, bool owns_phys)
+/*
+ * The reservation mapping @phys in @vcm for VCM_MAP_REUSE, with another
+ * ownership; NULL if there is none, ERR_PTR(-ENODEV) if @vcm is dead.  A
+ * reservation whose last ownership is gone but which its releaser has not
+ * yet taken off the list is skipped.
+ */
+static struct vcm_res *vcm_find_reusable(struct vcm *vcm,
+					 const struct vcm_phys *phys)
 {
 	struct vcm_res *res;
+
+	lockdep_assert_held(&vcm->lock);
+	if (vcm->dead)
+		return ERR_PTR(-ENODEV);
+	list_for_each_entry(res, &vcm->reusable, reuse_node) {
+#ifdef CONFIG_VCM_RES_REFCNT
+		if (res->phys == phys && refcount_inc_not_zero(&res->refcnt))
+			return res;
+#endif
+	}
+	return NULL;
+}
+
+/*
+ * Reserves room for @phys in @vcm and binds it there; with @reuse, returns
+ * the reservation that maps it already instead, and if there is none puts
+ * the new one on the reusable list with the same hold of the lock.
+ */
+static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
+				 unsigned int flags, bool reuse)
+{
+	struct vcm_res *res, *found = NULL;
 	int ret;
 
 	if (!vcm_phys_valid(phys))
 		return ERR_PTR(-EINVAL);
+	if (reuse) {
+		mutex_lock(&vcm->lock);
+		found = vcm_find_reusable(vcm, phys);
+		mutex_unlock(&vcm->lock);
+		if (found)
+			return found;
+	}
+
 	res = vcm_reserve(vcm, phys->size, flags);
 	if (IS_ERR(res))
 		return res;
 
-	ret = __vcm_bind(res, phys, true, owns_phys);
-	if (ret) {
-		vcm_unreserve(res);
-		return ERR_PTR(ret);
+	mutex_lock(&vcm->lock);
+	/* Another caller may have mapped it meanwhile. */
+	if (reuse)
+		found = vcm_find_reusable(vcm, phys);
+	ret = found ? 0 : __vcm_bind(res, phys, true);
+	if (!ret && !found && reuse) {
+		res->reusable = true;
+		list_add_tail(&res->reuse_node, &vcm->reusable);
 	}
-	return res;
+	mutex_unlock(&vcm->lock);
+
+	if (ret || found)
+		vcm_unreserve(res);
+	if (found)
+		return found;
+	return ret ? ERR_PTR(ret) : res;
 }
 
 /**
  * vcm_map() - Reserve device addresses for memory and bind it there.
  * @vcm: The context.
  * @phys: The memory; it stays the caller's.
- * @flags: Reservation flags, passed to the backend.
+ * @flags: Reservation flags, passed to the backend, and VCM_MAP_REUSE.
  *
- * Context: Process context.
+ * With VCM_MAP_REUSE, if @phys is mapped in @vcm already by a vcm_map()
+ * with that flag, that reservation is returned with another ownership
+ * (the flags of the first call made it); else a new one is made, which
+ * later calls with the flag will find.  Both ownerships are dropped with
+ * vcm_unmap(), and the last one ends the reservation.  The lookup and the
+ * last vcm_unmap() take the context's lock, so a reservation being ended
+ * is never returned.  VCM_MAP_REUSE needs CONFIG_VCM_RES_REFCNT.
+ *
+ * Context: Process context.  Takes and releases @vcm->lock.
  * Return: The bound reservation, owned by the caller until vcm_unmap(), or
  * an error of vcm_reserve() or vcm_bind(); nothing stays reserved then.
+ * -EOPNOTSUPP for VCM_MAP_REUSE without CONFIG_VCM_RES_REFCNT.
  */
 struct vcm_res *vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 			unsigned int flags)
 {
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys)))
+	bool reuse = flags & VCM_MAP_REUSE;
+
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm) || IS_ERR_OR_NULL(phys)))
 		return ERR_PTR(-EINVAL);
-	return __vcm_map(vcm, phys, flags, false);
+	if (reuse && !IS_ENABLED(CONFIG_VCM_RES_REFCNT))
+		return ERR_PTR(-EOPNOTSUPP);
+	return __vcm_map(vcm, phys, flags & ~VCM_MAP_REUSE, reuse);
 }
 EXPORT_SYMBOL_GPL(vcm_map);
 
@@ -520,7 +819,8 @@ EXPORT_SYMBOL_GPL(vcm_unmap);
  * Context: Process context.
  * Return: The bound reservation, owned by the caller until
  * vcm_destroy_binding(), or an error of vcm_alloc(), vcm_reserve() or
- * vcm_bind(); nothing stays allocated then.
+ * vcm_bind() (-ENODEV if the context was destroyed); nothing stays
+ * allocated then.
  */
 struct vcm_res *vcm_make_binding(struct vcm *vcm, resource_size_t size,
 				 unsigned int alloc_flags,
@@ -537,9 +837,14 @@ struct vcm_res *vcm_make_binding(struct vcm *vcm, resource_size_t size,
 	if (IS_ERR(phys))
 		return ERR_CAST(phys);
 
-	res = __vcm_map(vcm, phys, res_flags, true);
-	if (IS_ERR(res))
-		vcm_free(phys);
+	res = __vcm_map(vcm, phys, res_flags, false);
+	if (!IS_ERR(res)) {
+		/* The binding's reference stands for the owner's. */
+		mutex_lock(&vcm->lock);
+		res->owns_phys = true;
+		mutex_unlock(&vcm->lock);
+	}
+	vcm_phys_put(phys);
 	return res;
 }
 EXPORT_SYMBOL_GPL(vcm_make_binding);
@@ -569,9 +874,13 @@ EXPORT_SYMBOL_GPL(vcm_destroy_binding);
  * returns 0 finds the backend's ->activate finished, even when another
  * caller made it.
  *
+ * An activation keeps the context's memory, like a reservation: after
+ * vcm_destroy() its holder still calls vcm_deactivate(), which then only
+ * drops the count.
+ *
  * Context: Process context.  Takes and releases @vcm->lock.
- * Return: 0, -EINVAL for a bad @vcm, or the backend's error; the context
- * is not activated then.
+ * Return: 0, -EINVAL for a bad @vcm, -ENODEV if the context was destroyed,
+ * or the backend's error; the context is not activated then.
  */
 int vcm_activate(struct vcm *vcm)
 {
@@ -581,10 +890,14 @@ int vcm_activate(struct vcm *vcm)
 		return -EINVAL;
 
 	mutex_lock(&vcm->lock);
-	if (!vcm->activations && vcm->driver->activate)
+	if (vcm->dead)
+		ret = -ENODEV;
+	else if (!vcm->activations && vcm->driver->activate)
 		ret = vcm->driver->activate(vcm);
-	if (!ret)
+	if (!ret) {
 		vcm->activations++;
+		refcount_inc(&vcm->users);
+	}
 	mutex_unlock(&vcm->lock);
 	return ret;
 }
@@ -594,23 +907,29 @@ EXPORT_SYMBOL_GPL(vcm_activate);
  * vcm_deactivate() - Balance one vcm_activate().
  * @vcm: The context.
  *
- * The last one stops translation in the backend.  A call without a
- * matching vcm_activate() warns and does nothing.
+ * The last one stops translation in the backend, unless vcm_destroy()
+ * did already.  A call without a matching vcm_activate() warns and does
+ * nothing.
  *
- * Context: Process context.  Takes and releases @vcm->lock.
+ * Context: Process context.  Takes and releases @vcm->lock, and
+ * vcm_contexts_lock if this frees a destroyed context.
  */
 void vcm_deactivate(struct vcm *vcm)
 {
+	bool balanced;
+
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return;
 
 	mutex_lock(&vcm->lock);
-	if (WARN_ONCE(!vcm->activations, "vcm: unbalanced %s()\n", __func__))
-		goto out_unlock;
-	if (!--vcm->activations && vcm->driver->deactivate)
+	balanced = !WARN_ONCE(!vcm->activations, "vcm: unbalanced %s()\n",
+			      __func__);
+	if (balanced && !--vcm->activations && !vcm->dead &&
+	    vcm->driver->deactivate)
 		vcm->driver->deactivate(vcm);
-out_unlock:
 	mutex_unlock(&vcm->lock);
+	if (balanced)
+		vcm_put(vcm);
 }
 EXPORT_SYMBOL_GPL(vcm_deactivate);
 
@@ -621,12 +940,13 @@ static int vcm_contexts_show(struct seq_file *m, void *unused)
 {
 	struct vcm *vcm;
 
-	seq_puts(m, "# name start size activations\n");
+	seq_puts(m, "# name start size activations state\n");
 	mutex_lock(&vcm_contexts_lock);
 	list_for_each_entry(vcm, &vcm_contexts, node) {
 		mutex_lock(&vcm->lock);
-		seq_printf(m, "%s %pad %pa %u\n", vcm->name ?: "-",
-			   &vcm->start, &vcm->size, vcm->activations);
+		seq_printf(m, "%s %pad %pa %u %s\n", vcm->name ?: "-",
+			   &vcm->start, &vcm->size, vcm->activations,
+			   vcm->dead ? "dead" : "live");
 		mutex_unlock(&vcm->lock);
 	}
 	mutex_unlock(&vcm_contexts_lock);

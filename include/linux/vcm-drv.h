@@ -20,9 +20,16 @@ struct page;
 /**
  * struct vcm_driver - the operations of a VCM backend.
  * @cleanup:	frees the context and everything the backend allocated for
- *		it; called once, from vcm_destroy().  Optional: without it
- *		the core kfree()s the struct vcm, which must then start a
- *		kmalloc()ed allocation.  May sleep.
+ *		it; called once, when the context is destroyed and its last
+ *		reservation and activation are gone (from vcm_destroy() or
+ *		from the holder's release).  Optional: without it the core
+ *		kfree()s the struct vcm, which must then start a kmalloc()ed
+ *		allocation.  May sleep.
+ * @detach:	lets go of the hardware: called once by vcm_destroy(),
+ *		with the context's lock held, after the context went dead and
+ *		was deactivated.  Reservations may still be held; @unbind and
+ *		@unreserve may still be called for them and must not touch
+ *		the hardware then.  Optional.  May sleep.
  * @res:	reserves @size bytes (a multiple of PAGE_SIZE, at most the
  *		context's size) of device addresses and returns a
  *		reservation whose @start it has set; the core fills in the
@@ -53,6 +60,7 @@ struct page;
  */
 struct vcm_driver {
 	void (*cleanup)(struct vcm *vcm);
+	void (*detach)(struct vcm *vcm);
 	struct vcm_res *(*res)(struct vcm *vcm, resource_size_t size,
 			       unsigned int flags);
 	struct vcm_phys *(*phys)(struct vcm *vcm, resource_size_t size,
@@ -81,20 +89,35 @@ struct vcm_phys_part {
  * struct vcm_phys - physical memory, possibly scattered.
  * @count:	number of entries in @parts.
  * @size:	sum of the parts' sizes in bytes.
- * @free:	frees the memory and this structure; called by vcm_free().
+ * @free:	frees the memory and this structure; called once, when the
+ *		owner's vcm_free() and the last binding are gone.  It must
+ *		not depend on the context that allocated the memory, which
+ *		may be gone by then.
+ * @users:	the owner's reference and one for each binding; internal.
+ * @vmap_lock:	serialises vcm_vmap() and vcm_vunmap(); internal.
+ * @vmap_count:	vcm_vmap() calls not yet undone; under @vmap_lock;
+ *		internal.
+ * @vaddr:	the kernel mapping while @vmap_count is not 0; internal.
  * @parts:	the parts, in device-address order.
  *
  * A driver may build its own vcm_phys (from CMA or a carve-out) with its
- * own @free, and bind it like memory from vcm_alloc().
+ * own @free: it fills in @count, @size and @parts and calls
+ * vcm_phys_init(), and binds it like memory from vcm_alloc().
  */
 struct vcm_phys {
 	unsigned int count;
 	resource_size_t size;
 	void (*free)(struct vcm_phys *phys);
+	refcount_t users;
+	/* Serialises vcm_vmap() and vcm_vunmap() of this memory. */
+	struct mutex vmap_lock;
+	unsigned int vmap_count;
+	void *vaddr;
 	struct vcm_phys_part parts[];
 };
 
 struct vcm *__must_check vcm_init(struct vcm *vcm);
+void vcm_phys_init(struct vcm_phys *phys, void (*free)(struct vcm_phys *phys));
 
 /*
  * Orders
@@ -151,6 +174,10 @@ struct vcm_mmu;
  *		@disable.
  * @disable:	stops the hardware translating; called by vcm_deactivate()
  *		before the bound reservations are unmapped.
+ * @detach:	lets go of the hardware when the context is destroyed, as
+ *		struct vcm_driver's @detach: the context is disabled and
+ *		nothing is mapped; reservations may still be held, but
+ *		nothing will be mapped again.  Optional.
  *
  * A backend provides @activate with @deactivate, or @activate_page with
  * @deactivate_page, or both pairs (then the whole-reservation pair is
@@ -158,8 +185,8 @@ struct vcm_mmu;
  * with vcm_phys_walk() and, when @activate_page fails, unmaps the pages it
  * already mapped, newest first.
  *
- * The mapping operations, @enable and @disable run with the struct
- * vcm_mmu's @lock held, a spinlock taken with interrupts disabled: they
+ * The mapping operations, @enable, @disable and @detach run with the
+ * struct vcm_mmu's @lock held, a spinlock taken with interrupts disabled: they
  * must not sleep, and page-table memory they need must be preallocated or
  * allocated with GFP_ATOMIC.  The mapping operations are called to
  * activate or deactivate the context (including undoing a failed
@@ -177,6 +204,7 @@ struct vcm_mmu_driver {
 				phys_addr_t paddr, unsigned int order);
 	int (*enable)(struct vcm_mmu *mmu);
 	void (*disable)(struct vcm_mmu *mmu);
+	void (*detach)(struct vcm_mmu *mmu);
 };
 
 /**

@@ -38,15 +38,47 @@
  *               larger than the reservation it is bound to;
  *  -EALREADY    the reservation is already bound to this physical memory;
  *  -EADDRINUSE  the reservation is already bound to other physical memory;
- *  -EOPNOTSUPP  the context's driver does not implement the operation.
+ *  -EOPNOTSUPP  the context's driver does not implement the operation;
+ *  -ENODEV      the context was destroyed (see "Lifetimes" below).
  *
  * Caller bugs that can never be a run-time condition (NULL or error
  * pointers, unbalanced activation, releasing a reservation still bound)
  * also warn once.
+ *
+ * Sharing physical memory
+ * =======================
+ *
+ * A vcm_phys is counted: its owner (whoever vcm_alloc()ed or built it)
+ * holds one reference, dropped by vcm_free(), and each binding holds one,
+ * dropped when the reservation is unbound.  The memory is freed when the
+ * last is gone, in whatever order they go; until then it may be bound into
+ * any number of reservations of any contexts.  Only a holder of a
+ * reference may use the pointer: after its vcm_free() an owner must not.
+ *
+ * vcm_map() with VCM_MAP_REUSE returns the reservation that already maps
+ * the same memory in the same context with that flag, with one more
+ * ownership, instead of a second mapping.
+ *
+ * vcm_vmap() gives the memory one kernel mapping, counted: every
+ * vcm_vmap() returns the same address and is undone by one vcm_vunmap().
+ *
+ * Lifetimes
+ * =========
+ *
+ * vcm_destroy() may be called while reservations and activations of the
+ * context are still held (the hardware behind it is going away).  The
+ * context then goes dead: the hardware is deactivated at once, and
+ * vcm_reserve(), vcm_alloc(), vcm_bind(), vcm_map(), vcm_make_binding()
+ * and vcm_activate() fail with -ENODEV.  The holders can still unbind,
+ * unreserve, unmap, vcm_deactivate() and vcm_free(); the context's memory
+ * and its backend's cleanup go when the last of them has.  Each holder
+ * must balance what it holds; holding something is also what makes it
+ * safe to call into a destroyed context.
  */
 #ifndef _LINUX_VCM_H
 #define _LINUX_VCM_H
 
+#include <linux/bits.h>
 #include <linux/compiler.h>
 #include <linux/err.h>
 #include <linux/list.h>
@@ -56,6 +88,14 @@
 
 struct vcm_driver;
 struct vcm_phys;
+
+/*
+ * vcm_map() flag: return the reservation mapping the same memory with this
+ * flag in the context, if there is one, with another ownership.  The
+ * flags from bit 24 on are the core's and never reach the backend.
+ */
+#define VCM_MAP_REUSE		BIT(31)
+#define VCM_CORE_FLAGS		GENMASK(31, 24)
 
 /**
  * struct vcm - a VCM context: one device address space.
@@ -68,6 +108,12 @@ struct vcm_phys;
  *		in this context; internal.
  * @activations: number of vcm_activate() calls not yet balanced by
  *		vcm_deactivate(); protected by @lock; internal.
+ * @users:	one for the context's creator until vcm_destroy(), one for
+ *		each live reservation and each activation; the context is
+ *		freed when it drops to 0; internal.
+ * @dead:	vcm_destroy() was called; written under @lock; internal.
+ * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
+ *		protected by @lock; internal.
  * @node:	entry in the list of all contexts; internal.
  *
  * A backend embeds this structure in its own context, fills in @start,
@@ -82,6 +128,9 @@ struct vcm {
 	/* Serialises binding and activation in this context. */
 	struct mutex lock;
 	unsigned int activations;
+	refcount_t users;
+	bool dead;
+	struct list_head reusable;
 	struct list_head node;
 };
 
@@ -96,11 +145,14 @@ struct vcm {
  * @refcnt:	number of owners (CONFIG_VCM_RES_REFCNT only); internal.
  * @mapped:	made bound by vcm_map() or vcm_make_binding(), and not
  *		unbound since; internal.
- * @owns_phys:	@phys was allocated by vcm_make_binding() and is freed
- *		with the reservation; internal.
+ * @owns_phys:	the binding's reference to @phys is its owner's: it was
+ *		allocated by vcm_make_binding(); internal.
+ * @reusable:	on @vcm->reusable, for vcm_map() with VCM_MAP_REUSE;
+ *		internal.
+ * @reuse_node:	entry in @vcm->reusable; internal.
  *
- * @bound_size, @phys, @mapped and @owns_phys change only under
- * @vcm->lock.
+ * @bound_size, @phys, @mapped, @owns_phys, @reusable and @reuse_node
+ * change only under @vcm->lock.
  */
 struct vcm_res {
 	dma_addr_t start;
@@ -113,6 +165,8 @@ struct vcm_res {
 #endif
 	bool mapped;
 	bool owns_phys;
+	bool reusable;
+	struct list_head reuse_node;
 };
 
 void vcm_destroy(struct vcm *vcm);
@@ -146,6 +200,9 @@ struct vcm_res *__must_check
 vcm_make_binding(struct vcm *vcm, resource_size_t size,
 		 unsigned int alloc_flags, unsigned int res_flags);
 void vcm_destroy_binding(struct vcm_res *res);
+
+void *__must_check vcm_vmap(struct vcm_phys *phys);
+int vcm_vunmap(struct vcm_phys *phys, void *vaddr);
 
 int __must_check vcm_activate(struct vcm *vcm);
 void vcm_deactivate(struct vcm *vcm);

@@ -27,6 +27,7 @@
 
 enum fake_op {
 	OP_CLEANUP,
+	OP_DETACH,
 	OP_RES,
 	OP_PHYS,
 	OP_UNRESERVE,
@@ -95,6 +96,12 @@ static void fake_cleanup(struct vcm *vcm)
 	to_fake(vcm)->destroyed = true;
 }
 
+static void fake_detach(struct vcm *vcm)
+{
+	lockdep_assert_held(&vcm->lock);
+	fake_record(to_fake(vcm), OP_DETACH, vcm, NULL, 0);
+}
+
 static struct vcm_res *fake_res(struct vcm *vcm, resource_size_t size,
 				unsigned int flags)
 {
@@ -151,7 +158,7 @@ static struct vcm_phys *fake_phys_make(struct fake_vcm *fake,
 	fp->fake = fake;
 	fp->phys.count = 1;
 	fp->phys.size = size;
-	fp->phys.free = fake_phys_free;
+	vcm_phys_init(&fp->phys, fake_phys_free);
 	fp->phys.parts[0].start = FAKE_PHYS_BASE;
 	fp->phys.parts[0].size = size;
 	fake->live_phys++;
@@ -207,6 +214,7 @@ static void fake_deactivate(struct vcm *vcm)
 
 static const struct vcm_driver fake_driver = {
 	.cleanup	= fake_cleanup,
+	.detach		= fake_detach,
 	.res		= fake_res,
 	.phys		= fake_phys,
 	.unreserve	= fake_unreserve,
@@ -221,7 +229,7 @@ static void fake_destroy_action(void *data)
 {
 	struct fake_vcm *fake = data;
 
-	if (!fake->destroyed)
+	if (!fake->vcm.dead)
 		vcm_destroy(&fake->vcm);
 }
 
@@ -888,6 +896,7 @@ static void vcm_driver_phys_test(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
 	phys = kunit_kzalloc(test, struct_size(phys, parts, 3), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, phys);
+	vcm_phys_init(phys, NULL);
 	phys->count = 3;
 	fake_forget_calls(fake);
 
@@ -1220,17 +1229,57 @@ static void vcm_destroy_test(struct kunit *test)
 	struct fake_vcm *fake = fake_create(test);
 	struct fake_vcm *plain;
 
-	vcm_destroy(&fake->vcm);
-	EXPECT_CALLS(test, fake, OP_CLEANUP);
+	struct vcm_phys *phys;
+	struct vcm_res *res;
 
-	/* An active context is deactivated first. */
+	vcm_destroy(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_DETACH, OP_CLEANUP);
+
+	/*
+	 * An active context is deactivated, and detached; its memory stays
+	 * until the activation is balanced, which only drops the count.
+	 */
 	fake = fake_create(test);
 	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->vcm), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->vcm), 0);
 	fake_forget_calls(fake);
-	expect_warning("destroying an active context");
+	vcm_destroy(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_DEACTIVATE, OP_DETACH);
+	KUNIT_EXPECT_EQ(test, vcm_activate(&fake->vcm), -ENODEV);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENODEV));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENODEV));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(&fake->vcm, SZ_4K, 0, 0),
+			    ERR_PTR(-ENODEV));
+	EXPECT_NO_CALLS(test, fake);
+	vcm_deactivate(&fake->vcm);
+	EXPECT_NO_CALLS(test, fake);
+	vcm_deactivate(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_CLEANUP);
+
+	/*
+	 * A reservation keeps a destroyed context: it can still be unbound
+	 * and released, and a second vcm_destroy() only warns.
+	 */
+	fake = fake_create(test);
+	res = vcm_reserve(&fake->vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	phys = vcm_alloc(&fake->vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	fake_forget_calls(fake);
+	vcm_destroy(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_DETACH);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -ENODEV);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, phys, 0), ERR_PTR(-ENODEV));
+	expect_warning("destroying a destroyed context");
 	vcm_destroy(&fake->vcm);
 	expect_warning_end();
-	EXPECT_CALLS(test, fake, OP_DEACTIVATE, OP_CLEANUP);
+	EXPECT_NO_CALLS(test, fake);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	vcm_free(phys);
+	vcm_unreserve(res);
+	EXPECT_CALLS(test, fake, OP_UNBIND, OP_FREE, OP_UNRESERVE, OP_CLEANUP);
+	expect_nothing_live(test, fake);
 
 	/* Without ->cleanup the core kfree()s the context (KASAN checks). */
 	plain = kzalloc(sizeof(*plain), GFP_KERNEL);

@@ -47,7 +47,10 @@ static inline void expect_warning_end(void)
 	pr_info("vcm-kunit: expect-warning end\n");
 }
 
-/* Physical memory without struct pages, from @nr parts; KUnit frees it. */
+/*
+ * Physical memory without struct pages, from @nr parts, that is never
+ * vcm_free()d: KUnit frees it.
+ */
 static inline struct vcm_phys *phys_make(struct kunit *test,
 					 const struct vcm_phys_part *parts,
 					 unsigned int nr)
@@ -57,6 +60,7 @@ static inline struct vcm_phys *phys_make(struct kunit *test,
 
 	phys = kunit_kzalloc(test, struct_size(phys, parts, nr), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, phys);
+	vcm_phys_init(phys, NULL);
 	phys->count = nr;
 	for (i = 0; i < nr; i++) {
 		phys->parts[i] = parts[i];

@@ -54,7 +54,7 @@ struct fake_mmu {
 	unsigned int fail_map_at;		/* this map call fails, from 1 */
 	int enable_error;			/* ->enable returns it */
 	bool enabled;
-	unsigned int enables, disables;
+	unsigned int enables, disables, detaches;
 	unsigned int mapped_at_enable;		/* nr_mapped at the last call */
 	unsigned int mapped_at_disable;
 	unsigned int violations;
@@ -180,6 +180,17 @@ static void fake_disable(struct vcm_mmu *mmu)
 	fake->enabled = false;
 }
 
+/* Detached once, disabled, with nothing mapped. */
+static void fake_detach(struct vcm_mmu *mmu)
+{
+	struct fake_mmu *fake = to_fake(mmu);
+
+	fake_check_context(fake);
+	fake->detaches++;
+	if (fake->enabled || fake->nr_mapped || fake->detaches > 1)
+		fake->violations++;
+}
+
 static void fake_cleanup(struct vcm_mmu *mmu)
 {
 	to_fake(mmu)->cleaned_up = true;
@@ -189,7 +200,7 @@ static void fake_destroy_action(void *data)
 {
 	struct fake_mmu *fake = data;
 
-	if (!fake->cleaned_up)
+	if (!fake->mmu.vcm.dead)
 		vcm_destroy(&fake->mmu.vcm);
 }
 
@@ -201,6 +212,7 @@ static struct fake_mmu *fake_alloc(struct kunit *test, enum fake_style style)
 	KUNIT_ASSERT_NOT_NULL(test, fake);
 	fake->ops.orders = orders_8_4_0;
 	fake->ops.cleanup = fake_cleanup;
+	fake->ops.detach = fake_detach;
 	if (style != STYLE_PAGE) {
 		fake->ops.activate = fake_activate;
 		fake->ops.deactivate = fake_deactivate;
@@ -924,29 +936,34 @@ static void vcm_mmu_reserve_fails_test(struct kunit *test)
 }
 
 /*
- * Destroying a context that still has a reservation warns and leaks the
- * address pool rather than crash in gen_pool_destroy().
+ * Destroying an active context that still has a bound reservation unmaps
+ * everything and detaches the backend; the context
+ * lives on, dead, until the reservation and the activation are released.
  */
 static void vcm_mmu_destroy_live_test(struct kunit *test)
 {
 	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm *vcm = &fake->mmu.vcm;
+	struct vcm_phys *phys = one_part(test, SZ_1M, SZ_64K);
 	struct vcm_res *res = reserve(test, fake, SZ_64K);
-	struct gen_pool *pool = fake->mmu.pool;
-	unsigned long addr = ((res->start - MMU_START) >> PAGE_SHIFT) +
-			     fake->mmu.pool_offset;
 
-	expect_warning("destroying a context with live reservations");
-	vcm_destroy(&fake->mmu.vcm);
-	expect_warning_end();
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	fake->nr_log = 0;
+	vcm_destroy(vcm);
+	EXPECT_LOG(test, fake, UNMAP(false, res->start, SZ_1M, SZ_64K));
+	KUNIT_EXPECT_EQ(test, fake->detaches, 1);
+	KUNIT_EXPECT_FALSE(test, fake->cleaned_up);
+
+	/* The holder unbinds and releases; nothing reaches the hardware. */
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	vcm_unreserve(res);
+	KUNIT_EXPECT_EQ(test, fake->nr_log, 0);
+	KUNIT_EXPECT_FALSE(test, fake->cleaned_up);
+	vcm_deactivate(vcm);
 	KUNIT_EXPECT_TRUE(test, fake->cleaned_up);
-
-	/*
-	 * What the caller should have released, released by hand; the
-	 * reservation is the start of the wrapper's struct vcm_mmu_res.
-	 */
-	gen_pool_free(pool, addr, res->res_size >> PAGE_SHIFT);
-	gen_pool_destroy(pool);
-	kfree(res);
+	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 1);
+	expect_clean(test, fake);
 }
 
 static struct kunit_case vcm_mmu_cases[] = {
