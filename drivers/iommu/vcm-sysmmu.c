@@ -32,8 +32,12 @@
  * fault entry but a link to the fault-only L2 table: a SysMMU v3.3 caches
  * faulting L1 entries, so the L1 entries are never faults, and an entry
  * that changes from that link is invalidated while the MMU is enabled.
- * A platform device's context is destroyed when its
- * driver unbinds; device links unbind the masters that looked it up first.
+ * A platform device's context is destroyed when its driver unbinds, and
+ * device links unbind the masters that looked it up first.  A master that
+ * still holds reservations or activations then (it shared a buffer) finds
+ * the context dead: vcm_destroy() disabled the SysMMU and
+ * sysmmu_detach() unmapped the tables from the device, which may be gone;
+ * the memory goes when the last holder lets go.
  *
  * Locking
  * =======
@@ -132,6 +136,7 @@
 
 #define SYSMMU_FLUSH_ENTRY_MAX	64
 #define SYSMMU_BLOCK_TIMEOUT_US	100
+#define SYSMMU_NAME_LEN		64
 
 /* The context of a SysMMU platform device: [1 MiB, 4 GiB). */
 #define SYSMMU_PLATFORM_START	SZ_1M
@@ -140,9 +145,11 @@
 /**
  * struct sysmmu - a SysMMU and its VCM context.
  * @mmu:	the MMU wrapper's context.
+ * @name:	the context's name: the device's, which may go before the
+ *		context does.
  * @dev:	the SysMMU device, or NULL: the page tables are mapped for it
- *		and messages name it.
- * @regs:	the register window.
+ *		and messages name it.  NULL once the context is destroyed.
+ * @regs:	the register window; NULL once the context is destroyed.
  * @clk:	the SysMMU's gate clock, prepared, or NULL.
  * @major:	hardware version, major.
  * @minor:	hardware version, minor.
@@ -161,6 +168,7 @@
  */
 struct sysmmu {
 	struct vcm_mmu mmu;
+	char name[SYSMMU_NAME_LEN];
 	struct device *dev;
 	void __iomem *regs;
 	struct clk *clk;
@@ -616,6 +624,27 @@ static void sysmmu_free(struct sysmmu *sm)
  * everything.  L2 tables remain if an MMU did not block for an unmapping
  * (see "Invalidation").
  */
+/*
+ * Called by vcm_destroy() when the context is disabled and nothing is
+ * mapped: the device may go away now, so the tables are unmapped from it
+ * and it is forgotten.  Tables kept after a block timeout are unmapped too.
+ */
+static void sysmmu_detach(struct vcm_mmu *mmu)
+{
+	struct sysmmu *sm = to_sysmmu(mmu);
+	unsigned int l1;
+
+	lockdep_assert_held(&mmu->lock);
+	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
+		if (sm->l2[l1])
+			sysmmu_unmap_table(sm, sm->l2[l1], SYSMMU_L2_SIZE);
+	sysmmu_unmap_table(sm, sm->zero_l2, SYSMMU_L2_SIZE);
+	sysmmu_unmap_table(sm, sm->l1, SYSMMU_L1_SIZE);
+	sm->dev = NULL;
+	sm->regs = NULL;
+	sm->clk = NULL;
+}
+
 static void sysmmu_cleanup(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
@@ -634,6 +663,7 @@ static const struct vcm_mmu_driver sysmmu_driver = {
 	.deactivate	= sysmmu_deactivate,
 	.enable		= sysmmu_enable,
 	.disable	= sysmmu_disable,
+	.detach		= sysmmu_detach,
 };
 
 /* ---- contexts ---- */
@@ -744,7 +774,8 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	sm->mmu.driver = &sysmmu_driver;
 	sm->mmu.vcm.start = start;
 	sm->mmu.vcm.size = size;
-	sm->mmu.vcm.name = dev ? dev_name(dev) : "register window";
+	strscpy(sm->name, dev ? dev_name(dev) : "register window");
+	sm->mmu.vcm.name = sm->name;
 	ratelimit_state_init(&sm->ratelimit, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
@@ -766,6 +797,52 @@ out_free:
 	return ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(vcm_sysmmu_create);
+
+static void sysmmu_destroy_action(void *vcm)
+{
+	vcm_destroy(vcm);
+}
+
+/**
+ * devm_vcm_sysmmu_create() - Make a VCM context on a SysMMU, destroyed
+ * when @dev's driver unbinds.
+ * @dev: The device whose driver owns the SysMMU (the SysMMU itself, or a
+ *	 device it is part of); the page tables are mapped for it.
+ * @regs: As for vcm_sysmmu_create().
+ * @clk: As for vcm_sysmmu_create().
+ * @start: As for vcm_sysmmu_create().
+ * @size: As for vcm_sysmmu_create().
+ *
+ * vcm_sysmmu_create() with a device-managed vcm_destroy(): when @dev's
+ * driver unbinds, the SysMMU is disabled and let go of, and masters still
+ * holding reservations find the context dead (see vcm_destroy()).  Request
+ * the fault interrupt after this call, so that devm frees it before.
+ *
+ * Context: Process context; may sleep.
+ * Return: the context, or an error of vcm_sysmmu_create(), or -EINVAL
+ * for a NULL @dev, or -ENOMEM; nothing is left made then.
+ */
+struct vcm *devm_vcm_sysmmu_create(struct device *dev, void __iomem *regs,
+				   struct clk *clk, dma_addr_t start,
+				   resource_size_t size)
+{
+	struct vcm *vcm;
+	int ret;
+
+	if (WARN_ON_ONCE(!dev))
+		return ERR_PTR(-EINVAL);
+	vcm = vcm_sysmmu_create(dev, regs, clk, start, size);
+	if (IS_ERR(vcm))
+		return vcm;
+	ret = vcm_should_fail_alloc() ? -ENOMEM :
+	      devm_add_action(dev, sysmmu_destroy_action, vcm);
+	if (ret) {
+		vcm_destroy(vcm);
+		return ERR_PTR(ret);
+	}
+	return vcm;
+}
+EXPORT_SYMBOL_GPL(devm_vcm_sysmmu_create);
 
 /* Walks the tables for @iova as the hardware does; see below. */
 static int sysmmu_walk(struct sysmmu *sm, u32 iova, phys_addr_t *paddr)
@@ -944,11 +1021,6 @@ EXPORT_SYMBOL_GPL(vcm_sysmmu_irq);
 
 /* ---- the platform driver ---- */
 
-static void sysmmu_destroy_action(void *vcm)
-{
-	vcm_destroy(vcm);
-}
-
 static void sysmmu_clear_drvdata(void *pdev)
 {
 	platform_set_drvdata(pdev, NULL);
@@ -975,14 +1047,11 @@ static int sysmmu_probe(struct platform_device *pdev)
 	if (ret)
 		return dev_err_probe(dev, ret, "no 32-bit DMA for the page tables\n");
 
-	vcm = vcm_sysmmu_create(dev, regs, clk, SYSMMU_PLATFORM_START,
-				SYSMMU_PLATFORM_SIZE);
+	/* Destroyed after the interrupt is freed: devm undoes in reverse. */
+	vcm = devm_vcm_sysmmu_create(dev, regs, clk, SYSMMU_PLATFORM_START,
+				     SYSMMU_PLATFORM_SIZE);
 	if (IS_ERR(vcm))
 		return dev_err_probe(dev, PTR_ERR(vcm), "cannot make a VCM context\n");
-	/* Destroyed after the interrupt is freed: devm undoes in reverse. */
-	ret = devm_add_action_or_reset(dev, sysmmu_destroy_action, vcm);
-	if (ret)
-		return ret;
 	ret = devm_request_irq(dev, irq, vcm_sysmmu_irq, IRQF_SHARED,
 			       dev_name(dev), vcm);
 	if (ret)

@@ -104,6 +104,11 @@ struct vcm *__must_check vcm_sysmmu_create(struct device *dev,
 					  void __iomem *regs, struct clk *clk,
 					  dma_addr_t start,
 					  resource_size_t size);
+struct vcm *__must_check devm_vcm_sysmmu_create(struct device *dev,
+					       void __iomem *regs,
+					       struct clk *clk,
+					       dma_addr_t start,
+					       resource_size_t size);
 int vcm_sysmmu_translate(struct vcm *vcm, dma_addr_t iova, phys_addr_t *paddr);
 int vcm_sysmmu_stats(struct vcm *vcm, struct vcm_sysmmu_stats *stats);
 irqreturn_t vcm_sysmmu_irq(int irq, void *vcm);
