@@ -230,15 +230,23 @@ static void sysmmu_destroy_action(void *vcm)
 	vcm_destroy(vcm);
 }
 
-/* A v3.3 SysMMU over the counting contexts' range, blocking at once. */
-static struct vcm *sysmmu_make(struct kunit *test)
+/* The register window of a v3.3 SysMMU that blocks at once. */
+static u32 *sysmmu_window(struct kunit *test)
 {
 	u32 *regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
-	struct vcm *vcm;
 
 	KUNIT_ASSERT_NOT_NULL(test, regs);
 	regs[SYSMMU_VERSION / 4] = SYSMMU_VERSION_MAKE(3, 3);
 	regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
+	return regs;
+}
+
+/* A SysMMU context over the counting contexts' range. */
+static struct vcm *sysmmu_make(struct kunit *test)
+{
+	u32 *regs = sysmmu_window(test);
+	struct vcm *vcm;
+
 	vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL,
 				CTR_START, CTR_SIZE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vcm), "%pe", vcm);
@@ -1160,22 +1168,14 @@ static u32 m_rand(struct model *m, u32 n)
 	return prandom_u32_state(&m->rnd) % n;
 }
 
-static int m_free_res(struct model *m)
+/* A free slot of reservations (@res) or of memory, or -1 if none is. */
+static int m_free_slot(struct model *m, bool res)
 {
-	int i, at = m_rand(m, M_RES);
+	int n = res ? M_RES : M_PHYS;
+	int i, at = m_rand(m, n);
 
-	for (i = 0; i < M_RES; i++, at = (at + 1) % M_RES)
-		if (!m->res[at].res)
-			return at;
-	return -1;
-}
-
-static int m_free_phys(struct model *m)
-{
-	int i, at = m_rand(m, M_PHYS);
-
-	for (i = 0; i < M_PHYS; i++, at = (at + 1) % M_PHYS)
-		if (!m->phys[at].phys)
+	for (i = 0; i < n; i++, at = (at + 1) % n)
+		if (res ? !m->res[at].res : !m->phys[at].phys)
 			return at;
 	return -1;
 }
@@ -1310,7 +1310,7 @@ static void m_check_state(struct model *m)
 
 static bool m_reserve(struct model *m, int c)
 {
-	int slot = m_free_res(m), want = 0;
+	int slot = m_free_slot(m, true), want = 0;
 	resource_size_t size = SZ_4K * (1 + m_rand(m, 16));
 	unsigned int flags = 0, k = m_rand(m, 64);
 	struct vcm_res *res;
@@ -1360,7 +1360,7 @@ static bool m_release(struct model *m, struct m_res *r)
 
 static bool m_alloc(struct model *m, int c)
 {
-	int slot = m_free_phys(m), want = m->ctx[c].dead ? -ENODEV : 0;
+	int slot = m_free_slot(m, false), want = m->ctx[c].dead ? -ENODEV : 0;
 	long pages = 1 + m_rand(m, 32);
 	struct vcm_phys *phys;
 
@@ -1434,7 +1434,7 @@ static bool m_map(struct model *m, int c, int p)
 			if (m->res[i].res && m->res[i].ctx == c &&
 			    m->res[i].reusable && m->res[i].phys == p)
 				found = &m->res[i];
-		slot = found ? 0 : m_free_res(m);
+		slot = found ? 0 : m_free_slot(m, true);
 		if (slot < 0)
 			return false;
 	}
@@ -1458,7 +1458,7 @@ static bool m_map(struct model *m, int c, int p)
 
 static bool m_make_binding(struct model *m, int c)
 {
-	int slot = m_free_res(m), p = m_free_phys(m);
+	int slot = m_free_slot(m, true), p = m_free_slot(m, false);
 	int want = m->ctx[c].dead ? -ENODEV : 0;
 	long pages = 1 + m_rand(m, 32);
 	struct vcm_res *res;
@@ -1649,7 +1649,7 @@ static void vcm_share_sysmmu_removal_test(struct kunit *test)
 {
 	struct test_alloc *ta = test_alloc_start(test);
 	struct device *dev = dma_device(test, "vcm-share-sysmmu");
-	u32 *regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
+	u32 *regs = sysmmu_window(test);
 	struct vcm_res *held[HOT_RES];
 	char name[SYSMMU_NAME_LEN];
 	struct vcm_phys *phys;
@@ -1657,9 +1657,6 @@ static void vcm_share_sysmmu_removal_test(struct kunit *test)
 	struct vcm *vcm;
 	int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, regs);
-	regs[SYSMMU_VERSION / 4] = SYSMMU_VERSION_MAKE(3, 3);
-	regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
 	vcm = devm_vcm_sysmmu_create(dev, (void __force __iomem *)regs, NULL,
 				     CTR_START, CTR_SIZE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vcm), "%pe", vcm);
@@ -1891,10 +1888,7 @@ static void sweep_setup(struct kunit *test, struct sweep *sw)
 	KUNIT_ASSERT_EQ(test, sw->phys->count, 3);
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
 	sw->dev = dma_device(test, "vcm-share-sweep");
-	sw->regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, sw->regs);
-	sw->regs[SYSMMU_VERSION / 4] = SYSMMU_VERSION_MAKE(3, 3);
-	sw->regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
+	sw->regs = sysmmu_window(test);
 	/* Memory at 4 KiB past 1 MiB: only small pages, an L2 table per MiB. */
 	sw->small = phys_make(test, &small, 1);
 	sw->sysmmu = sysmmu_make(test);
