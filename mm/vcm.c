@@ -141,8 +141,8 @@ static void vcm_put(struct vcm *vcm)
  * left the context is freed at once.  Otherwise it goes dead: an active
  * context is deactivated, the backend lets go of the hardware, and new
  * work fails with -ENODEV; the holders release what they hold as usual,
- * and the last release frees the context.  Destroying a dead context
- * warns and does nothing.
+ * and the last release frees the context.  Destroying a dead context that
+ * holders still keep warns and does nothing.
  *
  * Context: Process context.  Takes and releases @vcm->lock, and
  * vcm_contexts_lock when the context is freed.
@@ -264,6 +264,7 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 
 	res->vcm = vcm;
 	res->res_size = size;
+	res->flags = flags;
 	res->bound_size = 0;
 	res->phys = NULL;
 	res->mapped = false;
@@ -363,7 +364,8 @@ static void vcm_res_end(struct vcm_res *res)
  * warning.  @res must not be used after its last ownership is dropped.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock on the
- * last release.
+ * last release, and vcm_contexts_lock if that frees a destroyed context
+ * (whose backend's ->cleanup then runs in the caller).
  */
 void vcm_unreserve(struct vcm_res *res)
 {
@@ -417,7 +419,8 @@ EXPORT_SYMBOL_GPL(vcm_alloc);
  * @phys: The memory, with @count, @size and @parts filled in or to be
  *	  filled in before it is bound.
  * @free: Frees the memory and @phys, when vcm_free() and the last
- *	  binding are gone.
+ *	  binding are gone; NULL for memory that is never vcm_free()d (its
+ *	  creator frees it once nothing is bound to it).
  *
  * Gives the caller the owner's reference, dropped with vcm_free().
  * vcm_alloc() returns memory initialised already.
@@ -469,7 +472,9 @@ static void *vcm_phys_map_kernel(const struct vcm_phys *phys)
 	for (i = 0; i < phys->count; i++)
 		if (!phys->parts[i].page)
 			return ERR_PTR(-EOPNOTSUPP);
-	if (phys->count == 1 && !PageHighMem(phys->parts[0].page))
+	/* A driver's part may run from lowmem into highmem. */
+	if (phys->count == 1 && !PageHighMem(phys->parts[0].page) &&
+	    !PageHighMem(nth_page(phys->parts[0].page, nr_pages - 1)))
 		return page_address(phys->parts[0].page);
 	if (phys->size >> PAGE_SHIFT > UINT_MAX)
 		return ERR_PTR(-ENOMEM);
@@ -668,8 +673,10 @@ EXPORT_SYMBOL_GPL(vcm_bind);
  *
  * Context: Process context.  Takes and releases @res->vcm->lock.
  * Return: The memory that was bound, or ERR_PTR(-EINVAL) if @res is bad
- * or not bound.  The pointer is for comparing, unless the caller holds a
- * reference to the memory (as its owner, or as above).
+ * or not bound, -EBUSY if it is a mapping shared by VCM_MAP_REUSE (its
+ * owners may only vcm_unmap() it).  The pointer is for comparing, unless
+ * the caller holds a reference to the memory (as its owner, or as above):
+ * if the owner had freed the memory, it is gone now.
  */
 struct vcm_phys *vcm_unbind(struct vcm_res *res)
 {
@@ -680,6 +687,10 @@ struct vcm_phys *vcm_unbind(struct vcm_res *res)
 		return ERR_PTR(-EINVAL);
 
 	mutex_lock(&res->vcm->lock);
+	if (res->reusable) {
+		mutex_unlock(&res->vcm->lock);
+		return ERR_PTR(-EBUSY);
+	}
 	owned = res->owns_phys;
 	phys = __vcm_unbind(res);
 	res->mapped = false;
@@ -694,13 +705,14 @@ struct vcm_phys *vcm_unbind(struct vcm_res *res)
 EXPORT_SYMBOL_GPL(vcm_unbind);
 
 /*
- * The reservation mapping @phys in @vcm for VCM_MAP_REUSE, with another
- * ownership; NULL if there is none, ERR_PTR(-ENODEV) if @vcm is dead.  A
- * reservation whose last ownership is gone but which its releaser has not
- * yet taken off the list is skipped.
+ * The reservation mapping @phys in @vcm with @flags for VCM_MAP_REUSE,
+ * with another ownership; NULL if there is none, ERR_PTR(-ENODEV) if @vcm
+ * is dead.  A reservation whose last ownership is gone but which its
+ * releaser has not yet taken off the list is skipped.
  */
 static struct vcm_res *vcm_find_reusable(struct vcm *vcm,
-					 const struct vcm_phys *phys)
+					 const struct vcm_phys *phys,
+					 unsigned int flags)
 {
 	struct vcm_res *res;
 
@@ -709,7 +721,8 @@ static struct vcm_res *vcm_find_reusable(struct vcm *vcm,
 		return ERR_PTR(-ENODEV);
 	list_for_each_entry(res, &vcm->reusable, reuse_node) {
 #ifdef CONFIG_VCM_RES_REFCNT
-		if (res->phys == phys && refcount_inc_not_zero(&res->refcnt))
+		if (res->phys == phys && res->flags == flags &&
+		    refcount_inc_not_zero(&res->refcnt))
 			return res;
 #endif
 	}
@@ -731,7 +744,7 @@ static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 		return ERR_PTR(-EINVAL);
 	if (reuse) {
 		mutex_lock(&vcm->lock);
-		found = vcm_find_reusable(vcm, phys);
+		found = vcm_find_reusable(vcm, phys, flags);
 		mutex_unlock(&vcm->lock);
 		if (found)
 			return found;
@@ -744,7 +757,7 @@ static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 	mutex_lock(&vcm->lock);
 	/* Another caller may have mapped it meanwhile. */
 	if (reuse)
-		found = vcm_find_reusable(vcm, phys);
+		found = vcm_find_reusable(vcm, phys, flags);
 	ret = found ? 0 : __vcm_bind(res, phys, true);
 	if (!ret && !found && reuse) {
 		res->reusable = true;
@@ -766,10 +779,10 @@ static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
  * @flags: Reservation flags, passed to the backend, and VCM_MAP_REUSE.
  *
  * With VCM_MAP_REUSE, if @phys is mapped in @vcm already by a vcm_map()
- * with that flag, that reservation is returned with another ownership
- * (the flags of the first call made it); else a new one is made, which
- * later calls with the flag will find.  Both ownerships are dropped with
- * vcm_unmap(), and the last one ends the reservation.  The lookup and the
+ * with the same @flags, that reservation is returned with another
+ * ownership; else a new one is made, which later calls with these flags
+ * will find.  The owners share the mapping: vcm_unbind() refuses it, and
+ * each drops its ownership with vcm_unmap(); the last one ends it.  The lookup and the
  * last vcm_unmap() take the context's lock, so a reservation being ended
  * is never returned.  VCM_MAP_REUSE needs CONFIG_VCM_RES_REFCNT.
  *
@@ -798,8 +811,7 @@ EXPORT_SYMBOL_GPL(vcm_map);
  * The same as vcm_unreserve(): the last ownership unbinds the reservation
  * and ends it; the memory stays its owner's.
  *
- * Context: Process context.  Takes and releases @res->vcm->lock on the
- * last release.
+ * Context: Process context.  As vcm_unreserve().
  */
 void vcm_unmap(struct vcm_res *res)
 {
@@ -856,8 +868,7 @@ EXPORT_SYMBOL_GPL(vcm_make_binding);
  * The same as vcm_unreserve(): the last ownership unbinds the reservation,
  * ends it, and frees the memory that vcm_make_binding() allocated for it.
  *
- * Context: Process context.  Takes and releases @res->vcm->lock on the
- * last release.
+ * Context: Process context.  As vcm_unreserve().
  */
 void vcm_destroy_binding(struct vcm_res *res)
 {

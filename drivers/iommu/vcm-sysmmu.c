@@ -25,7 +25,8 @@
  * =========
  *
  * vcm_sysmmu_create() allocates the context, its L1 table and a fault-only
- * L2 table; vcm_destroy() frees them through the wrapper's cleanup.  An L2
+ * L2 table; the wrapper's cleanup frees them when the context is destroyed
+ * and its last holder is gone.  An L2
  * table is allocated when the first page in its 1 MiB is mapped, from a
  * kmem_cache and atomically (mapping runs under a spinlock), and freed when
  * its last page is unmapped.  An L1 entry with nothing mapped is not a
@@ -164,7 +165,8 @@
  * @l2_empty:	the L1 entries whose L2 tables the unmapping in progress
  *		emptied, to be unlinked and freed at its end.
  * @enabled, the tables, @stats, @l2, @l2_used and @l2_empty are protected
- * by @mmu.lock; the rest does not change after creation.
+ * by @mmu.lock; the rest does not change after creation, except that
+ * @dev, @regs and @clk are cleared under @mmu.lock when it is destroyed.
  */
 struct sysmmu {
 	struct vcm_mmu mmu;
@@ -619,12 +621,6 @@ static void sysmmu_free(struct sysmmu *sm)
 }
 
 /*
- * Called by vcm_destroy() once the wrapper is done, after the core
- * deactivated a context left active (with a warning), which unmapped
- * everything.  L2 tables remain if an MMU did not block for an unmapping
- * (see "Invalidation").
- */
-/*
  * Called by vcm_destroy() when the context is disabled and nothing is
  * mapped: the device may go away now, so the tables are unmapped from it
  * and it is forgotten.  Tables kept after a block timeout are unmapped too.
@@ -645,6 +641,11 @@ static void sysmmu_detach(struct vcm_mmu *mmu)
 	sm->clk = NULL;
 }
 
+/*
+ * Called when the context's last holder is gone, after vcm_destroy()
+ * deactivated it, which unmapped everything.  L2 tables remain if an MMU
+ * did not block for an unmapping (see "Invalidation").
+ */
 static void sysmmu_cleanup(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);

@@ -35,6 +35,9 @@ struct page;
  *		reservation whose @start it has set; the core fills in the
  *		other fields.  Returns an ERR_PTR() on failure.  Optional:
  *		vcm_reserve() returns -EOPNOTSUPP without it.  May sleep.
+ *		Like @phys and @unreserve it runs without the context's lock,
+ *		so it may run after @detach when a holder races
+ *		vcm_destroy(): it must not touch the hardware.
  * @phys:	allocates @size bytes (a multiple of PAGE_SIZE) of physical
  *		memory for this context and returns it with @free set.
  *		Optional: vcm_alloc() returns -EOPNOTSUPP without it.  May

@@ -38,6 +38,7 @@
  *               larger than the reservation it is bound to;
  *  -EALREADY    the reservation is already bound to this physical memory;
  *  -EADDRINUSE  the reservation is already bound to other physical memory;
+ *  -EBUSY       the reservation is a mapping shared by VCM_MAP_REUSE;
  *  -EOPNOTSUPP  the context's driver does not implement the operation;
  *  -ENODEV      the context was destroyed (see "Lifetimes" below).
  *
@@ -56,8 +57,9 @@
  * reference may use the pointer: after its vcm_free() an owner must not.
  *
  * vcm_map() with VCM_MAP_REUSE returns the reservation that already maps
- * the same memory in the same context with that flag, with one more
- * ownership, instead of a second mapping.
+ * the same memory in the same context with the same flags, with one more
+ * ownership, instead of a second mapping.  Its owners share it: none may
+ * unbind it (-EBUSY), each releases its ownership with vcm_unmap().
  *
  * vcm_vmap() gives the memory one kernel mapping, counted: every
  * vcm_vmap() returns the same address and is undone by one vcm_vunmap().
@@ -73,7 +75,9 @@
  * unreserve, unmap, vcm_deactivate() and vcm_free(); the context's memory
  * and its backend's cleanup go when the last of them has.  Each holder
  * must balance what it holds; holding something is also what makes it
- * safe to call into a destroyed context.
+ * safe to call into a destroyed context.  Once the context is freed its
+ * pointer is gone: a second vcm_destroy() is a use-after-free, and warns
+ * only while holders remain.
  */
 #ifndef _LINUX_VCM_H
 #define _LINUX_VCM_H
@@ -103,7 +107,8 @@ struct vcm_phys;
  * @size:	size of the context in bytes; read only.
  * @driver:	the backend's operations; read only.
  * @name:	what the context is for, shown in debugfs; optional, read
- *		only.
+ *		only.  It must stay valid until the context is freed, which
+ *		may be after the device it names is gone.
  * @lock:	serialises binding, unbinding, activation and deactivation
  *		in this context; internal.
  * @activations: number of vcm_activate() calls not yet balanced by
@@ -143,6 +148,7 @@ struct vcm {
  * @phys:	physical memory bound to the reservation, NULL when unbound;
  *		read only.
  * @refcnt:	number of owners (CONFIG_VCM_RES_REFCNT only); internal.
+ * @flags:	the flags it was reserved with; read only.
  * @mapped:	made bound by vcm_map() or vcm_make_binding(), and not
  *		unbound since; internal.
  * @owns_phys:	the binding's reference to @phys is its owner's: it was
@@ -163,6 +169,7 @@ struct vcm_res {
 #ifdef CONFIG_VCM_RES_REFCNT
 	refcount_t refcnt;
 #endif
+	unsigned int flags;
 	bool mapped;
 	bool owns_phys;
 	bool reusable;

@@ -576,10 +576,15 @@ static void vcm_share_reuse_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res_owners(r3), 1);
 	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 4);
 
-	/* An unbound reservation is no longer found. */
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(r3), phys);
-	r1 = map_phys(test, a->vcm, phys, VCM_MAP_REUSE);
+	/* Its owners share it: none may unbind it, or bind it elsewhere. */
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(r3), ERR_PTR(-EBUSY));
+	KUNIT_EXPECT_PTR_EQ(test, r3->phys, phys);
+	/* Other flags, another mapping. */
+	r1 = map_phys(test, a->vcm, phys, VCM_MAP_REUSE | 1);
 	KUNIT_EXPECT_PTR_NE(test, r1, r3);
+	KUNIT_EXPECT_EQ(test, r1->flags, 1);
+	KUNIT_EXPECT_PTR_EQ(test, map_phys(test, a->vcm, phys, VCM_MAP_REUSE | 1), r1);
+	vcm_unmap(r1);
 	vcm_unmap(r3);
 	vcm_unmap(r1);
 	vcm_unmap(plain);
@@ -618,10 +623,12 @@ static __printf(2, 3) void thread_fail(struct share_thread *t, const char *fmt, 
 
 /*
  * Runs @fn in a kthread on each of the first two online CPUs (both on one
- * if there is only one), started together, and waits for them.
+ * if there is only one), started together, calls @meanwhile (if not NULL)
+ * while they run, and waits for them.
  */
 static void run_threads(struct kunit *test, int (*fn)(void *),
-			struct share_thread t[2], void *data, u32 seed)
+			struct share_thread t[2], void *data, u32 seed,
+			void (*meanwhile)(void *data))
 {
 	unsigned int cpu = cpumask_first(cpu_online_mask);
 	int i;
@@ -640,6 +647,8 @@ static void run_threads(struct kunit *test, int (*fn)(void *),
 	}
 	for (i = 0; i < 2; i++)
 		wake_up_process(t[i].task);
+	if (meanwhile)
+		meanwhile(data);
 	/* A thread stopped before it ran would never run its function. */
 	for (i = 0; i < 2; i++) {
 		wait_for_completion(&t[i].finished);
@@ -725,10 +734,13 @@ static void vcm_share_reuse_threads_test(struct kunit *test)
 #endif
 	d.phys = alloc_phys(test, d.vcm, SZ_1M);
 	KUNIT_ASSERT_EQ(test, vcm_activate(d.vcm), 0);
-	run_threads(test, reuse_thread, t, &d, 0);
+	run_threads(test, reuse_thread, t, &d, 0, NULL);
 	kunit_info(test, "%lu maps and unmaps on 2 CPUs, %d found the other thread's mapping\n",
 		   t[0].ops + t[1].ops, atomic_read(&d.shared));
 	KUNIT_EXPECT_EQ(test, t[0].ops + t[1].ops, 2 * REUSE_ROUNDS);
+	/* Two CPUs: some maps found the other's mapping, so they raced. */
+	if (num_online_cpus() > 1)
+		KUNIT_EXPECT_GT(test, atomic_read(&d.shared), 0);
 	vcm_deactivate(d.vcm);
 
 	KUNIT_EXPECT_TRUE(test, pool_full(d.vcm));
@@ -838,11 +850,16 @@ static void vcm_share_hot_removal_test(struct kunit *test)
 #define STRESS_RES	8
 #define STRESS_PHYS	4
 #define STRESS_CTX	2
+#define STRESS_SEED	0x5eed2026	/* thread 0's; thread 1's is one more */
 
 struct stress_data {
 	struct vcm *vcm[STRESS_CTX];
 	struct vcm_phys *shared[2];	/* the test's, mapped by both threads */
 	atomic_t allocs, frees;		/* of the threads' memory */
+	struct ctr_ctx *doomed;		/* vcm[0], destroyed halfway */
+	struct completion halfway;	/* thread 0 is halfway */
+	bool destroying;		/* vcm_destroy(vcm[0]) has begun */
+	atomic_t refused;		/* new work in vcm[0] after that */
 };
 
 /* A thread's reservation, with the ownerships it holds. */
@@ -889,9 +906,17 @@ static void stress_release(struct stress_thread *s, struct stress_res *r)
 	r->res = NULL;
 }
 
-static void stress_check(struct stress_thread *s, int ret, int want,
-			 const char *what)
+/*
+ * Checks an operation's result.  New work in the context being destroyed
+ * may also fail with -ENODEV, depending on who wins.
+ */
+static void stress_check(struct stress_thread *s, struct vcm *vcm, int ret,
+			 int want, const char *what)
 {
+	if (ret == -ENODEV && vcm == s->d->vcm[0] && READ_ONCE(s->d->destroying)) {
+		atomic_inc(&s->d->refused);
+		return;
+	}
 	if (ret != want)
 		thread_fail(s->t, "op %lu: %s returned %d, not %d", s->t->ops,
 			    what, ret, want);
@@ -907,6 +932,7 @@ static bool stress_step(struct stress_thread *s)
 	struct vcm *vcm = s->d->vcm[c];
 	struct vcm_res *res;
 	void *vaddr;
+	int ret;
 
 	switch (stress_rand(s, 10)) {
 	case 0:		/* reserve, or release */
@@ -915,7 +941,7 @@ static bool stress_step(struct stress_thread *s)
 			break;
 		}
 		res = vcm_reserve(vcm, SZ_4K << stress_rand(s, 6), 0);
-		stress_check(s, PTR_ERR_OR_ZERO(res), 0, "vcm_reserve");
+		stress_check(s, vcm, PTR_ERR_OR_ZERO(res), 0, "vcm_reserve");
 		if (!IS_ERR(res))
 			*r = (struct stress_res){ .res = res, .owners = 1 };
 		break;
@@ -923,11 +949,11 @@ static bool stress_step(struct stress_thread *s)
 		if (!r->res)
 			return false;
 		if (!IS_ENABLED(CONFIG_VCM_RES_REFCNT)) {
-			stress_check(s, vcm_ref_reserve(r->res), -EOPNOTSUPP,
+			stress_check(s, NULL, vcm_ref_reserve(r->res), -EOPNOTSUPP,
 				     "vcm_ref_reserve");
 			break;
 		}
-		stress_check(s, vcm_ref_reserve(r->res), 0, "vcm_ref_reserve");
+		stress_check(s, NULL, vcm_ref_reserve(r->res), 0, "vcm_ref_reserve");
 		r->owners++;
 		break;
 	case 2:		/* allocate, or free */
@@ -937,7 +963,7 @@ static bool stress_step(struct stress_thread *s)
 			break;
 		}
 		*p = vcm_alloc(vcm, SZ_4K * (1 + stress_rand(s, 20)), 0);
-		stress_check(s, PTR_ERR_OR_ZERO(*p), 0, "vcm_alloc");
+		stress_check(s, vcm, PTR_ERR_OR_ZERO(*p), 0, "vcm_alloc");
 		if (IS_ERR(*p)) {
 			*p = NULL;
 			break;
@@ -949,11 +975,11 @@ static bool stress_step(struct stress_thread *s)
 		if (!r->res || r->made || !*p)
 			return false;
 		if (r->res->phys) {
-			stress_check(s, PTR_ERR_OR_ZERO(vcm_unbind(r->res)), 0,
+			stress_check(s, NULL, PTR_ERR_OR_ZERO(vcm_unbind(r->res)), 0,
 				     "vcm_unbind");
 			break;
 		}
-		stress_check(s, vcm_bind(r->res, *p),
+		stress_check(s, r->res->vcm, vcm_bind(r->res, *p),
 			     (*p)->size > r->res->res_size ? -ENOSPC : 0, "vcm_bind");
 		break;
 	case 4:		/* map shared memory with reuse, or unmap */
@@ -963,7 +989,7 @@ static bool stress_step(struct stress_thread *s)
 		}
 		res = vcm_map(vcm, s->d->shared[sh],
 			      IS_ENABLED(CONFIG_VCM_RES_REFCNT) ? VCM_MAP_REUSE : 0);
-		stress_check(s, PTR_ERR_OR_ZERO(res), 0, "vcm_map");
+		stress_check(s, vcm, PTR_ERR_OR_ZERO(res), 0, "vcm_map");
 		if (IS_ERR(res))
 			break;
 		if (res->phys != s->d->shared[sh])
@@ -974,19 +1000,19 @@ static bool stress_step(struct stress_thread *s)
 		if (r->res)
 			return false;
 		res = vcm_make_binding(vcm, SZ_4K * (1 + stress_rand(s, 20)), 0, 0);
-		stress_check(s, PTR_ERR_OR_ZERO(res), 0, "vcm_make_binding");
+		stress_check(s, vcm, PTR_ERR_OR_ZERO(res), 0, "vcm_make_binding");
 		if (!IS_ERR(res))
 			*r = (struct stress_res){ .res = res, .owners = 1, .made = true };
 		break;
 	case 6:		/* kernel mapping of shared memory */
 		if (s->vmaps[sh] && stress_rand(s, 2)) {
-			stress_check(s, vcm_vunmap(s->d->shared[sh], s->vaddr[sh]), 0,
-				     "vcm_vunmap");
+			stress_check(s, NULL, vcm_vunmap(s->d->shared[sh], s->vaddr[sh]),
+				     0, "vcm_vunmap");
 			s->vmaps[sh]--;
 			break;
 		}
 		vaddr = vcm_vmap(s->d->shared[sh]);
-		stress_check(s, PTR_ERR_OR_ZERO(vaddr), 0, "vcm_vmap");
+		stress_check(s, NULL, PTR_ERR_OR_ZERO(vaddr), 0, "vcm_vmap");
 		if (IS_ERR(vaddr))
 			break;
 		if (s->vmaps[sh] && vaddr != s->vaddr[sh])
@@ -995,13 +1021,15 @@ static bool stress_step(struct stress_thread *s)
 		s->vmaps[sh]++;
 		break;
 	case 7:		/* activate, or deactivate */
-		if (s->activations[c] && stress_rand(s, 2)) {
+		/* The first activation is kept: it holds the context. */
+		if (s->activations[c] > 1 && stress_rand(s, 2)) {
 			vcm_deactivate(vcm);
 			s->activations[c]--;
 			break;
 		}
-		stress_check(s, vcm_activate(vcm), 0, "vcm_activate");
-		s->activations[c]++;
+		ret = vcm_activate(vcm);
+		stress_check(s, vcm, ret, 0, "vcm_activate");
+		s->activations[c] += !ret;
 		break;
 	default:	/* release */
 		if (!r->res)
@@ -1026,6 +1054,13 @@ static int stress_thread(void *arg)
 	s->t = t;
 	s->d = t->data;
 	prandom_seed_state(&s->rnd, t->seed);
+	/* The activations the test took for this thread keep the contexts. */
+	for (i = 0; i < STRESS_CTX; i++)
+		s->activations[i] = 1;
+	while (t->ops < STRESS_OPS / 2)
+		stress_step(s);
+	if (t->seed == STRESS_SEED)
+		complete(&s->d->halfway);
 	while (t->ops < STRESS_OPS)
 		stress_step(s);
 
@@ -1045,7 +1080,18 @@ static int stress_thread(void *arg)
 	return thread_done(t);
 }
 
-#define STRESS_SEED	0x5eed2026
+/*
+ * Halfway through the stress, the counting context is destroyed under the
+ * threads, which hold it by an activation each.
+ */
+static void stress_destroy(void *data)
+{
+	struct stress_data *d = data;
+
+	wait_for_completion(&d->halfway);
+	WRITE_ONCE(d->destroying, true);
+	ctr_destroy(d->doomed);
+}
 
 static void vcm_share_stress_test(struct kunit *test)
 {
@@ -1053,8 +1099,10 @@ static void vcm_share_stress_test(struct kunit *test)
 	struct share_thread t[2] = { };
 	struct ctr_ctx *ctr = ctr_create(test);
 	struct vcm_phys *probe;
-	int i;
+	int i, j;
 
+	init_completion(&d.halfway);
+	d.doomed = ctr;
 	d.vcm[0] = ctr->vcm;
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
 	d.vcm[1] = sysmmu_make(test);
@@ -1067,10 +1115,14 @@ static void vcm_share_stress_test(struct kunit *test)
 	vcm_phys_free_pages_fn = probe->free;
 	vcm_free(probe);
 	stress_current = &d;
+	for (i = 0; i < STRESS_CTX; i++)
+		for (j = 0; j < 2; j++)
+			KUNIT_ASSERT_EQ(test, vcm_activate(d.vcm[i]), 0);
 
-	run_threads(test, stress_thread, t, &d, STRESS_SEED);
-	kunit_info(test, "seed %#x: %lu operations on 2 CPUs, %d allocations\n",
-		   STRESS_SEED, t[0].ops + t[1].ops, atomic_read(&d.allocs));
+	run_threads(test, stress_thread, t, &d, STRESS_SEED, stress_destroy);
+	kunit_info(test, "seed %#x: %lu operations on 2 CPUs, %d allocations, %d refused with -ENODEV after one context was destroyed halfway\n",
+		   STRESS_SEED, t[0].ops + t[1].ops, atomic_read(&d.allocs),
+		   atomic_read(&d.refused));
 	KUNIT_EXPECT_GE(test, t[0].ops + t[1].ops, 100000);
 
 	/* Everything balanced, every byte and address returned. */
@@ -1080,14 +1132,13 @@ static void vcm_share_stress_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, d.shared[i]->vmap_count, 0);
 		vcm_free(d.shared[i]);
 	}
-	for (i = 0; i < STRESS_CTX; i++) {
-		KUNIT_EXPECT_TRUE(test, pool_full(d.vcm[i]));
-		KUNIT_EXPECT_EQ(test, d.vcm[i]->activations, 0);
-		KUNIT_EXPECT_EQ(test, refcount_read(&d.vcm[i]->users), 1);
-		KUNIT_EXPECT_TRUE(test, list_empty(&d.vcm[i]->reusable));
-	}
-	KUNIT_EXPECT_EQ(test, ctr_mapped(ctr), 0);
-	KUNIT_EXPECT_EQ(test, ctx_ctr(ctr)->violations, 0);
+	/* The destroyed context went with its last holder, once. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctr->detaches), 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctr->cleanups), 1);
+	KUNIT_EXPECT_TRUE(test, pool_full(d.vcm[1]));
+	KUNIT_EXPECT_EQ(test, d.vcm[1]->activations, 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&d.vcm[1]->users), 1);
+	KUNIT_EXPECT_TRUE(test, list_empty(&d.vcm[1]->reusable));
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
 	KUNIT_EXPECT_EQ(test, sysmmu_l2_tables(d.vcm[1]), 0);
 #endif
@@ -1399,6 +1450,10 @@ static bool m_unbind(struct model *m, struct m_res *r)
 {
 	struct vcm_phys *got = vcm_unbind(r->res);
 
+	if (r->reusable) {
+		m_ret(m, PTR_ERR_OR_ZERO(got), -EBUSY);
+		return true;
+	}
 	if (r->phys < 0) {
 		m_ret(m, PTR_ERR_OR_ZERO(got), -EINVAL);
 		return true;
