@@ -732,10 +732,11 @@ static struct vcm_res *vcm_find_reusable(struct vcm *vcm,
 /*
  * Reserves room for @phys in @vcm and binds it there; with @reuse, returns
  * the reservation that maps it already instead, and if there is none puts
- * the new one on the reusable list with the same hold of the lock.
+ * the new one on the reusable list with the same hold of the lock.  With
+ * @owns the binding's reference stands for the owner's.
  */
 static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
-				 unsigned int flags, bool reuse)
+				 unsigned int flags, bool reuse, bool owns)
 {
 	struct vcm_res *res, *found = NULL;
 	int ret;
@@ -759,9 +760,11 @@ static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 	if (reuse)
 		found = vcm_find_reusable(vcm, phys, flags);
 	ret = found ? 0 : __vcm_bind(res, phys, true);
-	if (!ret && !found && reuse) {
-		res->reusable = true;
-		list_add_tail(&res->reuse_node, &vcm->reusable);
+	if (!ret && !found) {
+		res->owns_phys = owns;
+		res->reusable = reuse;
+		if (reuse)
+			list_add_tail(&res->reuse_node, &vcm->reusable);
 	}
 	mutex_unlock(&vcm->lock);
 
@@ -800,7 +803,7 @@ struct vcm_res *vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 		return ERR_PTR(-EINVAL);
 	if (reuse && !IS_ENABLED(CONFIG_VCM_RES_REFCNT))
 		return ERR_PTR(-EOPNOTSUPP);
-	return __vcm_map(vcm, phys, flags & ~VCM_MAP_REUSE, reuse);
+	return __vcm_map(vcm, phys, flags & ~VCM_MAP_REUSE, reuse, false);
 }
 EXPORT_SYMBOL_GPL(vcm_map);
 
@@ -849,13 +852,8 @@ struct vcm_res *vcm_make_binding(struct vcm *vcm, resource_size_t size,
 	if (IS_ERR(phys))
 		return ERR_CAST(phys);
 
-	res = __vcm_map(vcm, phys, res_flags, false);
-	if (!IS_ERR(res)) {
-		/* The binding's reference stands for the owner's. */
-		mutex_lock(&vcm->lock);
-		res->owns_phys = true;
-		mutex_unlock(&vcm->lock);
-	}
+	/* The binding's reference stands for the owner's, dropped here. */
+	res = __vcm_map(vcm, phys, res_flags, false, true);
 	vcm_phys_put(phys);
 	return res;
 }
