@@ -10,7 +10,7 @@ kernel_tree
 bdir=$VCM_CACHE/build/$TREE_ID-x86_64-compile
 objs="mm/vcm.o mm/vcm-phys.o mm/vcm-mmu.o drivers/iommu/vcm-sysmmu.o
 	lib/tests/vcm_kunit.o lib/tests/vcm_phys_kunit.o lib/tests/vcm_mmu_kunit.o
-	lib/tests/vcm_share_kunit.o
+	lib/tests/vcm_share_kunit.o lib/tests/vcm_bench.o
 	lib/tests/vcm_sysmmu_kunit.o"
 frag=$HARNESS/configs/x86_64-compile.config
 mkdir -p "$bdir"

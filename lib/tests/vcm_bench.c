@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * VCM benchmark: VCM against the kernel's own peers, measured in the same
+ * boot.  Not a pass/fail test: each case prints its measurements as one
+ * "vcm-bench: {json}" line per implementation, which make bench turns
+ * into a table of ratios.  Times under QEMU's emulation mean little on
+ * their own; ratios against a peer measured in the same boot, and counts,
+ * do.
+ *
+ * Every figure is the median, minimum and maximum over BENCH_ROUNDS rounds
+ * of the time of one operation (ns/op).
+ */
+
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cpumask.h>
+#include <linux/genalloc.h>
+#include <linux/io-pgtable.h>
+#include <linux/iommu.h>
+#include <linux/iova.h>
+#include <linux/kref.h>
+#include <linux/kthread.h>
+#include <linux/ktime.h>
+#include <linux/prandom.h>
+#include <linux/sched/task.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/sort.h>
+#include <linux/vcm-drv.h>
+#include <linux/vcm-sysmmu.h>
+#include <linux/vmalloc.h>
+
+#define BENCH_ROUNDS	7
+#define BENCH_SEED	0xbe4c2026
+
+/* The device-address range every reservation peer manages. */
+#define RANGE_START	SZ_16M
+#define RANGE_SIZE	SZ_2G
+
+struct bench_result {
+	u64 median, min, max;	/* ns per operation */
+};
+
+static int cmp_u64(const void *a, const void *b)
+{
+	u64 x = *(const u64 *)a, y = *(const u64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct bench_result bench_summarise(u64 ns[BENCH_ROUNDS], u64 ops)
+{
+	struct bench_result r;
+	int i;
+
+	for (i = 0; i < BENCH_ROUNDS; i++)
+		ns[i] = div64_u64(ns[i], ops);
+	sort(ns, BENCH_ROUNDS, sizeof(*ns), cmp_u64, NULL);
+	r.min = ns[0];
+	r.median = ns[BENCH_ROUNDS / 2];
+	r.max = ns[BENCH_ROUNDS - 1];
+	return r;
+}
+
+/* One line of results; @extra is more JSON members, or "". */
+static void bench_report(struct kunit *test, const char *group,
+			 const char *what, const char *impl,
+			 struct bench_result r, const char *extra)
+{
+	kunit_info(test, "vcm-bench: {\"group\": \"%s\", \"case\": \"%s\", \"impl\": \"%s\", \"median_ns\": %llu, \"min_ns\": %llu, \"max_ns\": %llu%s}\n",
+		   group, what, impl, r.median, r.min, r.max, extra);
+}
+
+/* ---- reservation: VCM and three peers behind one interface ---- */
+
+struct rsv_impl;
+
+struct rsv {
+	const struct rsv_impl *impl;
+	struct vcm *vcm;
+	u32 *regs;
+	struct iova_domain iovad;
+	struct gen_pool *pool;
+};
+
+struct rsv_impl {
+	const char *name;
+	int (*init)(struct rsv *r);
+	/* A handle, or 0 when there is no room. */
+	unsigned long (*alloc)(struct rsv *r, unsigned long pages);
+	void (*free)(struct rsv *r, unsigned long handle, unsigned long pages);
+	void (*fini)(struct rsv *r);
+};
+
+static int vcm_rsv_init(struct rsv *r)
+{
+	r->regs = kzalloc(SYSMMU_REGS_SIZE, GFP_KERNEL);
+	if (!r->regs)
+		return -ENOMEM;
+	r->regs[SYSMMU_VERSION / 4] = SYSMMU_VERSION_MAKE(3, 3);
+	r->regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
+	r->vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)r->regs, NULL,
+				   RANGE_START, RANGE_SIZE);
+	if (IS_ERR(r->vcm)) {
+		kfree(r->regs);
+		return PTR_ERR(r->vcm);
+	}
+	return 0;
+}
+
+static unsigned long vcm_rsv_alloc(struct rsv *r, unsigned long pages)
+{
+	struct vcm_res *res = vcm_reserve(r->vcm, pages << PAGE_SHIFT, 0);
+
+	return IS_ERR(res) ? 0 : (unsigned long)res;
+}
+
+static void vcm_rsv_free(struct rsv *r, unsigned long handle,
+			 unsigned long pages)
+{
+	vcm_unreserve((struct vcm_res *)handle);
+}
+
+static void vcm_rsv_fini(struct rsv *r)
+{
+	vcm_destroy(r->vcm);
+	kfree(r->regs);
+}
+
+static int iova_rsv_init(struct rsv *r)
+{
+	int ret = iova_cache_get();
+
+	if (ret)
+		return ret;
+	init_iova_domain(&r->iovad, PAGE_SIZE, RANGE_START >> PAGE_SHIFT);
+	ret = iova_domain_init_rcaches(&r->iovad);
+	if (ret) {
+		put_iova_domain(&r->iovad);
+		iova_cache_put();
+	}
+	return ret;
+}
+
+static unsigned long iova_limit(void)
+{
+	return ((unsigned long)RANGE_START + RANGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
+static unsigned long iova_fast_alloc(struct rsv *r, unsigned long pages)
+{
+	return alloc_iova_fast(&r->iovad, pages, iova_limit(), true);
+}
+
+static void iova_fast_free(struct rsv *r, unsigned long pfn, unsigned long pages)
+{
+	free_iova_fast(&r->iovad, pfn, pages);
+}
+
+static unsigned long iova_tree_alloc(struct rsv *r, unsigned long pages)
+{
+	return (unsigned long)alloc_iova(&r->iovad, pages, iova_limit(), true);
+}
+
+static void iova_tree_free(struct rsv *r, unsigned long handle,
+			   unsigned long pages)
+{
+	__free_iova(&r->iovad, (struct iova *)handle);
+}
+
+static void iova_rsv_fini(struct rsv *r)
+{
+	put_iova_domain(&r->iovad);
+	iova_cache_put();
+}
+
+static int genalloc_rsv_init(struct rsv *r)
+{
+	r->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
+	if (!r->pool)
+		return -ENOMEM;
+	return gen_pool_add(r->pool, RANGE_START, RANGE_SIZE, NUMA_NO_NODE);
+}
+
+/* Aligned as VCM aligns: to the largest SysMMU page dividing the size. */
+static unsigned long genalloc_rsv_alloc(struct rsv *r, unsigned long pages)
+{
+	struct genpool_data_align data = {
+		.align = pages % 256 == 0 ? SZ_1M : pages % 16 == 0 ? SZ_64K : SZ_4K,
+	};
+
+	return gen_pool_alloc_algo(r->pool, pages << PAGE_SHIFT,
+				   gen_pool_first_fit_align, &data);
+}
+
+static void genalloc_rsv_free(struct rsv *r, unsigned long addr,
+			      unsigned long pages)
+{
+	gen_pool_free(r->pool, addr, pages << PAGE_SHIFT);
+}
+
+static void genalloc_rsv_fini(struct rsv *r)
+{
+	gen_pool_destroy(r->pool);
+}
+
+static const struct rsv_impl rsv_impls[] = {
+	{ "vcm", vcm_rsv_init, vcm_rsv_alloc, vcm_rsv_free, vcm_rsv_fini },
+	{ "iova_fast", iova_rsv_init, iova_fast_alloc, iova_fast_free, iova_rsv_fini },
+	{ "iova", iova_rsv_init, iova_tree_alloc, iova_tree_free, iova_rsv_fini },
+	{ "genalloc", genalloc_rsv_init, genalloc_rsv_alloc, genalloc_rsv_free,
+	  genalloc_rsv_fini },
+};
+
+#define RSV_OPS		1000	/* reserve+release pairs per thread and round */
+
+/* One thread's share of a round: reserve and release, RSV_OPS times. */
+struct rsv_thread {
+	struct rsv *r;
+	const unsigned short *pages;
+	struct completion *go;
+	struct completion done;
+	unsigned long failed;
+	struct task_struct *task;
+};
+
+static int rsv_thread_fn(void *arg)
+{
+	struct rsv_thread *t = arg;
+	int i;
+
+	wait_for_completion(t->go);
+	for (i = 0; i < RSV_OPS; i++) {
+		unsigned long h = t->r->impl->alloc(t->r, t->pages[i]);
+
+		if (!h) {
+			t->failed++;
+			continue;
+		}
+		t->r->impl->free(t->r, h, t->pages[i]);
+	}
+	complete(&t->done);
+	while (!kthread_should_stop())
+		schedule_timeout_interruptible(1);
+	return 0;
+}
+
+/* The time of one round on @nr_threads CPUs, in ns; 0 if it failed. */
+static u64 rsv_round(struct rsv *r, unsigned short *pages[2], int nr_threads)
+{
+	struct rsv_thread t[2] = { };
+	DECLARE_COMPLETION_ONSTACK(go);
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	unsigned long failed = 0;
+	u64 start, ns;
+	int i;
+
+	for (i = 0; i < nr_threads; i++) {
+		t[i].r = r;
+		t[i].pages = pages[i];
+		t[i].go = &go;
+		init_completion(&t[i].done);
+		t[i].task = kthread_create(rsv_thread_fn, &t[i], "vcm-bench/%d", i);
+		if (IS_ERR(t[i].task))
+			return 0;
+		get_task_struct(t[i].task);
+		kthread_bind(t[i].task, cpu);
+		wake_up_process(t[i].task);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+		if (cpu >= nr_cpu_ids)
+			cpu = cpumask_first(cpu_online_mask);
+	}
+	start = ktime_get_ns();
+	complete_all(&go);
+	for (i = 0; i < nr_threads; i++)
+		wait_for_completion(&t[i].done);
+	ns = ktime_get_ns() - start;
+	for (i = 0; i < nr_threads; i++) {
+		kthread_stop(t[i].task);
+		put_task_struct(t[i].task);
+		failed += t[i].failed;
+	}
+	return failed ? 0 : ns;
+}
+
+/* Sizes in pages: 1..32 (4 KiB..128 KiB), or 256 (1 MiB) for @big. */
+static void rsv_sizes(struct rnd_state *rnd, unsigned short *pages,
+		      unsigned int n, bool big)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		pages[i] = big ? 256 : 1 + prandom_u32_state(rnd) % 32;
+}
+
+struct rsv_case {
+	const char *name;
+	bool big;
+	unsigned int live;
+	int threads;
+};
+
+static const struct rsv_case rsv_cases[] = {
+	{ "4K-128K, 1000 live, 1 CPU", false, 1000, 1 },
+	{ "4K-128K, 1000 live, 2 CPUs", false, 1000, 2 },
+	{ "4K-128K, 10000 live, 1 CPU", false, 10000, 1 },
+	{ "4K-128K, 10000 live, 2 CPUs", false, 10000, 2 },
+	{ "1M, 1000 live, 1 CPU", true, 1000, 1 },
+	{ "1M, 1000 live, 2 CPUs", true, 1000, 2 },
+};
+
+static void rsv_case_desc(const struct rsv_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(rsv_case, rsv_cases, rsv_case_desc);
+
+static void vcm_bench_reserve(struct kunit *test)
+{
+	const struct rsv_case *c = test->param_value;
+	unsigned short *live_pages, *pages[2];
+	unsigned long *live;
+	struct rnd_state rnd;
+	int i, k, round;
+
+	live = kunit_kcalloc(test, c->live, sizeof(*live), GFP_KERNEL);
+	live_pages = kunit_kcalloc(test, c->live, sizeof(*live_pages), GFP_KERNEL);
+	pages[0] = kunit_kcalloc(test, RSV_OPS, sizeof(**pages), GFP_KERNEL);
+	pages[1] = kunit_kcalloc(test, RSV_OPS, sizeof(**pages), GFP_KERNEL);
+	KUNIT_ASSERT_TRUE(test, live && live_pages && pages[0] && pages[1]);
+
+	for (k = 0; k < ARRAY_SIZE(rsv_impls); k++) {
+		struct rsv *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+		u64 ns[BENCH_ROUNDS];
+
+		KUNIT_ASSERT_NOT_NULL(test, r);
+		r->impl = &rsv_impls[k];
+		KUNIT_ASSERT_EQ_MSG(test, r->impl->init(r), 0, "%s", r->impl->name);
+
+		/* The same sizes, live set and workload for every peer. */
+		prandom_seed_state(&rnd, BENCH_SEED);
+		rsv_sizes(&rnd, live_pages, c->live, c->big);
+		rsv_sizes(&rnd, pages[0], RSV_OPS, c->big);
+		rsv_sizes(&rnd, pages[1], RSV_OPS, c->big);
+		for (i = 0; i < c->live; i++) {
+			live[i] = r->impl->alloc(r, live_pages[i]);
+			KUNIT_ASSERT_NE_MSG(test, live[i], 0, "%s: live %d", r->impl->name, i);
+		}
+		for (round = 0; round < BENCH_ROUNDS; round++) {
+			ns[round] = rsv_round(r, pages, c->threads);
+			KUNIT_EXPECT_NE_MSG(test, ns[round], 0, "%s: a reservation failed",
+					    r->impl->name);
+		}
+		bench_report(test, "reserve", c->name, r->impl->name,
+			     bench_summarise(ns, (u64)RSV_OPS * c->threads), "");
+		for (i = 0; i < c->live; i++)
+			r->impl->free(r, live[i], live_pages[i]);
+		r->impl->fini(r);
+	}
+}
+
+/* ---- ownership: vcm_ref_reserve + vcm_unreserve against kref ---- */
+
+#define OWN_OPS		100000
+
+static void bench_kref_release(struct kref *kref)
+{
+}
+
+static void vcm_bench_ownership(struct kunit *test)
+{
+	struct rsv r = { .impl = &rsv_impls[0] };
+	u64 vcm_ns[BENCH_ROUNDS], kref_ns[BENCH_ROUNDS];
+	struct vcm_res *res;
+	struct kref kref;
+	int i, round;
+
+	if (!IS_ENABLED(CONFIG_VCM_RES_REFCNT))
+		kunit_skip(test, "needs CONFIG_VCM_RES_REFCNT");
+	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
+	res = vcm_reserve(r.vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	kref_init(&kref);
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		u64 start = ktime_get_ns();
+
+		for (i = 0; i < OWN_OPS; i++) {
+			if (vcm_ref_reserve(res))
+				break;
+			vcm_unreserve(res);
+		}
+		vcm_ns[round] = ktime_get_ns() - start;
+		start = ktime_get_ns();
+		for (i = 0; i < OWN_OPS; i++) {
+			kref_get(&kref);
+			kref_put(&kref, bench_kref_release);
+		}
+		kref_ns[round] = ktime_get_ns() - start;
+	}
+	bench_report(test, "ownership", "get + put", "vcm",
+		     bench_summarise(vcm_ns, OWN_OPS), "");
+	bench_report(test, "ownership", "get + put", "kref",
+		     bench_summarise(kref_ns, OWN_OPS), "");
+	vcm_unreserve(res);
+	vcm_rsv_fini(&r);
+}
+
+/* ---- mapping: bind + unbind of 64 MiB against io-pgtable-arm-v7s ---- */
+
+#define MAP_SIZE	SZ_64M
+#define MAP_BASE	0x40000000	/* physical; never touched */
+
+/* 64 MiB as 1 MiB chunks, or as one part that only 4 KiB pages can map. */
+static struct vcm_phys *map_layout(struct kunit *test, bool chunks)
+{
+	unsigned int i, n = chunks ? MAP_SIZE / SZ_1M : 1;
+	struct vcm_phys *phys;
+
+	phys = kunit_kzalloc(test, struct_size(phys, parts, n), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, phys);
+	vcm_phys_init(phys, NULL);
+	phys->count = n;
+	phys->size = MAP_SIZE;
+	for (i = 0; i < n; i++) {
+		/* Chunks scattered, every other MiB; pages 4 KiB off 64 KiB. */
+		phys->parts[i].start = chunks ? MAP_BASE + 2 * i * SZ_1M :
+				       MAP_BASE + SZ_4K;
+		phys->parts[i].size = chunks ? SZ_1M : MAP_SIZE;
+	}
+	return phys;
+}
+
+struct v7s_counts {
+	unsigned long flush_all, flush_walk, add_page;
+};
+
+static void v7s_flush_all(void *cookie)
+{
+	((struct v7s_counts *)cookie)->flush_all++;
+}
+
+static void v7s_flush_walk(unsigned long iova, size_t size, size_t granule,
+			   void *cookie)
+{
+	((struct v7s_counts *)cookie)->flush_walk++;
+}
+
+static void v7s_add_page(struct iommu_iotlb_gather *gather, unsigned long iova,
+			 size_t granule, void *cookie)
+{
+	((struct v7s_counts *)cookie)->add_page++;
+}
+
+static const struct iommu_flush_ops v7s_flush_ops = {
+	.tlb_flush_all	= v7s_flush_all,
+	.tlb_flush_walk	= v7s_flush_walk,
+	.tlb_add_page	= v7s_add_page,
+};
+
+static void vcm_bench_map_one(struct kunit *test, bool chunks)
+{
+	const char *what = chunks ? "64M as 1M chunks" : "64M as 4K pages";
+	size_t pgsize = chunks ? SZ_1M : SZ_4K;
+	struct vcm_phys *phys = map_layout(test, chunks);
+	struct rsv r = { .impl = &rsv_impls[0] };
+	struct vcm_sysmmu_stats before, after;
+	u64 vcm_ns[BENCH_ROUNDS], v7s_ns[BENCH_ROUNDS];
+	struct io_pgtable_cfg cfg = {
+		.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
+		.ias		= 32,
+		.oas		= 32,
+		.coherent_walk	= true,
+		.tlb		= &v7s_flush_ops,
+	};
+	struct v7s_counts counts = { };
+	struct io_pgtable_ops *ops;
+	struct vcm_res *res;
+	char extra[160];
+	int round, i;
+
+	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
+	res = vcm_reserve(r.vcm, MAP_SIZE, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &before), 0);
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		u64 start = ktime_get_ns();
+
+		KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+		KUNIT_ASSERT_PTR_EQ(test, vcm_unbind(res), phys);
+		vcm_ns[round] = ktime_get_ns() - start;
+	}
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &after), 0);
+	snprintf(extra, sizeof(extra),
+		 ", \"entries\": %lu, \"invalidations\": %lu, \"blocks\": %lu",
+		 (after.l1_writes - before.l1_writes + after.l2_writes -
+		  before.l2_writes) / BENCH_ROUNDS,
+		 (after.flush_entries - before.flush_entries + after.flush_alls -
+		  before.flush_alls) / BENCH_ROUNDS,
+		 (after.blocks - before.blocks) / BENCH_ROUNDS);
+	bench_report(test, "map", what, "vcm", bench_summarise(vcm_ns, 1), extra);
+	vcm_deactivate(r.vcm);
+	vcm_unreserve(res);
+	vcm_rsv_fini(&r);
+
+	ops = alloc_io_pgtable_ops(ARM_V7S, &cfg, &counts);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		struct iommu_iotlb_gather gather;
+		unsigned long iova = RANGE_START;
+		u64 start = ktime_get_ns();
+		size_t mapped = 0;
+
+		for (i = 0; i < phys->count; i++) {
+			size_t done = 0;
+
+			KUNIT_ASSERT_EQ(test, ops->map_pages(ops, iova, phys->parts[i].start,
+							     pgsize, phys->parts[i].size / pgsize,
+							     IOMMU_READ | IOMMU_WRITE,
+							     GFP_KERNEL, &done), 0);
+			iova += done;
+			mapped += done;
+		}
+		iommu_iotlb_gather_init(&gather);
+		KUNIT_ASSERT_EQ(test, ops->unmap_pages(ops, RANGE_START, pgsize,
+						       mapped / pgsize, &gather), mapped);
+		/* What iommu_iotlb_sync() would then do. */
+		v7s_flush_all(&counts);
+		v7s_ns[round] = ktime_get_ns() - start;
+	}
+	snprintf(extra, sizeof(extra),
+		 ", \"invalidations\": %lu, \"walk_flushes\": %lu",
+		 (counts.add_page + counts.flush_all) / BENCH_ROUNDS,
+		 counts.flush_walk / BENCH_ROUNDS);
+	bench_report(test, "map", what, "io-pgtable-arm-v7s",
+		     bench_summarise(v7s_ns, 1), extra);
+	free_io_pgtable_ops(ops);
+}
+
+static void vcm_bench_map(struct kunit *test)
+{
+	vcm_bench_map_one(test, true);
+	vcm_bench_map_one(test, false);
+}
+
+/* ---- allocation: vcm_phys_alloc() of 64 MiB on orders {8, 4, 0} ---- */
+
+static const unsigned char sysmmu_orders[] = { 8, 4, 0 };
+
+static void vcm_bench_alloc(struct kunit *test)
+{
+	u64 ns[BENCH_ROUNDS];
+	resource_size_t in_1m = 0;
+	char extra[80];
+	int round;
+	unsigned int i;
+
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		u64 start = ktime_get_ns();
+		struct vcm_phys *phys = vcm_phys_alloc(SZ_64M, 0, sysmmu_orders);
+
+		ns[round] = ktime_get_ns() - start;
+		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(phys), "%pe", phys);
+		/* The first allocation is the fresh boot's. */
+		for (i = 0; !round && i < phys->count; i++)
+			if (phys->parts[i].size == SZ_1M)
+				in_1m += SZ_1M;
+		vcm_free(phys);
+	}
+	snprintf(extra, sizeof(extra), ", \"percent_1m\": %llu",
+		 div64_u64((u64)in_1m * 100, SZ_64M));
+	bench_report(test, "alloc", "64M on {8,4,0}", "vcm", bench_summarise(ns, 1),
+		     extra);
+}
+
+static struct kunit_case vcm_bench_cases[] = {
+	KUNIT_CASE_PARAM_ATTR(vcm_bench_reserve, rsv_case_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_SLOW(vcm_bench_map),
+	KUNIT_CASE_SLOW(vcm_bench_ownership),
+	KUNIT_CASE_SLOW(vcm_bench_alloc),
+	{}
+};
+
+static struct kunit_suite vcm_bench_suite = {
+	.name = "vcm_bench",
+	.test_cases = vcm_bench_cases,
+};
+
+kunit_test_suite(vcm_bench_suite);
+
+MODULE_DESCRIPTION("VCM benchmark against iova.c, genalloc, io-pgtable-arm-v7s and kref");
+MODULE_LICENSE("GPL");
