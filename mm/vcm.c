@@ -336,13 +336,20 @@ static void vcm_res_end(struct vcm_res *res)
 {
 	struct vcm *vcm = res->vcm;
 	dma_addr_t start = res->start;
-	struct vcm_phys *phys;
-	bool mapped;
+	struct vcm_phys *phys = NULL;
+	bool mapped = false;
 
-	mutex_lock(&vcm->lock);
-	mapped = res->mapped;
-	phys = __vcm_unbind(res);
-	mutex_unlock(&vcm->lock);
+	/*
+	 * With its last ownership gone, nobody may touch the reservation but
+	 * a reuse lookup walking the context's list: only a bound or listed
+	 * reservation needs the lock, and a plain one's release skips it.
+	 */
+	if (res->phys || res->reusable) {
+		mutex_lock(&vcm->lock);
+		mapped = res->mapped;
+		phys = __vcm_unbind(res);
+		mutex_unlock(&vcm->lock);
+	}
 
 	vcm->driver->unreserve(res);
 	if (phys) {
