@@ -31,4 +31,11 @@ struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order);
 void vcm_phys_put_pages(struct page *page, unsigned int order);
 #endif
 
+/*
+ * Returns the ranges the MMU wrapper's per-CPU caches hold to its pool, so
+ * that a test can see the pool whole; the wrapper does it itself when the
+ * pool runs out and when the context is freed.
+ */
+void vcm_mmu_drain(struct vcm_mmu *mmu);
+
 #endif /* _MM_VCM_INTERNAL_H */

@@ -9,7 +9,8 @@
  *  - device addresses come from a genalloc pool over the context, each
  *    reservation aligned to the largest page size of the MMU that divides
  *    its size, so that the reservation can be mapped with such pages, or
- *    to a page when no range so aligned is free;
+ *    to a page when no range so aligned is free, with per-CPU caches of
+ *    freed small reservations in front of it (see "Range caches");
  *  - physical memory comes from vcm_phys_alloc() in the MMU's page sizes;
  *  - bound reservations are kept on a list: activating the context maps
  *    them all, deactivating unmaps them all, and binding or unbinding
@@ -34,8 +35,8 @@
  * flag and every mapping operation of the backend, so that the backend's
  * interrupt handler can take it to see a page table that is not changing.
  * Nothing is allocated and nothing sleeps under it.  Reserving and
- * unreserving take no lock of the wrapper's: genalloc's own allocation is
- * lock-free.
+ * unreserving take only a per-CPU cache's spinlock (see "Range caches"):
+ * genalloc's own allocation is lock-free.
  *
  * Pool addresses
  * ==============
@@ -61,11 +62,36 @@
 #include <linux/log2.h>
 #include <linux/lockdep.h>
 #include <linux/mm.h>
+#include <linux/percpu.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vcm-drv.h>
 
+#include <kunit/visibility.h>
+
 #include "vcm-internal.h"
+
+/*
+ * Range caches
+ * ============
+ *
+ * genalloc finds room by scanning a bitmap, which gets slow with many
+ * reservations live.  Drivers reserve and release small ranges of a few
+ * sizes over and over (buffers of a pipeline, per-frame mappings), so each
+ * CPU keeps, per context, a few freed reservations of each small size: of
+ * 1 to VCM_MMU_CACHE_PAGES pages exactly, and of the largest page of the
+ * MMU if that is larger, as iova.c keeps per-CPU magazines of sizes up to
+ * 32 pages.  A reservation is cached whole, its structure with its range,
+ * so that reserving from the cache allocates nothing; its range keeps the
+ * alignment genalloc gave it, so it is placed as well as a new one.  Each CPU's
+ * cache has its own spinlock, only ever contended by a drain: a thread
+ * that migrates after picking its CPU's cache still takes the right lock.
+ * When genalloc has no room the caches are drained into it and it is
+ * asked again; the context's end drains them before the pool is freed.
+ */
+#define VCM_MMU_CACHE_PAGES	32
+#define VCM_MMU_CACHE_CLASSES	(VCM_MMU_CACHE_PAGES + 1)
+#define VCM_MMU_CACHE_DEPTH	8
 
 /**
  * struct vcm_mmu_res - a reservation in a struct vcm_mmu context.
@@ -76,6 +102,13 @@
 struct vcm_mmu_res {
 	struct vcm_res res;
 	struct list_head node;
+};
+
+struct vcm_mmu_cache {
+	/* Protects the rest; taken by its CPU, and by drains. */
+	spinlock_t lock;
+	u8 count[VCM_MMU_CACHE_CLASSES];
+	struct vcm_mmu_res *res[VCM_MMU_CACHE_CLASSES][VCM_MMU_CACHE_DEPTH];
 };
 
 static struct vcm_mmu *to_vcm_mmu(struct vcm *vcm)
@@ -126,23 +159,125 @@ static unsigned long vcm_mmu_pool_alloc(struct vcm_mmu *mmu,
 				   &data);
 }
 
+/* The cache class of a range of @nr_pages, or -1 if it is not cached. */
+static int vcm_mmu_cache_class(const struct vcm_mmu *mmu, unsigned long nr_pages)
+{
+	if (nr_pages <= VCM_MMU_CACHE_PAGES)
+		return nr_pages - 1;
+	if (nr_pages == vcm_mmu_page_pages(mmu->driver->orders[0]))
+		return VCM_MMU_CACHE_PAGES;
+	return -1;
+}
+
+/* A reservation of @nr_pages from this CPU's cache, or NULL. */
+static struct vcm_mmu_res *vcm_mmu_cache_get(struct vcm_mmu *mmu,
+					     unsigned long nr_pages)
+{
+	int class = vcm_mmu_cache_class(mmu, nr_pages);
+	struct vcm_mmu_res *mres = NULL;
+	struct vcm_mmu_cache *cache;
+
+	if (class < 0)
+		return NULL;
+	cache = raw_cpu_ptr(mmu->cache);
+	spin_lock(&cache->lock);
+	if (cache->count[class])
+		mres = cache->res[class][--cache->count[class]];
+	spin_unlock(&cache->lock);
+	return mres;
+}
+
+/* Returns a reservation's range to the pool and frees it. */
+static void vcm_mmu_free_res(struct vcm_mmu *mmu, struct vcm_mmu_res *mres,
+			     unsigned long nr_pages)
+{
+	unsigned long addr = ((mres->res.start - mmu->vcm.start) >> PAGE_SHIFT) +
+			     mmu->pool_offset;
+
+	gen_pool_free(mmu->pool, addr, nr_pages);
+	kfree(mres);
+}
+
+/* Keeps a reservation in this CPU's cache, or frees it if that is full. */
+static void vcm_mmu_cache_put(struct vcm_mmu *mmu, struct vcm_mmu_res *mres,
+			      unsigned long nr_pages)
+{
+	int class = vcm_mmu_cache_class(mmu, nr_pages);
+	struct vcm_mmu_cache *cache;
+	bool cached = false;
+
+	if (class >= 0) {
+		cache = raw_cpu_ptr(mmu->cache);
+		spin_lock(&cache->lock);
+		if (cache->count[class] < VCM_MMU_CACHE_DEPTH) {
+			cache->res[class][cache->count[class]++] = mres;
+			cached = true;
+		}
+		spin_unlock(&cache->lock);
+	}
+	if (!cached)
+		vcm_mmu_free_res(mmu, mres, nr_pages);
+}
+
+VISIBLE_IF_KUNIT void vcm_mmu_drain(struct vcm_mmu *mmu)
+{
+	unsigned long big = vcm_mmu_page_pages(mmu->driver->orders[0]);
+	unsigned int cpu;
+	int class;
+
+	for_each_possible_cpu(cpu) {
+		struct vcm_mmu_cache *cache = per_cpu_ptr(mmu->cache, cpu);
+
+		spin_lock(&cache->lock);
+		for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
+			unsigned long nr_pages = class < VCM_MMU_CACHE_PAGES ?
+						 class + 1 : big;
+
+			while (cache->count[class])
+				vcm_mmu_free_res(mmu, cache->res[class][--cache->count[class]],
+						 nr_pages);
+		}
+		spin_unlock(&cache->lock);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_mmu_drain);
+
+/* Room for large pages if there is some, else room for the size; or 0. */
+static unsigned long vcm_mmu_pool_get(struct vcm_mmu *mmu,
+				      unsigned long nr_pages)
+{
+	unsigned long align = vcm_mmu_res_align(mmu, nr_pages);
+	unsigned long addr;
+
+	addr = vcm_mmu_pool_alloc(mmu, nr_pages, align);
+	if (!addr && align > 1)
+		addr = vcm_mmu_pool_alloc(mmu, nr_pages, 1);
+	return addr;
+}
+
 static struct vcm_res *vcm_mmu_reserve(struct vcm *vcm, resource_size_t size,
 				       unsigned int flags)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
 	unsigned long nr_pages = size >> PAGE_SHIFT;
-	unsigned long align = vcm_mmu_res_align(mmu, nr_pages);
 	struct vcm_mmu_res *mres;
 	unsigned long addr;
+
+	/* Cached reservations are unbound, off every list, with a range. */
+	mres = vcm_mmu_cache_get(mmu, nr_pages);
+	if (mres)
+		return &mres->res;
 
 	mres = vcm_should_fail_alloc() ? NULL : kzalloc(sizeof(*mres), GFP_KERNEL);
 	if (!mres)
 		return ERR_PTR(-ENOMEM);
 
-	/* Room for large pages if there is some, else room for the size. */
-	addr = vcm_mmu_pool_alloc(mmu, nr_pages, align);
-	if (!addr && align > 1)
-		addr = vcm_mmu_pool_alloc(mmu, nr_pages, 1);
+	addr = vcm_mmu_pool_get(mmu, nr_pages);
+	if (!addr) {
+		/* The room may be in the caches. */
+		vcm_mmu_drain(mmu);
+		addr = vcm_mmu_pool_get(mmu, nr_pages);
+	}
 	if (!addr) {
 		kfree(mres);
 		return ERR_PTR(-ENOSPC);
@@ -155,12 +290,8 @@ static struct vcm_res *vcm_mmu_reserve(struct vcm *vcm, resource_size_t size,
 
 static void vcm_mmu_unreserve(struct vcm_res *res)
 {
-	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
-	unsigned long addr = ((res->start - res->vcm->start) >> PAGE_SHIFT) +
-			     mmu->pool_offset;
-
-	gen_pool_free(mmu->pool, addr, res->res_size >> PAGE_SHIFT);
-	kfree(to_vcm_mmu_res(res));
+	vcm_mmu_cache_put(to_vcm_mmu(res->vcm), to_vcm_mmu_res(res),
+			  res->res_size >> PAGE_SHIFT);
 }
 
 static struct vcm_phys *vcm_mmu_phys(struct vcm *vcm, resource_size_t size,
@@ -301,7 +432,12 @@ static void vcm_mmu_detach(struct vcm *vcm)
 static void vcm_mmu_cleanup(struct vcm *vcm)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
-	bool live = gen_pool_avail(mmu->pool) != gen_pool_size(mmu->pool);
+	bool live;
+
+	vcm_mmu_drain(mmu);
+	free_percpu(mmu->cache);
+	mmu->cache = NULL;
+	live = gen_pool_avail(mmu->pool) != gen_pool_size(mmu->pool);
 
 	/*
 	 * The core calls this after the last reservation ended, so this is a
@@ -409,6 +545,7 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	unsigned long largest, offset;
 	const unsigned char *order;
 	resource_size_t nr_pages;
+	unsigned int cpu;
 	struct vcm *vcm;
 	int ret;
 
@@ -438,6 +575,14 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	      gen_pool_add(mmu->pool, offset, nr_pages, NUMA_NO_NODE);
 	if (ret)
 		goto out_destroy_pool;
+	mmu->cache = vcm_should_fail_alloc() ? NULL :
+		     alloc_percpu(struct vcm_mmu_cache);
+	if (!mmu->cache) {
+		ret = -ENOMEM;
+		goto out_destroy_pool;
+	}
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(mmu->cache, cpu)->lock);
 
 	mmu->pool_offset = offset;
 	spin_lock_init(&mmu->lock);
@@ -452,6 +597,8 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	return vcm;
 
 out_destroy_pool:
+	free_percpu(mmu->cache);
+	mmu->cache = NULL;
 	gen_pool_destroy(mmu->pool);
 	mmu->pool = NULL;
 	return ERR_PTR(ret);

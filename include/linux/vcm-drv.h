@@ -16,6 +16,7 @@
 
 struct gen_pool;
 struct page;
+struct vcm_mmu_cache;
 
 /**
  * struct vcm_driver - the operations of a VCM backend.
@@ -218,6 +219,8 @@ struct vcm_mmu_driver {
  * @pool:	allocator of the context's device addresses; internal.
  * @pool_offset: @pool's address (a page number) of the device address
  *		@vcm.start; internal.
+ * @cache:	per-CPU caches of freed small ranges, in front of @pool;
+ *		internal.
  * @lock:	protects @bound and @active, and is held around every
  *		mapping operation of @driver.  A backend's interrupt handler
  *		may take it to see a page table that is not being changed.
@@ -230,6 +233,7 @@ struct vcm_mmu {
 
 	struct gen_pool *pool;
 	unsigned long pool_offset;
+	struct vcm_mmu_cache __percpu *cache;
 	/* Protects @bound and @active; held around the mapping operations. */
 	spinlock_t lock;
 	struct list_head bound;

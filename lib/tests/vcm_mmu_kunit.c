@@ -280,6 +280,7 @@ static void expect_log(struct kunit *test, struct fake_mmu *fake,
 /* Bytes of device addresses free in the context's pool. */
 static resource_size_t pool_free(struct fake_mmu *fake)
 {
+	vcm_mmu_drain(&fake->mmu);
 	return (resource_size_t)gen_pool_avail(fake->mmu.pool) << PAGE_SHIFT;
 }
 
@@ -460,9 +461,9 @@ static void vcm_mmu_init_fails_test(struct kunit *test)
 		KUNIT_EXPECT_NULL(test, fake->mmu.pool);
 		KUNIT_ASSERT_LT(test, n, 16);
 	}
-	/* The address pool, then its range. */
-	KUNIT_EXPECT_EQ(test, n, 3);
-	KUNIT_EXPECT_EQ(test, ta->calls, 2);
+	/* The address pool, its range, the per-CPU range caches. */
+	KUNIT_EXPECT_EQ(test, n, 4);
+	KUNIT_EXPECT_EQ(test, ta->calls, 3);
 }
 
 /*
@@ -936,6 +937,51 @@ static void vcm_mmu_reserve_fails_test(struct kunit *test)
 }
 
 /*
+ * Freed small ranges and 1 MiB ranges are kept in per-CPU caches and
+ * handed out again from there; when the pool has no room, the caches are
+ * drained into it first.
+ */
+static void vcm_mmu_cache_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm_res *res[MMU_SIZE / SZ_1M], *whole;
+	dma_addr_t start;
+	unsigned int i;
+
+	/* The same CPU's cache: the range just freed comes back. */
+	migrate_disable();
+	res[0] = reserve(test, fake, SZ_4K);
+	res[1] = reserve(test, fake, SZ_4K);
+	start = res[0]->start;
+	vcm_unreserve(res[0]);
+	res[0] = reserve(test, fake, SZ_4K);
+	KUNIT_EXPECT_EQ(test, res[0]->start, start);
+	/* Another size is not taken from it. */
+	vcm_unreserve(res[0]);
+	res[0] = reserve(test, fake, SZ_8K);
+	KUNIT_EXPECT_NE(test, res[0]->start, start);
+	vcm_unreserve(res[0]);
+	vcm_unreserve(res[1]);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+
+	/* 1 MiB ranges fill the context, then go to the caches and the pool. */
+	for (i = 0; i < ARRAY_SIZE(res); i++) {
+		res[i] = reserve(test, fake, SZ_1M);
+		KUNIT_EXPECT_TRUE(test, IS_ALIGNED(res[i]->start, SZ_1M));
+	}
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4K, 0), ERR_PTR(-ENOSPC));
+	for (i = 0; i < ARRAY_SIZE(res); i++)
+		vcm_unreserve(res[i]);
+	KUNIT_EXPECT_LT(test, gen_pool_avail(fake->mmu.pool), MMU_SIZE >> PAGE_SHIFT);
+	/* The whole context needs what the caches hold: they are drained. */
+	whole = reserve(test, fake, MMU_SIZE);
+	KUNIT_EXPECT_EQ(test, whole->start, MMU_START);
+	vcm_unreserve(whole);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+}
+
+/*
  * Destroying an active context that still has a bound reservation unmaps
  * everything and detaches the backend; the context
  * lives on, dead, until the reservation and the activation are released.
@@ -969,6 +1015,7 @@ static void vcm_mmu_destroy_live_test(struct kunit *test)
 static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE_PARAM(vcm_mmu_init_test, vcm_mmu_init_gen_params),
 	KUNIT_CASE(vcm_mmu_init_fails_test),
+	KUNIT_CASE(vcm_mmu_cache_test),
 	KUNIT_CASE(vcm_mmu_destroy_kfree_test),
 	KUNIT_CASE_PARAM(vcm_mmu_bind_test, vcm_mmu_style_gen_params),
 	KUNIT_CASE_PARAM(vcm_mmu_deactivate_test, vcm_mmu_style_gen_params),

@@ -209,6 +209,7 @@ static bool pool_full(struct vcm *vcm)
 {
 	struct vcm_mmu *mmu = vcm_to_mmu(vcm);
 
+	vcm_mmu_drain(mmu);
 	return gen_pool_avail(mmu->pool) == gen_pool_size(mmu->pool);
 }
 
@@ -1908,8 +1909,8 @@ static void sweep_sysmmu_deactivate(struct sweep *sw)
 #endif
 
 static const struct sweep_op sweep_ops[] = {
-	/* The pool and its range. */
-	{ "vcm_mmu_init", sweep_mmu_init, sweep_mmu_destroy, 2 },
+	/* The pool, its range, the range caches. */
+	{ "vcm_mmu_init", sweep_mmu_init, sweep_mmu_destroy, 3 },
 	/* The reservation. */
 	{ "vcm_reserve", sweep_reserve, sweep_unreserve, 1 },
 	/* A 64 KiB block, a 4 KiB block, the vcm_phys. */
@@ -1920,10 +1921,10 @@ static const struct sweep_op sweep_ops[] = {
 	/* The page array, the vmap(). */
 	{ "vcm_vmap", sweep_vmap, sweep_vunmap, 2 },
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
-	/* The context, the fault table, the L1 table, the pool, its range. */
-	{ "vcm_sysmmu_create", sweep_sysmmu_create, sweep_sysmmu_destroy, 5 },
+	/* The context, the fault and L1 tables, the pool, its range, caches. */
+	{ "vcm_sysmmu_create", sweep_sysmmu_create, sweep_sysmmu_destroy, 6 },
 	{ "devm_vcm_sysmmu_create", sweep_devm_sysmmu_create,
-	  sweep_devm_sysmmu_destroy, 6 },
+	  sweep_devm_sysmmu_destroy, 7 },
 	/* Three L2 tables. */
 	{ "vcm_bind on a SysMMU", sweep_sysmmu_bind, sweep_sysmmu_unbind, 3 },
 	{ "vcm_activate on a SysMMU", sweep_sysmmu_activate,
@@ -1996,6 +1997,12 @@ static void vcm_share_failures_test(struct kunit *test)
 		if (op->run == sweep_map_reuse && !IS_ENABLED(CONFIG_VCM_RES_REFCNT))
 			continue;
 		for (n = 1; ; n++) {
+			/* Cached reservations would be reused, not allocated. */
+			vcm_mmu_drain(vcm_to_mmu(sw->ctr->vcm));
+#if IS_ENABLED(CONFIG_VCM_SYSMMU)
+			vcm_mmu_drain(vcm_to_mmu(sw->sysmmu));
+			vcm_mmu_drain(vcm_to_mmu(sw->idle));
+#endif
 			test_alloc_reset(sw->ta);
 			sw->ta->fail_from = n;
 			ret = op->run(sw);

@@ -698,8 +698,11 @@ static void vcm_sysmmu_create_fails_test(struct kunit *test)
 			KUNIT_ASSERT_LT(test, n, 16);
 		}
 		vcm_destroy(vcm);
-		/* The context, the fault table, the L1 table, the pool, its range. */
-		KUNIT_EXPECT_EQ(test, n, 6);
+		/*
+		 * The context, the fault table, the L1 table, the pool, its
+		 * range, the range caches.
+		 */
+		KUNIT_EXPECT_EQ(test, n, 7);
 	}
 }
 
