@@ -36,6 +36,8 @@ void vcm_phys_put_pages(struct page *page, unsigned int order);
  * that a test can see the pool whole; the wrapper does it itself when the
  * pool runs out and when the context is freed.
  */
+#if IS_ENABLED(CONFIG_KUNIT)
 void vcm_mmu_drain(struct vcm_mmu *mmu);
+#endif
 
 #endif /* _MM_VCM_INTERNAL_H */
