@@ -78,20 +78,23 @@
  * genalloc finds room by scanning a bitmap, which gets slow with many
  * reservations live.  Drivers reserve and release small ranges of a few
  * sizes over and over (buffers of a pipeline, per-frame mappings), so each
- * CPU keeps, per context, a few freed reservations of each small size: of
- * 1 to VCM_MMU_CACHE_PAGES pages exactly, and of the largest page of the
- * MMU if that is larger, as iova.c keeps per-CPU magazines of sizes up to
- * 32 pages.  A reservation is cached whole, its structure with its range,
- * so that reserving from the cache allocates nothing; its range keeps the
- * alignment genalloc gave it, so it is placed as well as a new one.  Each CPU's
- * cache has its own spinlock, only ever contended by a drain: a thread
- * that migrates after picking its CPU's cache still takes the right lock.
- * When genalloc has no room the caches are drained into it and it is
- * asked again; the context's end drains them before the pool is freed.
+ * CPU keeps, per context, a few released ranges of each small size: of 1
+ * to VCM_MMU_CACHE_PAGES pages exactly, and of the largest page of the MMU
+ * if that is larger, as iova.c keeps per-CPU magazines of sizes up to 32
+ * pages.  Only a range aligned as a new one would be is kept, so that a
+ * reservation from the cache maps with pages as large; and when genalloc
+ * has no room so aligned, the caches are drained into it before a less
+ * aligned range is taken.  Each CPU also keeps a few released reservation
+ * structures, so that reserving from the cache allocates nothing; not
+ * with KASAN, which should see a released reservation used again.  Each
+ * CPU's cache has its own spinlock, only ever contended by a drain: a
+ * thread that migrates after picking its CPU's cache still takes the right
+ * lock.  The context's end drains them before the pool is freed.
  */
 #define VCM_MMU_CACHE_PAGES	32
 #define VCM_MMU_CACHE_CLASSES	(VCM_MMU_CACHE_PAGES + 1)
 #define VCM_MMU_CACHE_DEPTH	8
+#define VCM_MMU_CACHE_SPARES	16
 
 /**
  * struct vcm_mmu_res - a reservation in a struct vcm_mmu context.
@@ -108,7 +111,9 @@ struct vcm_mmu_cache {
 	/* Protects the rest; taken by its CPU, and by drains. */
 	spinlock_t lock;
 	u8 count[VCM_MMU_CACHE_CLASSES];
-	struct vcm_mmu_res *res[VCM_MMU_CACHE_CLASSES][VCM_MMU_CACHE_DEPTH];
+	u8 spares;
+	unsigned long addr[VCM_MMU_CACHE_CLASSES][VCM_MMU_CACHE_DEPTH];
+	struct vcm_mmu_res *spare[VCM_MMU_CACHE_SPARES];
 };
 
 static struct vcm_mmu *to_vcm_mmu(struct vcm *vcm)
@@ -169,54 +174,61 @@ static int vcm_mmu_cache_class(const struct vcm_mmu *mmu, unsigned long nr_pages
 	return -1;
 }
 
-/* A reservation of @nr_pages from this CPU's cache, or NULL. */
-static struct vcm_mmu_res *vcm_mmu_cache_get(struct vcm_mmu *mmu,
-					     unsigned long nr_pages)
+/* The pool address of a device address of @mmu. */
+static unsigned long vcm_mmu_pool_addr(const struct vcm_mmu *mmu, dma_addr_t start)
+{
+	return ((start - mmu->vcm.start) >> PAGE_SHIFT) + mmu->pool_offset;
+}
+
+/*
+ * Takes from this CPU's cache a range of @nr_pages (or 0) and a spare
+ * reservation structure (or NULL).
+ */
+static unsigned long vcm_mmu_cache_get(struct vcm_mmu *mmu,
+				       unsigned long nr_pages,
+				       struct vcm_mmu_res **mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
-	struct vcm_mmu_res *mres = NULL;
-	struct vcm_mmu_cache *cache;
+	struct vcm_mmu_cache *cache = raw_cpu_ptr(mmu->cache);
+	unsigned long addr = 0;
 
-	if (class < 0)
-		return NULL;
-	cache = raw_cpu_ptr(mmu->cache);
+	*mres = NULL;
 	spin_lock(&cache->lock);
-	if (cache->count[class])
-		mres = cache->res[class][--cache->count[class]];
+	if (class >= 0 && cache->count[class])
+		addr = cache->addr[class][--cache->count[class]];
+	if (cache->spares)
+		*mres = cache->spare[--cache->spares];
 	spin_unlock(&cache->lock);
-	return mres;
+	return addr;
 }
 
-/* Returns a reservation's range to the pool and frees it. */
-static void vcm_mmu_free_res(struct vcm_mmu *mmu, struct vcm_mmu_res *mres,
-			     unsigned long nr_pages)
-{
-	unsigned long addr = ((mres->res.start - mmu->vcm.start) >> PAGE_SHIFT) +
-			     mmu->pool_offset;
-
-	gen_pool_free(mmu->pool, addr, nr_pages);
-	kfree(mres);
-}
-
-/* Keeps a reservation in this CPU's cache, or frees it if that is full. */
-static void vcm_mmu_cache_put(struct vcm_mmu *mmu, struct vcm_mmu_res *mres,
-			      unsigned long nr_pages)
+/*
+ * Keeps in this CPU's cache the range of @nr_pages at pool address @addr,
+ * if it is as aligned as a new one, and the structure @mres (which may be
+ * NULL); returns or frees what it does not keep.
+ */
+static void vcm_mmu_cache_put(struct vcm_mmu *mmu, unsigned long addr,
+			      unsigned long nr_pages, struct vcm_mmu_res *mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
-	struct vcm_mmu_cache *cache;
-	bool cached = false;
+	struct vcm_mmu_cache *cache = raw_cpu_ptr(mmu->cache);
 
-	if (class >= 0) {
-		cache = raw_cpu_ptr(mmu->cache);
-		spin_lock(&cache->lock);
-		if (cache->count[class] < VCM_MMU_CACHE_DEPTH) {
-			cache->res[class][cache->count[class]++] = mres;
-			cached = true;
-		}
-		spin_unlock(&cache->lock);
+	if (class >= 0 && !IS_ALIGNED(addr, vcm_mmu_res_align(mmu, nr_pages)))
+		class = -1;
+	spin_lock(&cache->lock);
+	if (addr && class >= 0 && cache->count[class] < VCM_MMU_CACHE_DEPTH) {
+		cache->addr[class][cache->count[class]++] = addr;
+		addr = 0;
 	}
-	if (!cached)
-		vcm_mmu_free_res(mmu, mres, nr_pages);
+	if (mres && !IS_ENABLED(CONFIG_KASAN) &&
+	    cache->spares < VCM_MMU_CACHE_SPARES) {
+		cache->spare[cache->spares++] = mres;
+		mres = NULL;
+	}
+	spin_unlock(&cache->lock);
+	if (addr)
+		gen_pool_free(mmu->pool, addr, nr_pages);
+	kfree(mres);
 }
 
 VISIBLE_IF_KUNIT void vcm_mmu_drain(struct vcm_mmu *mmu)
@@ -234,15 +246,21 @@ VISIBLE_IF_KUNIT void vcm_mmu_drain(struct vcm_mmu *mmu)
 						 class + 1 : big;
 
 			while (cache->count[class])
-				vcm_mmu_free_res(mmu, cache->res[class][--cache->count[class]],
-						 nr_pages);
+				gen_pool_free(mmu->pool,
+					      cache->addr[class][--cache->count[class]],
+					      nr_pages);
 		}
+		while (cache->spares)
+			kfree(cache->spare[--cache->spares]);
 		spin_unlock(&cache->lock);
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(vcm_mmu_drain);
 
-/* Room for large pages if there is some, else room for the size; or 0. */
+/*
+ * Room for large pages if there is some, in the pool or in the caches;
+ * else room for the size; else 0.
+ */
 static unsigned long vcm_mmu_pool_get(struct vcm_mmu *mmu,
 				      unsigned long nr_pages)
 {
@@ -250,6 +268,10 @@ static unsigned long vcm_mmu_pool_get(struct vcm_mmu *mmu,
 	unsigned long addr;
 
 	addr = vcm_mmu_pool_alloc(mmu, nr_pages, align);
+	if (!addr) {
+		vcm_mmu_drain(mmu);
+		addr = vcm_mmu_pool_alloc(mmu, nr_pages, align);
+	}
 	if (!addr && align > 1)
 		addr = vcm_mmu_pool_alloc(mmu, nr_pages, 1);
 	return addr;
@@ -263,25 +285,22 @@ static struct vcm_res *vcm_mmu_reserve(struct vcm *vcm, resource_size_t size,
 	struct vcm_mmu_res *mres;
 	unsigned long addr;
 
-	/* Cached reservations are unbound, off every list, with a range. */
-	mres = vcm_mmu_cache_get(mmu, nr_pages);
-	if (mres)
-		return &mres->res;
-
-	mres = vcm_should_fail_alloc() ? NULL : kzalloc(sizeof(*mres), GFP_KERNEL);
-	if (!mres)
-		return ERR_PTR(-ENOMEM);
-
-	addr = vcm_mmu_pool_get(mmu, nr_pages);
-	if (!addr) {
-		/* The room may be in the caches. */
-		vcm_mmu_drain(mmu);
-		addr = vcm_mmu_pool_get(mmu, nr_pages);
+	addr = vcm_mmu_cache_get(mmu, nr_pages, &mres);
+	if (!mres) {
+		mres = vcm_should_fail_alloc() ? NULL :
+		       kzalloc(sizeof(*mres), GFP_KERNEL);
+		if (!mres) {
+			vcm_mmu_cache_put(mmu, addr, nr_pages, NULL);
+			return ERR_PTR(-ENOMEM);
+		}
 	}
+	if (!addr)
+		addr = vcm_mmu_pool_get(mmu, nr_pages);
 	if (!addr) {
-		kfree(mres);
+		vcm_mmu_cache_put(mmu, 0, nr_pages, mres);
 		return ERR_PTR(-ENOSPC);
 	}
+	/* A spare comes unbound and off every list, as a new one. */
 	INIT_LIST_HEAD(&mres->node);
 	mres->res.start = vcm->start +
 			  ((dma_addr_t)(addr - mmu->pool_offset) << PAGE_SHIFT);
@@ -290,8 +309,10 @@ static struct vcm_res *vcm_mmu_reserve(struct vcm *vcm, resource_size_t size,
 
 static void vcm_mmu_unreserve(struct vcm_res *res)
 {
-	vcm_mmu_cache_put(to_vcm_mmu(res->vcm), to_vcm_mmu_res(res),
-			  res->res_size >> PAGE_SHIFT);
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+
+	vcm_mmu_cache_put(mmu, vcm_mmu_pool_addr(mmu, res->start),
+			  res->res_size >> PAGE_SHIFT, to_vcm_mmu_res(res));
 }
 
 static struct vcm_phys *vcm_mmu_phys(struct vcm *vcm, resource_size_t size,

@@ -370,12 +370,14 @@ static void vcm_res_end(struct vcm_res *res)
  * vcm_reserve() should have been unbound by its user: it is unbound with a
  * warning.  @res must not be used after its last ownership is dropped.
  *
- * Context: Process context.  Takes and releases @res->vcm->lock on the
- * last release, and vcm_contexts_lock if that frees a destroyed context
- * (whose backend's ->cleanup then runs in the caller).
+ * Context: Process context.  On the last release, takes and releases
+ * @res->vcm->lock if the reservation is bound or shared by VCM_MAP_REUSE,
+ * and vcm_contexts_lock if that frees a destroyed context (whose backend's
+ * ->cleanup then runs in the caller).
  */
 void vcm_unreserve(struct vcm_res *res)
 {
+	might_sleep();
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return;
 	if (vcm_res_release(res))
