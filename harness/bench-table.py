@@ -57,7 +57,8 @@ def main(log_path, json_path):
     for r in rows:
         counts = ', '.join(f'{k} {v}' for k, v in r.items()
                            if k in ('entries', 'invalidations', 'blocks',
-                                    'walk_flushes', 'percent_1m'))
+                                    'tlb_add_page', 'flush_all', 'flush_walk',
+                                    'percent_1m'))
         ratio = r.get('vcm_over_peer', '')
         scale = r.get('scaling_2cpu', '')
         print(f"{r['group']:<10} {r['case']:<28} {r['impl']:<19} {r['median_ns']:>9} "
