@@ -7,8 +7,12 @@
  *
  *  - struct vcm is embedded in the backend's context.  The backend creates
  *    it and vcm_init() checks it.  It counts its users: its creator until
- *    vcm_destroy(), each live reservation and each activation.  The last
- *    one hands it to the backend's ->cleanup (or kfree()).  vcm_destroy()
+ *    vcm_destroy(), each activation and each live reservation.  The last
+ *    one hands it to the backend's ->cleanup (or kfree()).  Reservations
+ *    are counted per CPU while the context is live, so that CPUs
+ *    reserving at once do not share a counter; vcm_destroy() moves their
+ *    sum into one counter, whose last release frees the context (see
+ *    vcm_res_hold()).  vcm_destroy()
  *    with users left makes it dead: deactivated, detached from the
  *    hardware, refusing new work with -ENODEV.
  *  - struct vcm_res is allocated by ->res.  The core counts its owners;
@@ -64,6 +68,20 @@
 
 #include "vcm-internal.h"
 
+/**
+ * struct vcm_cpu - a context's count of live reservations on one CPU.
+ * @lock:	protects the rest; taken by its CPU, and once by vcm_destroy().
+ * @live:	reservations counted here less those uncounted here; it may
+ *		be negative.
+ * @dead:	vcm_destroy() has moved @live into the context's @dead_res.
+ */
+struct vcm_cpu {
+	/* Protects @live and @dead. */
+	spinlock_t lock;
+	long live;
+	bool dead;
+};
+
 static LIST_HEAD(vcm_contexts);
 /* Protects vcm_contexts. */
 static DEFINE_MUTEX(vcm_contexts_lock);
@@ -77,11 +95,12 @@ static DEFINE_MUTEX(vcm_contexts_lock);
  * ->unbind, and ->activate together with ->deactivate.
  *
  * Context: Process context.  Takes and releases vcm_contexts_lock.
- * Return: @vcm, or ERR_PTR(-EINVAL) if a field is invalid.
+ * Return: @vcm, or ERR_PTR(-EINVAL) if a field is invalid, or -ENOMEM.
  */
 struct vcm *vcm_init(struct vcm *vcm)
 {
 	const struct vcm_driver *driver;
+	unsigned int cpu;
 	dma_addr_t room;
 
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
@@ -102,6 +121,12 @@ struct vcm *vcm_init(struct vcm *vcm)
 		return ERR_PTR(-EINVAL);
 	}
 
+	vcm->cpu = vcm_should_fail_alloc() ? NULL : alloc_percpu(struct vcm_cpu);
+	if (!vcm->cpu)
+		return ERR_PTR(-ENOMEM);
+	for_each_possible_cpu(cpu)
+		spin_lock_init(&per_cpu_ptr(vcm->cpu, cpu)->lock);
+	atomic_long_set(&vcm->dead_res, 0);
 	mutex_init(&vcm->lock);
 	vcm->activations = 0;
 	refcount_set(&vcm->users, 1);
@@ -125,11 +150,72 @@ static void vcm_put(struct vcm *vcm)
 	list_del(&vcm->node);
 	mutex_unlock(&vcm_contexts_lock);
 	mutex_destroy(&vcm->lock);
+	free_percpu(vcm->cpu);
 
 	if (vcm->driver->cleanup)
 		vcm->driver->cleanup(vcm);
 	else
 		kfree(vcm);
+}
+
+/*
+ * Counts a new reservation of @vcm on this CPU, which costs no write
+ * shared with another CPU; false if vcm_destroy() has counted this CPU.
+ * A thread that migrates after picking the CPU still takes its lock.
+ */
+static bool vcm_res_hold(struct vcm *vcm)
+{
+	struct vcm_cpu *c = raw_cpu_ptr(vcm->cpu);
+	bool live;
+
+	spin_lock(&c->lock);
+	live = !c->dead;
+	c->live += live;
+	spin_unlock(&c->lock);
+	return live;
+}
+
+/*
+ * Uncounts a reservation: on this CPU while vcm_destroy() has not counted
+ * it, else in @dead_res, whose last one drops the user that stands for
+ * the dead context's reservations.
+ */
+static void vcm_res_unhold(struct vcm *vcm)
+{
+	struct vcm_cpu *c = raw_cpu_ptr(vcm->cpu);
+	bool live;
+
+	spin_lock(&c->lock);
+	live = !c->dead;
+	c->live -= live;
+	spin_unlock(&c->lock);
+	if (!live && atomic_long_dec_and_test(&vcm->dead_res))
+		vcm_put(vcm);
+}
+
+/*
+ * While vcm_destroy() counts the CPUs, releases of reservations counted on
+ * a CPU not yet counted bring @dead_res below its true value, by at most
+ * the number of reservations: a bias far above that keeps any release from
+ * seeing 0 before every CPU is in.
+ */
+#define VCM_DEAD_BIAS	(LONG_MAX / 2)
+
+/* Moves every CPU's count into @dead_res; true if none is left. */
+static bool vcm_count_dead(struct vcm *vcm)
+{
+	unsigned int cpu;
+
+	atomic_long_set(&vcm->dead_res, VCM_DEAD_BIAS);
+	for_each_possible_cpu(cpu) {
+		struct vcm_cpu *c = per_cpu_ptr(vcm->cpu, cpu);
+
+		spin_lock(&c->lock);
+		c->dead = true;
+		atomic_long_add(c->live, &vcm->dead_res);
+		spin_unlock(&c->lock);
+	}
+	return atomic_long_sub_and_test(VCM_DEAD_BIAS, &vcm->dead_res);
 }
 
 /**
@@ -158,6 +244,14 @@ void vcm_destroy(struct vcm *vcm)
 		return;
 	}
 	WRITE_ONCE(vcm->dead, true);
+	/*
+	 * The reservations left stand as one user, taken before counting
+	 * them so that the last one's release cannot drop it first; our own
+	 * keeps the count above 0 if there is none.
+	 */
+	refcount_inc(&vcm->users);
+	if (vcm_count_dead(vcm))
+		refcount_dec(&vcm->users);
 	/* The activations stay counted: their holders still balance them. */
 	if (vcm->activations && vcm->driver->deactivate)
 		vcm->driver->deactivate(vcm);
@@ -253,10 +347,11 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 
 	/* Cannot overflow: the context's size is page aligned. */
 	size = PAGE_ALIGN(size);
-	refcount_inc(&vcm->users);
+	if (!vcm_res_hold(vcm))
+		return ERR_PTR(-ENODEV);
 	res = vcm->driver->res(vcm, size, flags);
 	if (IS_ERR_OR_NULL(res)) {
-		vcm_put(vcm);
+		vcm_res_unhold(vcm);
 		if (WARN_ON_ONCE(!res))
 			return ERR_PTR(-ENOMEM);
 		return res;
@@ -357,7 +452,7 @@ static void vcm_res_end(struct vcm_res *res)
 			  &start);
 		vcm_phys_put(phys);
 	}
-	vcm_put(vcm);
+	vcm_res_unhold(vcm);
 }
 
 /**

@@ -1248,12 +1248,21 @@ static int m_owned_phys(struct model *m)
 	return m->phys[p].phys && m->phys[p].owner ? p : -1;
 }
 
+/*
+ * The context's user count: its creator, its activations, and once it is
+ * dead one for all its reservations while any is left (a live context
+ * counts them per CPU).
+ */
 static int m_users(const struct model *m, int c)
 {
 	int i, users = !m->ctx[c].dead + m->ctx[c].activations;
 
-	for (i = 0; i < M_RES; i++)
-		users += m->res[i].res && m->res[i].ctx == c;
+	for (i = 0; m->ctx[c].dead && i < M_RES; i++) {
+		if (m->res[i].res && m->res[i].ctx == c) {
+			users++;
+			break;
+		}
+	}
 	return users;
 }
 
@@ -1909,8 +1918,8 @@ static void sweep_sysmmu_deactivate(struct sweep *sw)
 #endif
 
 static const struct sweep_op sweep_ops[] = {
-	/* The pool, its range, the range caches. */
-	{ "vcm_mmu_init", sweep_mmu_init, sweep_mmu_destroy, 3 },
+	/* The pool, its range, the range caches; vcm_init()'s counts. */
+	{ "vcm_mmu_init", sweep_mmu_init, sweep_mmu_destroy, 4 },
 	/* The reservation. */
 	{ "vcm_reserve", sweep_reserve, sweep_unreserve, 1 },
 	/* A 64 KiB block, a 4 KiB block, the vcm_phys. */
@@ -1921,10 +1930,10 @@ static const struct sweep_op sweep_ops[] = {
 	/* The page array, the vmap(). */
 	{ "vcm_vmap", sweep_vmap, sweep_vunmap, 2 },
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
-	/* The context, the fault and L1 tables, the pool, its range, caches. */
-	{ "vcm_sysmmu_create", sweep_sysmmu_create, sweep_sysmmu_destroy, 6 },
+	/* The context, the fault and L1 tables, and vcm_mmu_init()'s four. */
+	{ "vcm_sysmmu_create", sweep_sysmmu_create, sweep_sysmmu_destroy, 7 },
 	{ "devm_vcm_sysmmu_create", sweep_devm_sysmmu_create,
-	  sweep_devm_sysmmu_destroy, 7 },
+	  sweep_devm_sysmmu_destroy, 8 },
 	/* Three L2 tables. */
 	{ "vcm_bind on a SysMMU", sweep_sysmmu_bind, sweep_sysmmu_unbind, 3 },
 	{ "vcm_activate on a SysMMU", sweep_sysmmu_activate,
