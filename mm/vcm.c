@@ -11,8 +11,8 @@
  *    one hands it to the backend's ->cleanup (or kfree()).  Reservations
  *    are counted per CPU while the context is live, so that CPUs
  *    reserving at once do not share a counter; vcm_destroy() moves their
- *    sum into one counter, whose last release frees the context (see
- *    vcm_res_hold()).  vcm_destroy()
+ *    sum into one counter, whose last release drops the one user that
+ *    stands for them (see vcm_count_dead()).  vcm_destroy()
  *    with users left makes it dead: deactivated, detached from the
  *    hardware, refusing new work with -ENODEV.
  *  - struct vcm_res is allocated by ->res.  The core counts its owners;
@@ -32,8 +32,10 @@
  * backend's ->bind, ->unbind, ->activate, ->deactivate and ->detach run
  * under it and may sleep.  ->res, ->phys, ->unreserve and ->cleanup run
  * without it: a backend's address allocator has its own locking.  The
- * ownership count of a reservation, the user counts of a context and of a
- * vcm_phys are refcount_t and need no lock.  A reusable reservation is
+ * ownership count of a reservation and the user counts of a context and
+ * of a vcm_phys are refcount_t and need no lock; a live context's count of
+ * reservations is per CPU, each under its own spinlock (struct vcm_cpu),
+ * taken alone or, by vcm_destroy(), under vcm->lock.  A reusable reservation is
  * found and given another owner with refcount_inc_not_zero() under
  * vcm->lock, and its last owner removes it from the list under vcm->lock,
  * so a lookup never hands out a reservation whose end has begun.
@@ -70,15 +72,16 @@
 
 /**
  * struct vcm_cpu - a context's count of live reservations on one CPU.
- * @lock:	protects the rest; taken by its CPU, and once by vcm_destroy().
- * @live:	reservations counted here less those uncounted here; it may
- *		be negative.
+ * @lock:	protects the rest; taken by whichever CPU picked this one to
+ *		count on, and once by vcm_destroy().
+ * @live:	reservations counted here less those uncounted here, modulo
+ *		2^BITS_PER_LONG: one CPU's may be "negative", the sum is not.
  * @dead:	vcm_destroy() has moved @live into the context's @dead_res.
  */
 struct vcm_cpu {
 	/* Protects @live and @dead. */
 	spinlock_t lock;
-	long live;
+	unsigned long live;
 	bool dead;
 };
 
@@ -194,16 +197,17 @@ static void vcm_res_unhold(struct vcm *vcm)
 }
 
 /*
- * While vcm_destroy() counts the CPUs, releases of reservations counted on
- * a CPU not yet counted bring @dead_res below its true value, by at most
- * the number of reservations: a bias far above that keeps any release from
- * seeing 0 before every CPU is in.
+ * While vcm_destroy() marks the CPUs, reservations are released on CPUs
+ * already marked: each takes one from @dead_res, at most as many as are
+ * live, which a bias far above that keeps from reaching 0 before the
+ * CPUs' counts, added up on the side, are in.
  */
 #define VCM_DEAD_BIAS	(LONG_MAX / 2)
 
 /* Moves every CPU's count into @dead_res; true if none is left. */
 static bool vcm_count_dead(struct vcm *vcm)
 {
+	unsigned long live = 0;
 	unsigned int cpu;
 
 	atomic_long_set(&vcm->dead_res, VCM_DEAD_BIAS);
@@ -212,10 +216,10 @@ static bool vcm_count_dead(struct vcm *vcm)
 
 		spin_lock(&c->lock);
 		c->dead = true;
-		atomic_long_add(c->live, &vcm->dead_res);
+		live += c->live;
 		spin_unlock(&c->lock);
 	}
-	return atomic_long_sub_and_test(VCM_DEAD_BIAS, &vcm->dead_res);
+	return !atomic_long_add_return((long)live - VCM_DEAD_BIAS, &vcm->dead_res);
 }
 
 /**
@@ -230,8 +234,9 @@ static bool vcm_count_dead(struct vcm *vcm)
  * and the last release frees the context.  Destroying a dead context that
  * holders still keep warns and does nothing.
  *
- * Context: Process context.  Takes and releases @vcm->lock, and
- * vcm_contexts_lock when the context is freed.
+ * Context: Process context.  Takes and releases @vcm->lock, under it each
+ * CPU's count of reservations in turn, and vcm_contexts_lock when the
+ * context is freed.
  */
 void vcm_destroy(struct vcm *vcm)
 {

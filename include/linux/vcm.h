@@ -115,14 +115,14 @@ struct vcm_phys;
  * @activations: number of vcm_activate() calls not yet balanced by
  *		vcm_deactivate(); protected by @lock; internal.
  * @users:	one for the context's creator until vcm_destroy(), one for
- *		each activation, and once it is dead one for each live
- *		reservation; the context is freed when it drops to 0;
- *		internal.
+ *		each activation, and once it is dead one for all its live
+ *		reservations while any is left; the context is freed when it
+ *		drops to 0; internal.
  * @cpu:	per CPU, the live reservations counted there while the
  *		context is live, so that CPUs reserving at once share no
  *		counter; internal.
- * @dead_res:	once vcm_destroy() began, the live reservations, plus one
- *		until it has counted every CPU's; internal.
+ * @dead_res:	once vcm_destroy() began, the live reservations, plus a
+ *		bias until it has counted every CPU's; internal.
  * @dead:	vcm_destroy() was called; written under @lock; internal.
  * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
  *		protected by @lock; internal.
