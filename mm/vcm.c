@@ -343,6 +343,7 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-EINVAL);
 	if (!size || (flags & VCM_CORE_FLAGS))
 		return ERR_PTR(-EINVAL);
+	/* A hint for the error's order; vcm_res_hold() decides. */
 	if (READ_ONCE(vcm->dead))
 		return ERR_PTR(-ENODEV);
 	if (size > vcm->size)

@@ -30,6 +30,8 @@
 #include <linux/vcm-sysmmu.h>
 #include <linux/vmalloc.h>
 
+#include "vcm_kunit.h"
+
 #define BENCH_ROUNDS	7
 #define BENCH_SEED	0xbe4c2026
 
@@ -76,6 +78,7 @@ static void bench_report(struct kunit *test, const char *group,
 struct rsv_impl;
 
 struct rsv {
+	struct kunit *test;
 	const struct rsv_impl *impl;
 	struct vcm *vcm;
 	u32 *regs;
@@ -94,18 +97,10 @@ struct rsv_impl {
 
 static int vcm_rsv_init(struct rsv *r)
 {
-	r->regs = kzalloc(SYSMMU_REGS_SIZE, GFP_KERNEL);
-	if (!r->regs)
-		return -ENOMEM;
-	r->regs[SYSMMU_VERSION / 4] = SYSMMU_VERSION_MAKE(3, 3);
-	r->regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
+	r->regs = sysmmu_window(r->test, SYSMMU_VERSION_MAKE(3, 3));
 	r->vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)r->regs, NULL,
 				   RANGE_START, RANGE_SIZE);
-	if (IS_ERR(r->vcm)) {
-		kfree(r->regs);
-		return PTR_ERR(r->vcm);
-	}
-	return 0;
+	return PTR_ERR_OR_ZERO(r->vcm);
 }
 
 static unsigned long vcm_rsv_alloc(struct rsv *r, unsigned long pages)
@@ -124,7 +119,6 @@ static void vcm_rsv_free(struct rsv *r, unsigned long handle,
 static void vcm_rsv_fini(struct rsv *r)
 {
 	vcm_destroy(r->vcm);
-	kfree(r->regs);
 }
 
 static int iova_rsv_init(struct rsv *r)
@@ -349,6 +343,7 @@ static void vcm_bench_reserve(struct kunit *test)
 		u64 ns[BENCH_ROUNDS];
 
 		KUNIT_ASSERT_NOT_NULL(test, r);
+		r->test = test;
 		r->impl = &rsv_impls[k];
 		KUNIT_ASSERT_EQ_MSG(test, r->impl->init(r), 0, "%s", r->impl->name);
 
@@ -384,7 +379,7 @@ static void bench_kref_release(struct kref *kref)
 
 static void vcm_bench_ownership(struct kunit *test)
 {
-	struct rsv r = { .impl = &rsv_impls[0] };
+	struct rsv r = { .test = test, .impl = &rsv_impls[0] };
 	u64 vcm_ns[BENCH_ROUNDS], kref_ns[BENCH_ROUNDS];
 	struct vcm_res *res;
 	struct kref kref;
@@ -477,7 +472,7 @@ static void vcm_bench_map_one(struct kunit *test, bool chunks)
 	const char *what = chunks ? "64M as 1M chunks" : "64M as 4K pages";
 	size_t pgsize = chunks ? SZ_1M : SZ_4K;
 	struct vcm_phys *phys = map_layout(test, chunks);
-	struct rsv r = { .impl = &rsv_impls[0] };
+	struct rsv r = { .test = test, .impl = &rsv_impls[0] };
 	struct vcm_sysmmu_stats before, after;
 	u64 vcm_ns[BENCH_ROUNDS], v7s_ns[BENCH_ROUNDS];
 	struct io_pgtable_cfg cfg = {

@@ -15,6 +15,7 @@
 #include <linux/overflow.h>
 #include <linux/printk.h>
 #include <linux/vcm-drv.h>
+#include <linux/vcm-sysmmu.h>
 #include <linux/xarray.h>
 
 #include "../../mm/vcm-internal.h"
@@ -67,6 +68,20 @@ static inline struct vcm_phys *phys_make(struct kunit *test,
 		phys->size += parts[i].size;
 	}
 	return phys;
+}
+
+/*
+ * A SysMMU register window in memory that reports @version and blocks at
+ * once; KUnit frees it.
+ */
+static inline u32 *sysmmu_window(struct kunit *test, u32 version)
+{
+	u32 *regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, regs);
+	regs[SYSMMU_VERSION / 4] = version;
+	regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
+	return regs;
 }
 
 /*

@@ -231,21 +231,10 @@ static void sysmmu_destroy_action(void *vcm)
 	vcm_destroy(vcm);
 }
 
-/* The register window of a v3.3 SysMMU that blocks at once. */
-static u32 *sysmmu_window(struct kunit *test)
-{
-	u32 *regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, regs);
-	regs[SYSMMU_VERSION / 4] = SYSMMU_VERSION_MAKE(3, 3);
-	regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
-	return regs;
-}
-
 /* A SysMMU context over the counting contexts' range. */
 static struct vcm *sysmmu_make(struct kunit *test)
 {
-	u32 *regs = sysmmu_window(test);
+	u32 *regs = sysmmu_window(test, SYSMMU_VERSION_MAKE(3, 3));
 	struct vcm *vcm;
 
 	vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL,
@@ -1714,7 +1703,7 @@ static void vcm_share_sysmmu_removal_test(struct kunit *test)
 {
 	struct test_alloc *ta = test_alloc_start(test);
 	struct device *dev = dma_device(test, "vcm-share-sysmmu");
-	u32 *regs = sysmmu_window(test);
+	u32 *regs = sysmmu_window(test, SYSMMU_VERSION_MAKE(3, 3));
 	struct vcm_res *held[HOT_RES];
 	char name[SYSMMU_NAME_LEN];
 	struct vcm_phys *phys;
@@ -1953,7 +1942,7 @@ static void sweep_setup(struct kunit *test, struct sweep *sw)
 	KUNIT_ASSERT_EQ(test, sw->phys->count, 3);
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
 	sw->dev = dma_device(test, "vcm-share-sweep");
-	sw->regs = sysmmu_window(test);
+	sw->regs = sysmmu_window(test, SYSMMU_VERSION_MAKE(3, 3));
 	/* Memory at 4 KiB past 1 MiB: only small pages, an L2 table per MiB. */
 	sw->small = phys_make(test, &small, 1);
 	sw->sysmmu = sysmmu_make(test);

@@ -50,17 +50,6 @@ static void ctx_destroy(void *vcm)
 	vcm_destroy(vcm);
 }
 
-/* A register window that reports @version and blocks at once. */
-static u32 *window(struct kunit *test, u32 version)
-{
-	u32 *regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, regs);
-	regs[SYSMMU_VERSION / 4] = version;
-	regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
-	return regs;
-}
-
 static struct vcm *create(u32 *regs, dma_addr_t start, resource_size_t size)
 {
 	return vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL,
@@ -72,7 +61,7 @@ static struct sysmmu_ctx *ctx_make(struct kunit *test, u32 version)
 	struct sysmmu_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
 
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
-	ctx->regs = window(test, version);
+	ctx->regs = sysmmu_window(test, version);
 	ctx->vcm = create(ctx->regs, CTX_START, CTX_SIZE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(ctx->vcm), "%pe", ctx->vcm);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx->vcm), 0);
@@ -464,7 +453,7 @@ static void vcm_sysmmu_version_test(struct kunit *test)
 	static const struct part_spec spec[] = { { 8, 0, 256, 2 }, { 0, 0, 1, 1 }, {} };
 	const struct version_case *c = test->param_value;
 	struct vcm_sysmmu_stats before, bound, after;
-	struct sysmmu_ctx ctx = { .regs = window(test, c->raw) };
+	struct sysmmu_ctx ctx = { .regs = sysmmu_window(test, c->raw) };
 	struct vcm_phys *phys;
 	struct vcm_res *res;
 
@@ -570,7 +559,7 @@ static void vcm_sysmmu_dma_test(struct kunit *test)
 	};
 	struct device *dev = kunit_device_register(test, "vcm-sysmmu-dma");
 	unsigned int by_order[3] = { 0, 0, 0 };
-	struct sysmmu_ctx ctx = { .regs = window(test, V(3, 3)) };
+	struct sysmmu_ctx ctx = { .regs = sysmmu_window(test, V(3, 3)) };
 	struct vcm_sysmmu_stats before, after;
 	struct vcm_phys *phys;
 	struct vcm_res *res;
@@ -679,7 +668,7 @@ static void vcm_sysmmu_create_fails_test(struct kunit *test)
 {
 	struct device *devs[] = { NULL, kunit_device_register(test, "vcm-sysmmu-fails") };
 	struct test_alloc *ta = test_alloc_start(test);
-	u32 *regs = window(test, V(3, 3));
+	u32 *regs = sysmmu_window(test, V(3, 3));
 	struct vcm *vcm;
 	unsigned int n, i;
 
@@ -773,7 +762,7 @@ static void vcm_sysmmu_bind_fails_test(struct kunit *test)
 static void vcm_sysmmu_bad_input_test(struct kunit *test)
 {
 	const struct vcm_phys_part big = { .start = SZ_1G, .size = SZ_2M + SZ_4K };
-	u32 *regs = window(test, V(3, 3));
+	u32 *regs = sysmmu_window(test, V(3, 3));
 	struct vcm_sysmmu_stats s;
 	struct sysmmu_ctx ctx = { .regs = regs };
 	struct vcm_res *res;
