@@ -34,8 +34,8 @@
  * without it: a backend's address allocator has its own locking.  The
  * ownership count of a reservation and the user counts of a context and
  * of a vcm_phys are refcount_t and need no lock; a live context's count of
- * reservations is per CPU, each under its own spinlock (struct vcm_cpu),
- * taken alone or, by vcm_destroy(), under vcm->lock.  A reusable reservation is
+ * reservations is per CPU and needs none either: RCU orders it against
+ * vcm_destroy() (see vcm_res_hold()).  A reusable reservation is
  * found and given another owner with refcount_inc_not_zero() under
  * vcm->lock, and its last owner removes it from the list under vcm->lock,
  * so a lookup never hands out a reservation whose end has begun.
@@ -60,6 +60,8 @@
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/percpu.h>
+#include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
@@ -70,20 +72,8 @@
 
 #include "vcm-internal.h"
 
-/**
- * struct vcm_cpu - a context's count of live reservations on one CPU.
- * @lock:	protects the rest; taken by whichever CPU picked this one to
- *		count on, and once by vcm_destroy().
- * @live:	reservations counted here less those uncounted here, modulo
- *		2^BITS_PER_LONG: one CPU's may be "negative", the sum is not.
- * @dead:	vcm_destroy() has moved @live into the context's @dead_res.
- */
-struct vcm_cpu {
-	/* Protects @live and @dead. */
-	spinlock_t lock;
-	unsigned long live;
-	bool dead;
-};
+/* See "Counting the reservations of a live context". */
+#define VCM_DEAD_BIAS	(LONG_MAX / 2)
 
 static LIST_HEAD(vcm_contexts);
 /* Protects vcm_contexts. */
@@ -103,7 +93,6 @@ static DEFINE_MUTEX(vcm_contexts_lock);
 struct vcm *vcm_init(struct vcm *vcm)
 {
 	const struct vcm_driver *driver;
-	unsigned int cpu;
 	dma_addr_t room;
 
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
@@ -124,12 +113,10 @@ struct vcm *vcm_init(struct vcm *vcm)
 		return ERR_PTR(-EINVAL);
 	}
 
-	vcm->cpu = vcm_should_fail_alloc() ? NULL : alloc_percpu(struct vcm_cpu);
-	if (!vcm->cpu)
+	vcm->live = vcm_should_fail_alloc() ? NULL : alloc_percpu(unsigned long);
+	if (!vcm->live)
 		return ERR_PTR(-ENOMEM);
-	for_each_possible_cpu(cpu)
-		spin_lock_init(&per_cpu_ptr(vcm->cpu, cpu)->lock);
-	atomic_long_set(&vcm->dead_res, 0);
+	atomic_long_set(&vcm->dead_res, VCM_DEAD_BIAS);
 	mutex_init(&vcm->lock);
 	vcm->activations = 0;
 	refcount_set(&vcm->users, 1);
@@ -153,7 +140,7 @@ static void vcm_put(struct vcm *vcm)
 	list_del(&vcm->node);
 	mutex_unlock(&vcm_contexts_lock);
 	mutex_destroy(&vcm->lock);
-	free_percpu(vcm->cpu);
+	free_percpu(vcm->live);
 
 	if (vcm->driver->cleanup)
 		vcm->driver->cleanup(vcm);
@@ -162,63 +149,64 @@ static void vcm_put(struct vcm *vcm)
 }
 
 /*
- * Counts a new reservation of @vcm on this CPU, which costs no write
- * shared with another CPU; false if vcm_destroy() has counted this CPU.
- * A thread that migrates after picking the CPU still takes its lock.
+ * Counting the reservations of a live context
+ * ===========================================
+ *
+ * Each CPU counts the reservations made on it less those released on it
+ * in @vcm->live, with no lock and no write shared with another CPU (one
+ * CPU's count may wrap below 0; the sum does not).  Only process context
+ * counts, so disabling preemption is enough to keep a count whole, and
+ * it also makes checking @vcm->dead and counting one RCU read-side
+ * section: no interrupt needs masking.  vcm_destroy() sets
+ * @dead, then waits for a grace period: every section that saw the
+ * context live has ended, its count is in, and every later one sees it
+ * dead and counts in @dead_res instead.  Only then are the CPUs' counts
+ * summed.  Releases that see the context dead may come first: each takes
+ * one from @dead_res, at most as many as are live, which a bias far above
+ * that, set when the context is made, keeps from reaching 0 before the
+ * sum is in.  The last release of a dead context takes @dead_res to 0 and
+ * drops the user that stands for its reservations.
  */
+
+/* Counts a new reservation of @vcm; false if the context is dead. */
 static bool vcm_res_hold(struct vcm *vcm)
 {
-	struct vcm_cpu *c = raw_cpu_ptr(vcm->cpu);
 	bool live;
 
-	spin_lock(&c->lock);
-	live = !c->dead;
-	c->live += live;
-	spin_unlock(&c->lock);
+	preempt_disable();
+	live = !READ_ONCE(vcm->dead);
+	if (live)
+		__this_cpu_inc(*vcm->live);
+	preempt_enable();
 	return live;
 }
 
-/*
- * Uncounts a reservation: on this CPU while vcm_destroy() has not counted
- * it, else in @dead_res, whose last one drops the user that stands for
- * the dead context's reservations.
- */
+/* Uncounts a reservation of @vcm, live or dead. */
 static void vcm_res_unhold(struct vcm *vcm)
 {
-	struct vcm_cpu *c = raw_cpu_ptr(vcm->cpu);
 	bool live;
 
-	spin_lock(&c->lock);
-	live = !c->dead;
-	c->live -= live;
-	spin_unlock(&c->lock);
+	preempt_disable();
+	live = !READ_ONCE(vcm->dead);
+	if (live)
+		__this_cpu_dec(*vcm->live);
+	preempt_enable();
 	if (!live && atomic_long_dec_and_test(&vcm->dead_res))
 		vcm_put(vcm);
 }
 
 /*
- * While vcm_destroy() marks the CPUs, reservations are released on CPUs
- * already marked: each takes one from @dead_res, at most as many as are
- * live, which a bias far above that keeps from reaching 0 before the
- * CPUs' counts, added up on the side, are in.
+ * Moves the CPUs' counts into @dead_res once @vcm->dead is set; true if
+ * no reservation is left.
  */
-#define VCM_DEAD_BIAS	(LONG_MAX / 2)
-
-/* Moves every CPU's count into @dead_res; true if none is left. */
 static bool vcm_count_dead(struct vcm *vcm)
 {
 	unsigned long live = 0;
 	unsigned int cpu;
 
-	atomic_long_set(&vcm->dead_res, VCM_DEAD_BIAS);
-	for_each_possible_cpu(cpu) {
-		struct vcm_cpu *c = per_cpu_ptr(vcm->cpu, cpu);
-
-		spin_lock(&c->lock);
-		c->dead = true;
-		live += c->live;
-		spin_unlock(&c->lock);
-	}
+	synchronize_rcu();
+	for_each_possible_cpu(cpu)
+		live += *per_cpu_ptr(vcm->live, cpu);
 	return !atomic_long_add_return((long)live - VCM_DEAD_BIAS, &vcm->dead_res);
 }
 
@@ -234,9 +222,9 @@ static bool vcm_count_dead(struct vcm *vcm)
  * and the last release frees the context.  Destroying a dead context that
  * holders still keep warns and does nothing.
  *
- * Context: Process context.  Takes and releases @vcm->lock, under it each
- * CPU's count of reservations in turn, and vcm_contexts_lock when the
- * context is freed.
+ * Context: Process context.  Takes and releases @vcm->lock, waits under
+ * it for an RCU grace period (see "Counting the reservations of a live
+ * context"), and takes vcm_contexts_lock when the context is freed.
  */
 void vcm_destroy(struct vcm *vcm)
 {

@@ -90,7 +90,6 @@
 #include <linux/refcount.h>
 #include <linux/types.h>
 
-struct vcm_cpu;
 struct vcm_driver;
 struct vcm_phys;
 
@@ -118,12 +117,13 @@ struct vcm_phys;
  *		each activation, and once it is dead one for all its live
  *		reservations while any is left; the context is freed when it
  *		drops to 0; internal.
- * @cpu:	per CPU, the live reservations counted there while the
- *		context is live, so that CPUs reserving at once share no
- *		counter; internal.
- * @dead_res:	once vcm_destroy() began, the live reservations, plus a
- *		bias until it has counted every CPU's; internal.
- * @dead:	vcm_destroy() was called; written under @lock; internal.
+ * @live:	per CPU, the reservations made there less those released
+ *		there while the context is live, so that CPUs reserving at
+ *		once share no counter; internal.
+ * @dead_res:	once vcm_destroy() has summed @live, the live reservations;
+ *		before, a bias above any such count; internal.
+ * @dead:	vcm_destroy() was called; written under @lock, read under
+ *		rcu_read_lock() by reserve and release; internal.
  * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
  *		protected by @lock; internal.
  * @node:	entry in the list of all contexts; internal.
@@ -141,7 +141,7 @@ struct vcm {
 	struct mutex lock;
 	unsigned int activations;
 	refcount_t users;
-	struct vcm_cpu __percpu *cpu;
+	unsigned long __percpu *live;
 	atomic_long_t dead_res;
 	bool dead;
 	struct list_head reusable;
