@@ -208,17 +208,20 @@ static const struct rsv_impl rsv_impls[] = {
 
 #define RSV_OPS		4000	/* operations per thread and round */
 #define RSV_WINDOW	64	/* reservations each thread keeps in flight */
+#define RSV_TIMED	(RSV_OPS - RSV_WINDOW)
 
 /*
- * One thread's share of a round: each operation releases the reservation
- * it made RSV_WINDOW operations before and makes one of the next size, so
- * that sizes come and go as in a driver's steady state and caches in front
- * of an allocator miss as well as hit.
+ * One thread's share of a round: it makes RSV_WINDOW reservations, then,
+ * timed, each operation releases the reservation it made RSV_WINDOW
+ * operations before and makes one of the next size, so that sizes come
+ * and go as in a driver's steady state and caches in front of an
+ * allocator miss as well as hit.
  */
 struct rsv_thread {
 	struct rsv *r;
 	const unsigned short *pages;
 	struct completion *go;
+	struct completion ready;
 	struct completion done;
 	unsigned long failed;
 	u64 start, end;
@@ -231,9 +234,14 @@ static int rsv_thread_fn(void *arg)
 	unsigned long window[RSV_WINDOW] = { };
 	int i, slot;
 
+	for (i = 0; i < RSV_WINDOW; i++) {
+		window[i] = t->r->impl->alloc(t->r, t->pages[i]);
+		t->failed += !window[i];
+	}
+	complete(&t->ready);
 	wait_for_completion(t->go);
 	t->start = ktime_get_ns();
-	for (i = 0; i < RSV_OPS; i++) {
+	for (i = RSV_WINDOW; i < RSV_OPS; i++) {
 		slot = i % RSV_WINDOW;
 		if (window[slot])
 			t->r->impl->free(t->r, window[slot], t->pages[i - RSV_WINDOW]);
@@ -267,6 +275,7 @@ static u64 rsv_round(struct rsv *r, unsigned short *pages[2], int nr_threads)
 		t[i].r = r;
 		t[i].pages = pages[i];
 		t[i].go = &go;
+		init_completion(&t[i].ready);
 		init_completion(&t[i].done);
 		t[i].task = kthread_create(rsv_thread_fn, &t[i], "vcm-bench/%d", i);
 		if (IS_ERR(t[i].task))
@@ -279,6 +288,8 @@ static u64 rsv_round(struct rsv *r, unsigned short *pages[2], int nr_threads)
 		if (cpu >= nr_cpu_ids)
 			cpu = cpumask_first(cpu_online_mask);
 	}
+	for (i = 0; i < started; i++)
+		wait_for_completion(&t[i].ready);
 	complete_all(&go);
 	for (i = 0; i < started; i++) {
 		wait_for_completion(&t[i].done);
@@ -362,7 +373,7 @@ static void vcm_bench_reserve(struct kunit *test)
 					    r->impl->name);
 		}
 		bench_report(test, "reserve", c->name, r->impl->name,
-			     bench_summarise(ns, (u64)RSV_OPS * c->threads), "");
+			     bench_summarise(ns, (u64)RSV_TIMED * c->threads), "");
 		for (i = 0; i < c->live; i++)
 			r->impl->free(r, live[i], live_pages[i]);
 		r->impl->fini(r);
