@@ -40,4 +40,12 @@ void vcm_phys_put_pages(struct page *page, unsigned int order);
 void vcm_mmu_drain(struct vcm_mmu *mmu);
 #endif
 
+/* The debugfs files' contents, for the KUnit tests to read. */
+#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_DEBUG_FS)
+struct seq_file;
+
+int vcm_contexts_show(struct seq_file *m, void *unused);
+int vcm_reservations_show(struct seq_file *m, void *unused);
+#endif
+
 #endif /* _MM_VCM_INTERNAL_H */

@@ -63,6 +63,7 @@
 #include <linux/lockdep.h>
 #include <linux/mm.h>
 #include <linux/percpu.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vcm-drv.h>
@@ -475,6 +476,32 @@ static void vcm_mmu_cleanup(struct vcm *vcm)
 		kfree(mmu);
 }
 
+/*
+ * debugfs: the pool's size and free bytes (cached ranges count as
+ * allocated), the ranges cached, then the backend's summary.
+ */
+static void vcm_mmu_show(struct vcm *vcm, struct seq_file *m)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+	unsigned long cached = 0;
+	unsigned int cpu;
+	int class;
+
+	for_each_possible_cpu(cpu) {
+		struct vcm_mmu_cache *cache = per_cpu_ptr(mmu->cache, cpu);
+
+		spin_lock(&cache->lock);
+		for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++)
+			cached += cache->count[class];
+		spin_unlock(&cache->lock);
+	}
+	seq_printf(m, " pool_bytes=%llu pool_free=%llu cached_ranges=%lu",
+		   (u64)gen_pool_size(mmu->pool) << PAGE_SHIFT,
+		   (u64)gen_pool_avail(mmu->pool) << PAGE_SHIFT, cached);
+	if (mmu->driver->show)
+		mmu->driver->show(mmu, m);
+}
+
 static const struct vcm_driver vcm_mmu_driver = {
 	.cleanup	= vcm_mmu_cleanup,
 	.detach		= vcm_mmu_detach,
@@ -485,6 +512,7 @@ static const struct vcm_driver vcm_mmu_driver = {
 	.unbind		= vcm_mmu_unbind,
 	.activate	= vcm_mmu_activate,
 	.deactivate	= vcm_mmu_deactivate,
+	.show		= vcm_mmu_show,
 };
 
 /**

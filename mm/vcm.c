@@ -122,6 +122,7 @@ struct vcm *vcm_init(struct vcm *vcm)
 	refcount_set(&vcm->users, 1);
 	vcm->dead = false;
 	INIT_LIST_HEAD(&vcm->reusable);
+	INIT_LIST_HEAD(&vcm->bound);
 
 	mutex_lock(&vcm_contexts_lock);
 	list_add_tail(&vcm->node, &vcm_contexts);
@@ -269,6 +270,11 @@ static bool vcm_res_release(struct vcm_res *res)
 	return refcount_dec_and_test(&res->refcnt);
 }
 
+static __maybe_unused unsigned int vcm_res_owners(const struct vcm_res *res)
+{
+	return refcount_read(&res->refcnt);
+}
+
 /**
  * vcm_ref_reserve() - Take another ownership of a reservation.
  * @res: The reservation.
@@ -302,6 +308,11 @@ static void vcm_res_first_owner(struct vcm_res *res)
 static bool vcm_res_release(struct vcm_res *res)
 {
 	return true;
+}
+
+static __maybe_unused unsigned int vcm_res_owners(const struct vcm_res *res)
+{
+	return 1;
 }
 
 #endif /* CONFIG_VCM_RES_REFCNT */
@@ -409,6 +420,7 @@ static struct vcm_phys *__vcm_unbind(struct vcm_res *res)
 	}
 	if (phys) {
 		res->vcm->driver->unbind(res);
+		list_del(&res->bound_node);
 		res->phys = NULL;
 		res->bound_size = 0;
 	}
@@ -721,6 +733,7 @@ static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys, bool mapped)
 	res->bound_size = phys->size;
 	res->mapped = mapped;
 	res->owns_phys = false;
+	list_add_tail(&res->bound_node, &vcm->bound);
 	return 0;
 }
 
@@ -1042,30 +1055,127 @@ EXPORT_SYMBOL_GPL(vcm_deactivate);
 
 #ifdef CONFIG_DEBUG_FS
 
-/* vcm/contexts: one line for each context, in the order they were made. */
-static int vcm_contexts_show(struct seq_file *m, void *unused)
+/*
+ * debugfs: vcm/contexts has a line for each context, vcm/reservations one
+ * for each bound reservation, in the manner of /proc/vmallocinfo: the
+ * range first (first and last device address), then the size in bytes,
+ * then "key=value" pairs.  Reading takes vcm_contexts_lock, then each
+ * context's lock in turn.
+ */
+
+/*
+ * The reservations of @vcm: while it is live a sum of the CPUs' counts,
+ * which reservations made and released on other CPUs meanwhile may leave
+ * off by a few.
+ */
+static unsigned long vcm_nr_res(struct vcm *vcm)
 {
+	unsigned long live = 0;
+	unsigned int cpu;
+
+	lockdep_assert_held(&vcm->lock);
+	if (vcm->dead)
+		return atomic_long_read(&vcm->dead_res);
+	for_each_possible_cpu(cpu)
+		live += READ_ONCE(*per_cpu_ptr(vcm->live, cpu));
+	return max_t(long, live, 0);
+}
+
+static void vcm_show_range(struct seq_file *m, dma_addr_t start,
+			   resource_size_t size)
+{
+	dma_addr_t last = start + (size - 1);
+
+	seq_printf(m, "%pad-%pad %llu", &start, &last, (u64)size);
+}
+
+VISIBLE_IF_KUNIT int vcm_contexts_show(struct seq_file *m, void *unused)
+{
+	struct vcm_res *res;
 	struct vcm *vcm;
 
-	seq_puts(m, "# name start size activations state\n");
+	seq_puts(m, "# first-last size name state activations reservations bound bound_bytes, then the backend's\n");
 	mutex_lock(&vcm_contexts_lock);
 	list_for_each_entry(vcm, &vcm_contexts, node) {
+		resource_size_t bound_bytes = 0;
+		unsigned int bound = 0;
+
 		mutex_lock(&vcm->lock);
-		seq_printf(m, "%s %pad %pa %u %s\n", vcm->name ?: "-",
-			   &vcm->start, &vcm->size, vcm->activations,
-			   vcm->dead ? "dead" : "live");
+		list_for_each_entry(res, &vcm->bound, bound_node) {
+			bound++;
+			bound_bytes += res->bound_size;
+		}
+		vcm_show_range(m, vcm->start, vcm->size);
+		seq_printf(m, " name=%s state=%s activations=%u reservations=%lu bound=%u bound_bytes=%llu",
+			   vcm->name ?: "-", vcm->dead ? "dead" : "live",
+			   vcm->activations, vcm_nr_res(vcm), bound,
+			   (u64)bound_bytes);
+		if (vcm->driver->show)
+			vcm->driver->show(vcm, m);
+		seq_putc(m, '\n');
 		mutex_unlock(&vcm->lock);
 	}
 	mutex_unlock(&vcm_contexts_lock);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(vcm_contexts_show);
 DEFINE_SHOW_ATTRIBUTE(vcm_contexts);
+
+/* How a bound reservation was made. */
+static const char *vcm_res_kind(const struct vcm_res *res)
+{
+	if (res->reusable)
+		return "map-reuse";
+	if (res->owns_phys)
+		return "make_binding";
+	return res->mapped ? "map" : "bind";
+}
+
+/* At most this many parts of the memory are printed on a line. */
+#define VCM_SHOW_PARTS	4
+
+VISIBLE_IF_KUNIT int vcm_reservations_show(struct seq_file *m, void *unused)
+{
+	struct vcm_res *res;
+	struct vcm *vcm;
+	unsigned int i;
+
+	seq_puts(m, "# first-last size context owners flags kind bound_bytes parts phys (start+size of the first parts)\n");
+	mutex_lock(&vcm_contexts_lock);
+	list_for_each_entry(vcm, &vcm_contexts, node) {
+		mutex_lock(&vcm->lock);
+		list_for_each_entry(res, &vcm->bound, bound_node) {
+			const struct vcm_phys *phys = res->phys;
+
+			vcm_show_range(m, res->start, res->res_size);
+			seq_printf(m, " context=%s owners=%u flags=%#x kind=%s bound_bytes=%llu parts=%u phys=",
+				   vcm->name ?: "-", vcm_res_owners(res),
+				   res->flags & (unsigned int)~VCM_CORE_FLAGS,
+				   vcm_res_kind(res), (u64)res->bound_size,
+				   phys->count);
+			for (i = 0; i < min(phys->count, VCM_SHOW_PARTS); i++)
+				seq_printf(m, "%s%pa+%#llx", i ? "," : "",
+					   &phys->parts[i].start,
+					   (u64)phys->parts[i].size);
+			if (phys->count > VCM_SHOW_PARTS)
+				seq_puts(m, ",...");
+			seq_putc(m, '\n');
+		}
+		mutex_unlock(&vcm->lock);
+	}
+	mutex_unlock(&vcm_contexts_lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_reservations_show);
+DEFINE_SHOW_ATTRIBUTE(vcm_reservations);
 
 static int __init vcm_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("vcm", NULL);
 
 	debugfs_create_file("contexts", 0444, dir, NULL, &vcm_contexts_fops);
+	debugfs_create_file("reservations", 0444, dir, NULL,
+			    &vcm_reservations_fops);
 	return 0;
 }
 late_initcall(vcm_debugfs_init);

@@ -105,6 +105,7 @@
 #include <linux/of_platform.h>
 #include <linux/platform_device.h>
 #include <linux/ratelimit.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vcm-drv.h>
@@ -657,6 +658,42 @@ static void sysmmu_cleanup(struct vcm_mmu *mmu)
 	sysmmu_free(sm);
 }
 
+/*
+ * debugfs: the version, whether translation is on, and what the tables
+ * hold: L1 sections (1 MiB pages), L2 tables, and in them 64 KiB pages
+ * (16 entries each) and 4 KiB pages.
+ */
+static void sysmmu_show(struct vcm_mmu *mmu, struct seq_file *m)
+{
+	struct sysmmu *sm = to_sysmmu(mmu);
+	unsigned int l1, i, sections = 0, tables = 0, large = 0, small = 0;
+	unsigned long flags;
+	bool enabled;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	enabled = sm->enabled;
+	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++) {
+		const u32 *table = sm->l2[l1];
+
+		if ((sm->l1[l1] & SYSMMU_TYPE_MASK) == SYSMMU_L1_SECTION)
+			sections++;
+		if (!table)
+			continue;
+		tables++;
+		for (i = 0; i < SYSMMU_L2_ENTRIES; i++) {
+			if (table[i] & SYSMMU_L2_SMALL)
+				small++;
+			else if ((table[i] & SYSMMU_TYPE_MASK) == SYSMMU_L2_LARGE)
+				large++;
+		}
+	}
+	spin_unlock_irqrestore(&mmu->lock, flags);
+
+	seq_printf(m, " sysmmu=%u.%u enabled=%d sections=%u l2_tables=%u pages_64k=%u pages_4k=%u",
+		   sm->major, sm->minor, enabled, sections, tables,
+		   large >> SYSMMU_LARGE_ORDER, small);
+}
+
 static const struct vcm_mmu_driver sysmmu_driver = {
 	.orders		= sysmmu_orders,
 	.cleanup	= sysmmu_cleanup,
@@ -665,6 +702,7 @@ static const struct vcm_mmu_driver sysmmu_driver = {
 	.enable		= sysmmu_enable,
 	.disable	= sysmmu_disable,
 	.detach		= sysmmu_detach,
+	.show		= sysmmu_show,
 };
 
 /* ---- contexts ---- */
@@ -728,8 +766,10 @@ static int sysmmu_alloc_tables(struct sysmmu *sm)
 /**
  * vcm_sysmmu_create() - Make a VCM context on a SysMMU.
  * @dev: The SysMMU device, or NULL.  With a device, the page tables are
- *	 mapped for it with the DMA API and messages name it; without one,
- *	 the SysMMU must see memory as the CPU does (bring-up, tests).
+ *	 mapped for it with the DMA API, and messages and debugfs name the
+ *	 context after it; without one, the SysMMU must see memory as the
+ *	 CPU does (bring-up, tests) and the context is named
+ *	 "sysmmu-window".
  * @regs: The SysMMU's register window (an ioremap(), or for tests memory).
  * @clk: Its gate clock, already prepared, or NULL.  It is enabled while
  *	 the context is active and around register accesses.
@@ -775,7 +815,7 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	sm->mmu.driver = &sysmmu_driver;
 	sm->mmu.vcm.start = start;
 	sm->mmu.vcm.size = size;
-	strscpy(sm->name, dev ? dev_name(dev) : "register window");
+	strscpy(sm->name, dev ? dev_name(dev) : "sysmmu-window");
 	sm->mmu.vcm.name = sm->name;
 	ratelimit_state_init(&sm->ratelimit, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);

@@ -16,6 +16,7 @@
 
 struct gen_pool;
 struct page;
+struct seq_file;
 struct vcm_mmu_cache;
 
 /**
@@ -58,6 +59,10 @@ struct vcm_mmu_cache;
  *		@deactivate.  May sleep.
  * @deactivate:	stops translation; called on the last vcm_deactivate(),
  *		with the context's lock held.  May sleep.
+ * @show:	appends the backend's statistics to the context's line in
+ *		the debugfs file vcm/contexts: " key=value" pairs, no
+ *		newline.  Called with the context's lock held, also after
+ *		@detach.  Optional.  May sleep.
  *
  * Functions are never cast to these types: each operation has exactly
  * this prototype.
@@ -74,6 +79,7 @@ struct vcm_driver {
 	void (*unbind)(struct vcm_res *res);
 	int (*activate)(struct vcm *vcm);
 	void (*deactivate)(struct vcm *vcm);
+	void (*show)(struct vcm *vcm, struct seq_file *m);
 };
 
 /**
@@ -182,6 +188,11 @@ struct vcm_mmu;
  *		struct vcm_driver's @detach: the context is disabled and
  *		nothing is mapped; reservations may still be held, but
  *		nothing will be mapped again.  Optional.
+ * @show:	appends a summary of the page tables to the context's line
+ *		in the debugfs file vcm/contexts, as struct vcm_driver's
+ *		@show, after the wrapper's own statistics.  Called with the
+ *		context's mutex held but not @lock, which it takes to read
+ *		the tables.  Optional.  May sleep.
  *
  * A backend provides @activate with @deactivate, or @activate_page with
  * @deactivate_page, or both pairs (then the whole-reservation pair is
@@ -209,6 +220,7 @@ struct vcm_mmu_driver {
 	int (*enable)(struct vcm_mmu *mmu);
 	void (*disable)(struct vcm_mmu *mmu);
 	void (*detach)(struct vcm_mmu *mmu);
+	void (*show)(struct vcm_mmu *mmu, struct seq_file *m);
 };
 
 /**

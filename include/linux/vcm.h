@@ -126,6 +126,8 @@ struct vcm_phys;
  *		rcu_read_lock() by reserve and release; internal.
  * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
  *		protected by @lock; internal.
+ * @bound:	the bound reservations, for debugfs; protected by @lock;
+ *		internal.
  * @node:	entry in the list of all contexts; internal.
  *
  * A backend embeds this structure in its own context, fills in @start,
@@ -145,6 +147,7 @@ struct vcm {
 	atomic_long_t dead_res;
 	bool dead;
 	struct list_head reusable;
+	struct list_head bound;
 	struct list_head node;
 };
 
@@ -165,9 +168,10 @@ struct vcm {
  * @reusable:	on @vcm->reusable, for vcm_map() with VCM_MAP_REUSE;
  *		internal.
  * @reuse_node:	entry in @vcm->reusable; internal.
+ * @bound_node:	entry in @vcm->bound while bound; internal.
  *
- * @bound_size, @phys, @mapped, @owns_phys, @reusable and @reuse_node
- * change only under @vcm->lock.
+ * @bound_size, @phys, @mapped, @owns_phys, @reusable, @reuse_node and
+ * @bound_node change only under @vcm->lock.
  */
 struct vcm_res {
 	dma_addr_t start;
@@ -183,6 +187,7 @@ struct vcm_res {
 	bool owns_phys;
 	bool reusable;
 	struct list_head reuse_node;
+	struct list_head bound_node;
 };
 
 void vcm_destroy(struct vcm *vcm);

@@ -16,6 +16,7 @@
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/vcm-sysmmu.h>
 
@@ -856,6 +857,120 @@ static void vcm_sysmmu_get_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(NULL, 0), ERR_PTR(-ENODEV));
 }
 
+/* ---- debugfs ---- */
+
+#if IS_ENABLED(CONFIG_DEBUG_FS)
+/* What a debugfs file of VCM would read now. */
+static char *debugfs_read(struct kunit *test,
+			  int (*show)(struct seq_file *m, void *unused))
+{
+	struct seq_file m = { .size = SZ_64K };
+
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	KUNIT_ASSERT_EQ(test, show(&m, NULL), 0);
+	KUNIT_ASSERT_LT(test, m.count, m.size);
+	return m.buf;
+}
+
+/* The line of @show's file that starts with @prefix, or NULL. */
+static const char *debugfs_line(struct kunit *test,
+				int (*show)(struct seq_file *m, void *unused),
+				const char *prefix)
+{
+	char *text = debugfs_read(test, show), *line;
+
+	while ((line = strsep(&text, "\n")))
+		if (str_has_prefix(line, prefix))
+			return line;
+	return NULL;
+}
+
+/* That line is @prefix followed by @fmt. */
+static __printf(4, 5) void expect_line(struct kunit *test,
+				       int (*show)(struct seq_file *m, void *unused),
+				       const char *prefix, const char *fmt, ...)
+{
+	char want[512];
+	va_list args;
+	int len;
+
+	len = strscpy(want, prefix, sizeof(want));
+	KUNIT_ASSERT_GT(test, len, 0);
+	va_start(args, fmt);
+	vsnprintf(want + len, sizeof(want) - len, fmt, args);
+	va_end(args);
+	KUNIT_EXPECT_STREQ(test, debugfs_line(test, show, prefix), want);
+}
+
+/*
+ * vcm/contexts and vcm/reservations show one line for a context and for
+ * each of its bound reservations, with the SysMMU's page-table summary,
+ * while the context is live, after it is destroyed, and not once it is
+ * freed.
+ */
+static void vcm_sysmmu_debugfs_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = {
+		{ .order = 8, .pages = 256, .count = 1 },
+		{ .order = 4, .pages = 16, .count = 1 },
+		{ .order = 0, .pages = 1, .count = 1 },
+		{ }
+	};
+	const dma_addr_t start = SZ_512M + SZ_256M;
+	const resource_size_t size = SZ_16M, bound = SZ_1M + SZ_64K + SZ_4K;
+	struct vcm_phys *phys = phys_layout(test, spec);
+	char range[64], res_range[64];
+	struct vcm_res *res, *spare;
+	dma_addr_t last;
+	struct vcm *vcm;
+
+	vcm = create(sysmmu_window(test, V(3, 3)), start, size);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(vcm));
+	last = start + size - 1;
+	snprintf(range, sizeof(range), "%pad-%pad ", &start, &last);
+	res = vcm_reserve(vcm, bound, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	last = res->start + bound - 1;
+	snprintf(res_range, sizeof(res_range), "%pad-%pad ", &res->start, &last);
+	spare = vcm_reserve(vcm, SZ_4K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(spare));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	KUNIT_EXPECT_EQ(test, res->start, start);
+
+	expect_line(test, vcm_contexts_show, range,
+		    "16777216 name=sysmmu-window state=live activations=1 reservations=2 bound=1 bound_bytes=1118208 pool_bytes=16777216 pool_free=%lu cached_ranges=0 sysmmu=3.3 enabled=1 sections=1 l2_tables=1 pages_64k=1 pages_4k=1",
+		    SZ_16M - 274 * PAGE_SIZE);
+	if (IS_ENABLED(CONFIG_VCM_RES_REFCNT))
+		KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
+	expect_line(test, vcm_reservations_show, res_range,
+		    "1118208 context=sysmmu-window owners=%d flags=0x0 kind=bind bound_bytes=1118208 parts=3 phys=%pa+0x100000,%pa+0x10000,%pa+0x1000",
+		    IS_ENABLED(CONFIG_VCM_RES_REFCNT) ? 2 : 1, &phys->parts[0].start,
+		    &phys->parts[1].start, &phys->parts[2].start);
+	if (IS_ENABLED(CONFIG_VCM_RES_REFCNT))
+		vcm_unreserve(res);
+	vcm_unreserve(spare);
+
+	/* Destroyed, with its holders left: dead, disabled, unmapped. */
+	vcm_destroy(vcm);
+	expect_line(test, vcm_contexts_show, range,
+		    "16777216 name=sysmmu-window state=dead activations=1 reservations=1 bound=1 bound_bytes=1118208 pool_bytes=16777216 pool_free=%lu cached_ranges=1 sysmmu=3.3 enabled=0 sections=0 l2_tables=0 pages_64k=0 pages_4k=0",
+		    SZ_16M - 274 * PAGE_SIZE);
+
+	vcm_deactivate(vcm);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	KUNIT_EXPECT_NULL(test, debugfs_line(test, vcm_reservations_show, res_range));
+	vcm_unreserve(res);
+	KUNIT_EXPECT_NULL(test, debugfs_line(test, vcm_contexts_show, range));
+}
+#else
+static void vcm_sysmmu_debugfs_test(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_DEBUG_FS");
+}
+#endif
+
 /* ---- 64 MiB: what the closing note reports ---- */
 
 static void sysmmu_64m(struct kunit *test, const unsigned char *orders,
@@ -918,6 +1033,7 @@ static struct kunit_case vcm_sysmmu_cases[] = {
 	KUNIT_CASE(vcm_sysmmu_corrupt_test),
 	KUNIT_CASE(vcm_sysmmu_get_test),
 	KUNIT_CASE(vcm_sysmmu_64m_test),
+	KUNIT_CASE(vcm_sysmmu_debugfs_test),
 	{}
 };
 
