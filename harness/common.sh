@@ -15,7 +15,7 @@ CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
 JOBS=${JOBS:-$(nproc)}
 
 # The top-level directories of this repository that hold kernel files.
-KERNEL_DIRS="Documentation drivers include lib mm"
+KERNEL_DIRS="Documentation drivers include lib mm samples"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -131,6 +131,9 @@ overlay() {
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Makefile" "$edits/mm-Makefile"
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Kconfig" "$edits/iommu-Kconfig"
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Makefile" "$edits/iommu-Makefile"
+	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Kconfig" "$edits/samples-Kconfig" \
+		--before-last "endif # SAMPLES"
+	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Makefile" "$edits/samples-Makefile"
 	# lib/tests/ is new in 6.15; older kernels get its Makefile and the link.
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/tests/Makefile" "$edits/lib-tests-Makefile"
 	if grep -q '^# >>> vcm:' "$KSRC/lib/Makefile" ||
