@@ -2,11 +2,12 @@
 # The commands of this repository; the work is done by harness/.
 # This file is not a kernel file and is never laid over a kernel tree.
 
-.PHONY: test run bench help
+.PHONY: test run shell bench help
 
 help:
 	@echo "make test   build Linux with VCM for ARM, run the VCM KUnit suites in QEMU"
-	@echo "make run    build and boot that kernel in QEMU, show what VCM registered"
+	@echo "make run    build Linux with VCM and its sample, boot it in QEMU, tell the pipeline"
+	@echo "make shell  the same kernel with a shell on its console (leave: poweroff, Ctrl-A x)"
 	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable-arm-v7s, kref"
 
 test:
@@ -14,6 +15,9 @@ test:
 
 run:
 	@bash harness/run.sh
+
+shell:
+	@bash harness/run.sh shell
 
 bench:
 	@bash harness/bench.sh

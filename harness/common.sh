@@ -15,7 +15,7 @@ CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
 JOBS=${JOBS:-$(nproc)}
 
 # The top-level directories of this repository that hold kernel files.
-KERNEL_DIRS="Documentation drivers include lib mm"
+KERNEL_DIRS="Documentation drivers include lib mm samples"
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -30,10 +30,8 @@ check_path() {
 
 # Installs, with apt-get, whichever of the packages a build needs is missing.
 ensure_packages() {
-	# libc6-dev-armhf-cross is only recommended by the cross compiler;
-	# make run links its static /init against it.
 	local pkgs="make gcc libc6-dev flex bison bc xz-utils python3 libssl-dev libelf-dev
-		gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-system-arm"
+		gcc-arm-linux-gnueabihf qemu-system-arm"
 	local missing="" p
 
 	[ -n "${KDIR:-}" ] || pkgs="$pkgs linux-source-$KERNEL_SERIES"
@@ -131,6 +129,9 @@ overlay() {
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Makefile" "$edits/mm-Makefile"
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Kconfig" "$edits/iommu-Kconfig"
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Makefile" "$edits/iommu-Makefile"
+	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Kconfig" "$edits/samples-Kconfig" \
+		--before-last "endif # SAMPLES"
+	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Makefile" "$edits/samples-Makefile"
 	# lib/tests/ is new in 6.15; older kernels get its Makefile and the link.
 	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/tests/Makefile" "$edits/lib-tests-Makefile"
 	if grep -q '^# >>> vcm:' "$KSRC/lib/Makefile" ||

@@ -1,43 +1,144 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make run: build the kernel with our files for 32-bit ARM (the refcnt-y
-# test configuration, sharing its build directory), boot it in QEMU (virt,
-# 2 CPUs) with KUnit disabled and a tiny initramfs, and print what VCM
-# said and registered at boot.
+# make run: build the kernel with our files and the VCM sample
+# (samples/vcm) for 32-bit ARM, boot it in QEMU (virt, 2 CPUs) with KUnit
+# disabled and an initramfs of Debian's busybox-static, and tell the
+# sample's camera -> display pipeline step by step, with VCM's debugfs
+# files after each step (harness/run-init.sh does that in the guest).
+# Ends with "make run: pipeline ... OK" and exit code 0, or "make run:
+# FAILED: why" and 1.
+#
+# make shell (run.sh shell): the same kernel and initramfs, with an
+# interactive shell on the console instead.
 source "$(dirname "$0")/common.sh"
 
-cfg=refcnt-y
+mode=${1:-story}
+case "$mode" in
+story|shell) ;;
+*) echo "usage: $0 [story|shell]" >&2; exit 2 ;;
+esac
+
+fail() {
+	echo "make run: FAILED: $*"
+	exit 1
+}
+
+# Sets BUSYBOX to Debian's busybox-static for armhf, fetched once into the
+# cache.  apt-get runs with a state of its own there (the machine's
+# sources, architecture armhf only), so the machine's apt configuration
+# and package lists are left as they are.
+ensure_busybox() {
+	local dir=$VCM_CACHE/busybox-armhf apt tmp
+
+	BUSYBOX=$dir/bin/busybox
+	[ -x "$BUSYBOX" ] && return 0
+	log "fetching Debian's busybox-static for armhf into $dir"
+	tmp=$dir.tmp
+	rm -rf "$dir" "$tmp"
+	mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial" "$tmp/deb"
+	apt=(-o APT::Architecture=armhf -o APT::Architectures::=armhf
+	     -o Dir::State::Lists="$tmp/apt/lists" -o Dir::Cache="$tmp/apt/cache"
+	     -o Dir::State::status=/dev/null -o APT::Sandbox::User=root)
+	# An index this does not need (another suite's) may fail to download:
+	# whether busybox-static was found is what counts.
+	apt-get "${apt[@]}" update >"$tmp/apt.log" 2>&1 || true
+	if ! (cd "$tmp/deb" && apt-get "${apt[@]}" download busybox-static:armhf) \
+		>>"$tmp/apt.log" 2>&1; then
+		cat "$tmp/apt.log" >&2
+		fail "cannot download busybox-static:armhf with apt-get"
+	fi
+	dpkg-deb -x "$tmp"/deb/busybox-static_*_armhf.deb "$tmp/pkg"
+	mkdir -p "$tmp/bin"
+	mv "$tmp/pkg/bin/busybox" "$tmp/bin/busybox"
+	rm -rf "$tmp/apt" "$tmp/pkg"
+	mv "$tmp" "$dir"
+}
+
 ensure_packages
 kernel_tree
 overlay
+ensure_busybox
 
-bdir=$VCM_CACHE/build/$TREE_ID-$cfg
+bdir=$VCM_CACHE/build/$TREE_ID-run
 rundir=$bdir/vcm-run
 mkdir -p "$rundir"
+kunitconfigs refcnt-y
+KUNITCONFIGS+=("--kunitconfig=$HARNESS/configs/run.config")
 log "building in $bdir (kunit.py output: $rundir/build.out)"
-kunitconfigs "$cfg"
-kunit build --build_dir="$bdir" "${KUNITCONFIGS[@]}" >"$rundir/build.out" 2>&1 ||
-	{ tail -30 "$rundir/build.out"; exit 1; }
+start=$(date +%s)
+if ! kunit build --build_dir="$bdir" "${KUNITCONFIGS[@]}" >"$rundir/build.out" 2>&1; then
+	tail -30 "$rundir/build.out"
+	fail "the kernel did not build (see $rundir/build.out)"
+fi
+log "built in $(( $(date +%s) - start ))s"
 
-"${CROSS_COMPILE}gcc" -static -O2 -Wall -o "$rundir/init" "$HARNESS/run-init.c"
 cat >"$rundir/initramfs.list" <<LIST
 dir /dev 0755 0 0
 nod /dev/console 0600 0 0 c 5 1
+dir /bin 0755 0 0
+dir /proc 0755 0 0
 dir /sys 0755 0 0
-file /init $rundir/init 0755 0 0
+dir /tmp 1777 0 0
+dir /etc 0755 0 0
+file /bin/busybox $BUSYBOX 0755 0 0
+slink /bin/sh busybox 0777 0 0
+file /init $HARNESS/run-init.sh 0755 0 0
+slink /bin/vcm-story /init 0777 0 0
 LIST
 "$bdir/usr/gen_init_cpio" "$rundir/initramfs.list" >"$rundir/initramfs.cpio"
 
-log "booting in QEMU (full console: $rundir/console.log)"
-rc=0
-timeout 300 qemu-system-arm -nodefaults -machine virt -m 1024 -smp 2 \
-	-kernel "$bdir/arch/arm/boot/zImage" -initrd "$rundir/initramfs.cpio" \
-	-append "console=ttyAMA0 kunit.enable=0 panic=-1" \
-	-no-reboot -nographic -serial stdio </dev/null >"$rundir/console.log" 2>&1 || rc=$?
+qemu=(qemu-system-arm -nodefaults -machine virt -m 1024 -smp 2
+      -kernel "$bdir/arch/arm/boot/zImage" -initrd "$rundir/initramfs.cpio"
+      -no-reboot -nographic)
 
-if ! grep -q '^vcm-run: end' "$rundir/console.log"; then
-	echo "the kernel did not boot to the VCM report (qemu exit $rc); console tail:" >&2
-	tail -30 "$rundir/console.log" >&2
-	exit 1
+if [ "$mode" = shell ]; then
+	log "booting in QEMU; leave the shell with poweroff, or quit QEMU with Ctrl-A x"
+	exec "${qemu[@]}" -serial mon:stdio \
+		-append "console=ttyAMA0 kunit.enable=0 panic=-1 quiet vcm_run.mode=shell"
 fi
-sed -n '/^vcm-run: begin/,/^vcm-run: end/p' "$rundir/console.log" | sed '1d;$d' | tr -d '\r'
+
+console=$rundir/console.log
+klog=$rundir/kernel.log
+log "booting in QEMU (console: $console, kernel log: $klog)"
+# The story as it is told; the raw console is kept.
+set +e
+timeout 300 "${qemu[@]}" -serial stdio \
+	-append "console=ttyAMA0 kunit.enable=0 panic=-1 vcm_run.mode=story" \
+	</dev/null 2>&1 | tee "$console" | sed -u -n 's/\r$//; /^vcm-run: result: /d; s/^vcm-run: //p'
+qemu_rc=${PIPESTATUS[0]}
+set -e
+
+tr -d '\r' <"$console" | sed -n '/^vcm-kmsg: begin$/,/^vcm-kmsg: end$/p' | sed '1d;$d' >"$klog"
+result=$(tr -d '\r' <"$console" | sed -n 's/^vcm-run: result: //p' | tail -1)
+if [ -z "$result" ]; then
+	echo "console tail ($console):"
+	tr -d '\r' <"$console" | tail -30
+	fail "the story did not finish (QEMU exit $qemu_rc: 124 is the 300 s timeout)"
+fi
+[ "$result" = ok ] || fail "${result#FAILED: }"
+[ -s "$klog" ] || fail "no kernel log after the story (see $console)"
+
+# Any splat make test would fail on fails the run too.
+splats=$(python3 - "$HARNESS/check-results.py" "$klog" <<'PY'
+import importlib.util
+import sys
+
+spec = importlib.util.spec_from_file_location('check_results', sys.argv[1])
+check = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(check)
+with open(sys.argv[2], errors='replace') as f:
+    for n, raw in enumerate(f, 1):
+        line = check.TIMESTAMP.sub('', raw.rstrip('\n'))
+        # The line after "cut here" says more.
+        if any(p.search(line) for p in check.SPLATS) and \
+           not check.CUT_HERE.search(line):
+            print('%s:%d: %s' % (sys.argv[2], n, line))
+PY
+)
+if [ -n "$splats" ]; then
+	echo "$splats" | head -10
+	fail "the kernel log holds $(echo "$splats" | wc -l) warning line(s), first: $(echo "$splats" | head -1 | cut -d' ' -f2-)"
+fi
+steps=$(grep -c '^vcm-pipeline: step [0-9]' "$klog" || true)
+pixels=$(sed -n 's/^vcm-pipeline: display: read \([0-9]*\) pixels.*/\1/p' "$klog" | tail -1)
+echo "make run: pipeline camera -> display OK: $steps steps, ${pixels:-?} pixels read back intact, nothing left behind, no kernel warnings"

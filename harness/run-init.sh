@@ -1,0 +1,183 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# /init of the initramfs that make run and make shell boot: a busybox sh
+# script, run by Debian's busybox-static for armhf.  Userspace; not a
+# kernel file.
+#
+# make run (vcm_run.mode=story on the kernel command line): tells the
+# story of the VCM sample (samples/vcm/vcm-pipeline.c), one step at a time,
+# with the files under /sys/kernel/debug/vcm/ after each step, prints the
+# kernel log, and powers off.  Each line meant for make run's output starts
+# with "vcm-run: "; the story's last is "vcm-run: result: ok" or
+# "vcm-run: result: FAILED: why".  The whole kernel log follows between
+# "vcm-kmsg: begin" and "vcm-kmsg: end", for harness/run.sh to judge.
+#
+# make shell (vcm_run.mode=shell): an interactive shell on the console;
+# `vcm-story` (this script under another name) tells the same story.
+
+PATH=/bin
+export PATH
+
+STEP=/sys/kernel/debug/vcm-pipeline/step
+VCM_DEBUGFS=/sys/kernel/debug/vcm
+STATE=/tmp/vcm-story
+
+# The kernel's lines since the last call ($seen of them before), told: the
+# sample's step headings as they are, its other lines indented, anything
+# else the kernel said too.
+tell_kernel() {
+	dmesg >"$STATE/kmsg"
+	tail -n +$((seen + 1)) "$STATE/kmsg" | sed 's/^\[ *[0-9.]*\] //' |
+	while IFS= read -r line; do
+		case "$line" in
+		"vcm-pipeline: step "*)
+			echo
+			echo "${line#vcm-pipeline: }" | sed 's/^step/Step/' ;;
+		vcm-pipeline:*)
+			echo "  ${line#vcm-pipeline: }" ;;
+		*)
+			echo "  kernel: $line" ;;
+		esac
+	done
+	seen=$(wc -l <"$STATE/kmsg")
+}
+
+# Each file under vcm/ in debugfs, or "unchanged" for those that are.
+tell_debugfs() {
+	unchanged=""
+	for f in $(find "$VCM_DEBUGFS" -type f 2>/dev/null | sort); do
+		name=vcm/${f#"$VCM_DEBUGFS"/}
+		saved=$STATE/$(echo "$name" | tr / _)
+		cat "$f" >"$saved.new" 2>&1
+		if [ -f "$saved" ] && cmp -s "$saved" "$saved.new"; then
+			unchanged="$unchanged${unchanged:+, }$name"
+		else
+			echo "  debugfs $name:"
+			if [ -s "$saved.new" ]; then
+				sed 's/^/    /' "$saved.new"
+			else
+				echo "    (empty)"
+			fi
+		fi
+		mv "$saved.new" "$saved"
+	done
+	[ -z "$unchanged" ] || echo "  debugfs $unchanged: unchanged"
+}
+
+# Runs every step of the sample and checks that nothing is left after.
+story() {
+	rm -rf "$STATE"
+	mkdir -p "$STATE"
+	if [ ! -e "$STEP" ]; then
+		echo "result: FAILED: no $STEP: the kernel has no CONFIG_SAMPLE_VCM, or debugfs is not mounted"
+		return 1
+	fi
+	next=$(cat "$STEP")
+	case "$next" in
+	"next: 1/"*) ;;
+	*)
+		echo "result: FAILED: the pipeline is half-way ($next); write \"undo\" to $STEP first"
+		return 1 ;;
+	esac
+	total=${next#next: 1/}
+	total=${total%% *}
+
+	echo "Linux $(uname -r) on QEMU's ARM virt board, $(grep -c ^processor /proc/cpuinfo) CPUs."
+	echo "VCM at boot:"
+	dmesg >"$STATE/kmsg"
+	sed -n 's/^\[ *[0-9.]*\] //; /^vcm/s/^/  /p' "$STATE/kmsg"
+	seen=$(wc -l <"$STATE/kmsg")
+	echo "Before the pipeline:"
+	tell_debugfs
+
+	i=1
+	while [ "$i" -le "$total" ]; do
+		what=$(cat "$STEP")
+		what=${what#next: }
+		err=$( { echo next >"$STEP"; } 2>&1 )
+		rc=$?
+		tell_kernel
+		if [ "$rc" != 0 ]; then
+			tell_debugfs
+			echo "result: FAILED: step ${what%%:*}: ${err##*: }"
+			return 1
+		fi
+		tell_debugfs
+		i=$((i + 1))
+	done
+
+	echo
+	left=$(find "$VCM_DEBUGFS" -type f -exec grep -l -e camera-sysmmu -e display-sysmmu {} + |
+	       tr '\n' ' ')
+	if [ -n "$left" ]; then
+		echo "result: FAILED: after the last step ${left% } still name the pipeline's contexts"
+		return 1
+	fi
+	case "$(cat "$STEP")" in
+	"next: 1/"*) ;;
+	*)
+		echo "result: FAILED: the pipeline did not start over after its last step"
+		return 1 ;;
+	esac
+	echo "All $total steps done; no file under $VCM_DEBUGFS names the pipeline's contexts any more."
+	echo "result: ok"
+}
+
+# The story with the kernel's messages kept off the console (it tells them
+# itself, in order); the console's log level is restored after.
+quiet_story() {
+	level=$(cut -f1 /proc/sys/kernel/printk)
+	echo 1 >/proc/sys/kernel/printk
+	story
+	rc=$?
+	echo "$level" >/proc/sys/kernel/printk
+	return $rc
+}
+
+case "$0" in
+*vcm-story)
+	quiet_story
+	exit ;;
+esac
+
+# ---- /init ----
+
+/bin/busybox --install -s /bin
+mkdir -p /proc /sys /dev /tmp /etc
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t debugfs debugfs /sys/kernel/debug
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+
+case " $(cat /proc/cmdline) " in
+*" vcm_run.mode=shell "*)
+	cat >/etc/profile <<'PROFILE'
+export PATH=/bin
+export PS1='vcm# '
+# PID 1 is a script, not an init that powers off when asked.
+alias poweroff='poweroff -f' reboot='poweroff -f' halt='poweroff -f'
+PROFILE
+	echo 7 >/proc/sys/kernel/printk
+	echo
+	echo "VCM shell: Linux $(uname -r) with the VCM sample (samples/vcm) built in;"
+	echo "debugfs is mounted on /sys/kernel/debug."
+	printf '  %-48s %s\n' \
+		"cat $STEP" "which step of the sample is next" \
+		"echo next >$STEP" "run it; its story goes to the console" \
+		"echo undo >$STEP" "release what the steps made" \
+		"cat $VCM_DEBUGFS/*" "what VCM has: its contexts..." \
+		"vcm-story" "all the steps, told as make run tells them" \
+		"dmesg" "the kernel log"
+	echo "Leave with poweroff (or Ctrl-A x, which quits QEMU at once)."
+	echo
+	setsid cttyhack sh -l
+	poweroff -f ;;
+esac
+
+# Told as it goes, for make run to show while it runs.
+quiet_story 2>&1 | sed 's/^/vcm-run: /'
+echo 1 >/proc/sys/kernel/printk
+echo "vcm-kmsg: begin"
+dmesg
+echo "vcm-kmsg: end"
+poweroff -f

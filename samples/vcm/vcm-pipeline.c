@@ -1,0 +1,655 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * A camera -> display pipeline on Virtual Contiguous Memory, told step by
+ * step in the kernel log.
+ *
+ * A camera writes frames into a buffer that a display controller scans out.
+ * Each device sees memory through its own IOMMU, here a Samsung SysMMU.
+ * With VCM the buffer is allocated once, in pieces that the SysMMUs map with
+ * their largest pages, and bound into both devices' address spaces: each
+ * device sees it contiguous at an address of its own, and nothing is copied.
+ *
+ * QEMU's virt board has no SysMMU, so each SysMMU here is a platform device
+ * with no hardware behind it and a register window in RAM that reports
+ * version 3.3 and blocks at once.  The page tables VCM writes are the real
+ * thing: the sample plays the devices by translating their addresses
+ * through those tables with vcm_sysmmu_translate(), as a SysMMU would, and
+ * accessing the memory at the physical address it gives.
+ *
+ * Each write of "next" to /sys/kernel/debug/vcm-pipeline/step runs the next
+ * step, which says in the kernel log what it did; reading the file says
+ * which step is next.  A script can look at the files under
+ * /sys/kernel/debug/vcm/ between steps.  A step that fails undoes every
+ * step before it and the write returns its error; writing "undo" does the
+ * same at any time.  After the last step the pipeline starts over.
+ *
+ * Lifetimes: the SysMMU devices, their register windows and contexts, the
+ * frame buffer and the reservations live in the one struct vcm_pipeline.
+ * The last three steps release them in the order a driver must (deactivate,
+ * unbind, unreserve, free, destroy); pipeline_undo() does the same from any
+ * state, on failure, on "undo" and when the module is removed.
+ *
+ * Locking: pipeline.lock, a mutex, serialises the steps and the readers of
+ * the step file; every field of struct vcm_pipeline is protected by it.
+ */
+
+#define pr_fmt(fmt) "vcm-pipeline: " fmt
+
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/highmem.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/platform_device.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/vcm.h>
+#include <linux/vcm-drv.h>
+#include <linux/vcm-sysmmu.h>
+
+/* One VGA frame of XRGB8888 pixels: 300 pages of 4 KiB. */
+#define FRAME_WIDTH		640
+#define FRAME_HEIGHT		480
+#define FRAME_BYTES		(FRAME_WIDTH * FRAME_HEIGHT * 4U)
+#define FRAME_PAGES		(FRAME_BYTES / PAGE_SIZE)
+#define PIXELS_PER_PAGE		(PAGE_SIZE / 4)
+
+/* Pixel n of the camera's frame; unique, so a page out of place shows. */
+#define CAMERA_SEED		0xca000000u
+
+#define CONTEXT_SIZE		((resource_size_t)SZ_256M)
+#define SYSMMU_VERSION_PLAYED	SYSMMU_VERSION_MAKE(3, 3)
+
+enum { CAMERA, DISPLAY, NR_DEVICES };
+
+/**
+ * struct pipeline_device - a device and the SysMMU in front of it.
+ * @name:	the device: "camera" or "display".
+ * @sysmmu_name: its SysMMU's platform device, which names the context.
+ * @start:	first device address of its context.
+ * @pdev:	the SysMMU's platform device, or NULL.
+ * @regs:	the SysMMU's register window, in RAM, or NULL.
+ * @vcm:	the SysMMU's context, or NULL.
+ * @res:	the frame buffer's reservation in @vcm, or NULL.
+ * @bound:	the frame buffer is bound to @res.
+ * @active:	@vcm is activated.
+ */
+struct pipeline_device {
+	const char *name;
+	const char *sysmmu_name;
+	dma_addr_t start;
+	struct platform_device *pdev;
+	u32 *regs;
+	struct vcm *vcm;
+	struct vcm_res *res;
+	bool bound;
+	bool active;
+};
+
+/**
+ * struct vcm_pipeline - what the steps made so far.
+ * @lock:	serialises the steps and the readers of the step file.
+ * @next:	index of the next step in pipeline_steps[].
+ * @frame:	the frame buffer, or NULL.
+ * @dev:	the camera and the display.
+ * @dir:	the debugfs directory vcm-pipeline.
+ */
+struct vcm_pipeline {
+	/* Serialises the steps; protects every other field. */
+	struct mutex lock;
+	unsigned int next;
+	struct vcm_phys *frame;
+	struct pipeline_device dev[NR_DEVICES];
+	struct dentry *dir;
+};
+
+static struct vcm_pipeline pipeline = {
+	.lock = __MUTEX_INITIALIZER(pipeline.lock),
+	.dev = {
+		[CAMERA] = {
+			.name = "camera",
+			.sysmmu_name = "camera-sysmmu",
+			.start = SZ_256M,
+		},
+		[DISPLAY] = {
+			.name = "display",
+			.sysmmu_name = "display-sysmmu",
+			.start = SZ_1G,
+		},
+	},
+};
+
+static u32 sysmmu_reg(const struct pipeline_device *d, unsigned int offset)
+{
+	return READ_ONCE(d->regs[offset / 4]);
+}
+
+/* Device address @iova of @d as @d's SysMMU translates it, or an error. */
+static int device_translate(const struct pipeline_device *d, dma_addr_t iova,
+			    phys_addr_t *paddr)
+{
+	return vcm_sysmmu_translate(d->vcm, iova, paddr);
+}
+
+/* Checks that @d's SysMMU faults at the start of its reservation. */
+static int expect_fault(const struct pipeline_device *d)
+{
+	phys_addr_t paddr;
+	int ret = device_translate(d, d->res->start, &paddr);
+
+	if (ret != -EFAULT) {
+		pr_err("%s: %pad translates (%d) while %s-sysmmu is not active\n",
+		       d->name, &d->res->start, ret, d->name);
+		return -EIO;
+	}
+	pr_info("%s: an access to %pad faults (%pe): nothing is mapped while the context is not active\n",
+		d->name, &d->res->start, ERR_PTR(ret));
+	return 0;
+}
+
+/* ---- releasing, in the order a driver must; each does what is left ---- */
+
+static void pipeline_deactivate(struct vcm_pipeline *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		if (p->dev[i].active)
+			vcm_deactivate(p->dev[i].vcm);
+		p->dev[i].active = false;
+	}
+}
+
+static void pipeline_unbind(struct vcm_pipeline *p)
+{
+	struct pipeline_device *d;
+	struct vcm_phys *phys;
+	unsigned int i;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		if (d->bound) {
+			phys = vcm_unbind(d->res);
+			if (IS_ERR(phys))
+				pr_err("%s: vcm_unbind() failed: %pe\n",
+				       d->name, phys);
+		}
+		d->bound = false;
+		if (d->res)
+			vcm_unreserve(d->res);
+		d->res = NULL;
+	}
+	if (p->frame)
+		vcm_free(p->frame);
+	p->frame = NULL;
+}
+
+static void pipeline_destroy(struct vcm_pipeline *p)
+{
+	struct pipeline_device *d;
+	unsigned int i;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		if (d->vcm)
+			vcm_destroy(d->vcm);
+		d->vcm = NULL;
+		if (d->pdev)
+			platform_device_unregister(d->pdev);
+		d->pdev = NULL;
+		kfree(d->regs);
+		d->regs = NULL;
+	}
+}
+
+/* Releases whatever the steps made, and starts over. */
+static void pipeline_undo(struct vcm_pipeline *p)
+{
+	lockdep_assert_held(&p->lock);
+	pipeline_deactivate(p);
+	pipeline_unbind(p);
+	pipeline_destroy(p);
+	p->next = 0;
+}
+
+/* ---- the steps ---- */
+
+static int step_contexts(struct vcm_pipeline *p)
+{
+	struct vcm_sysmmu_stats stats;
+	struct pipeline_device *d;
+	dma_addr_t end;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		d->regs = kzalloc(SYSMMU_REGS_SIZE, GFP_KERNEL);
+		if (!d->regs)
+			return -ENOMEM;
+		d->regs[SYSMMU_VERSION / 4] = SYSMMU_VERSION_PLAYED;
+		d->regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
+
+		d->pdev = platform_device_register_simple(d->sysmmu_name,
+							  PLATFORM_DEVID_NONE,
+							  NULL, 0);
+		if (IS_ERR(d->pdev)) {
+			ret = PTR_ERR(d->pdev);
+			d->pdev = NULL;
+			pr_err("%s: cannot register its SysMMU device: %pe\n",
+			       d->name, ERR_PTR(ret));
+			return ret;
+		}
+		d->vcm = vcm_sysmmu_create(&d->pdev->dev,
+					   (void __force __iomem *)d->regs,
+					   NULL, d->start, CONTEXT_SIZE);
+		if (IS_ERR(d->vcm)) {
+			ret = PTR_ERR(d->vcm);
+			d->vcm = NULL;
+			pr_err("%s: vcm_sysmmu_create() failed: %pe\n",
+			       d->name, ERR_PTR(ret));
+			return ret;
+		}
+		ret = vcm_sysmmu_stats(d->vcm, &stats);
+		if (ret)
+			return ret;
+		end = d->vcm->start + d->vcm->size - 1;
+		pr_info("%s: SysMMU v%u.%u (registers in RAM), device addresses %pad-%pad, L1 table at %pa\n",
+			d->sysmmu_name, stats.major, stats.minor,
+			&d->vcm->start, &end, &stats.pt_base);
+	}
+	return 0;
+}
+
+static int step_alloc(struct vcm_pipeline *p)
+{
+	unsigned int i, n_1m = 0, n_64k = 0, n_4k = 0, n_other = 0;
+	struct vcm_phys *frame;
+
+	frame = vcm_alloc(p->dev[CAMERA].vcm, FRAME_BYTES, 0);
+	if (IS_ERR(frame)) {
+		pr_err("vcm_alloc() of %u bytes failed: %pe\n",
+		       FRAME_BYTES, frame);
+		return PTR_ERR(frame);
+	}
+	p->frame = frame;
+	for (i = 0; i < frame->count; i++) {
+		switch (frame->parts[i].size) {
+		case SZ_1M:
+			n_1m++;
+			break;
+		case SZ_64K:
+			n_64k++;
+			break;
+		case SZ_4K:
+			n_4k++;
+			break;
+		default:
+			n_other++;
+		}
+	}
+	pr_info("frame buffer: %ux%u XRGB8888, %u bytes in %u physical parts: %u of 1 MiB, %u of 64 KiB, %u of 4 KiB\n",
+		FRAME_WIDTH, FRAME_HEIGHT, FRAME_BYTES, frame->count,
+		n_1m, n_64k, n_4k);
+	if (n_other)
+		pr_info("frame buffer: %u parts of other sizes\n", n_other);
+	pr_info("first part at %pa, last at %pa: scattered, as the SysMMUs' page sizes allow\n",
+		&frame->parts[0].start, &frame->parts[frame->count - 1].start);
+	return 0;
+}
+
+static int step_reserve(struct vcm_pipeline *p)
+{
+	struct pipeline_device *d;
+	struct vcm_res *res;
+	dma_addr_t end;
+	unsigned int i;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		res = vcm_reserve(d->vcm, FRAME_BYTES, 0);
+		if (IS_ERR(res)) {
+			pr_err("%s: vcm_reserve() failed: %pe\n", d->name, res);
+			return PTR_ERR(res);
+		}
+		d->res = res;
+		end = res->start + res->res_size - 1;
+		pr_info("%s: reserved %pad-%pad in %s's context\n",
+			d->name, &res->start, &end, d->sysmmu_name);
+	}
+	return 0;
+}
+
+static int step_bind(struct vcm_pipeline *p)
+{
+	struct pipeline_device *d;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		ret = vcm_bind(d->res, p->frame);
+		if (ret) {
+			pr_err("%s: vcm_bind() failed: %pe\n", d->name,
+			       ERR_PTR(ret));
+			return ret;
+		}
+		d->bound = true;
+		pr_info("%s: the frame buffer is bound to %pad (%pa bytes)\n",
+			d->name, &d->res->start, &d->res->bound_size);
+		ret = expect_fault(d);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int step_activate(struct vcm_pipeline *p)
+{
+	struct vcm_sysmmu_stats stats;
+	struct pipeline_device *d;
+	unsigned int i;
+	u32 base;
+	int ret;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		ret = vcm_activate(d->vcm);
+		if (ret) {
+			pr_err("%s: vcm_activate() failed: %pe\n", d->name,
+			       ERR_PTR(ret));
+			return ret;
+		}
+		d->active = true;
+		ret = vcm_sysmmu_stats(d->vcm, &stats);
+		if (ret)
+			return ret;
+		base = sysmmu_reg(d, SYSMMU_PT_BASE_ADDR);
+		pr_info("%s: MMU_CTRL %#x (enabled), PT_BASE_ADDR %#x (its L1 table); the binding mapped: %lu L1 and %lu L2 entries written, L2 tables in use: %lu\n",
+			d->sysmmu_name, sysmmu_reg(d, SYSMMU_MMU_CTRL), base,
+			stats.l1_writes, stats.l2_writes, stats.l2_tables);
+		if (!(sysmmu_reg(d, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_ENABLE) ||
+		    base != stats.pt_base) {
+			pr_err("%s: not enabled on its L1 table at %pa\n",
+			       d->sysmmu_name, &stats.pt_base);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static int step_camera(struct vcm_pipeline *p)
+{
+	const struct pipeline_device *d = &p->dev[CAMERA];
+	unsigned int i, w, sections = 0, large = 0, small = 0;
+	phys_addr_t paddr;
+	dma_addr_t iova;
+	u32 *map;
+	int order;
+
+	for (i = 0; i < FRAME_PAGES; i++) {
+		iova = d->res->start + i * PAGE_SIZE;
+		order = device_translate(d, iova, &paddr);
+		if (order < 0) {
+			pr_err("camera: %pad does not translate: %pe\n",
+			       &iova, ERR_PTR(order));
+			return order;
+		}
+		/* The order of the page that maps it: 1 MiB, 64 KiB, 4 KiB. */
+		sections += order == 8;
+		large += order == 4;
+		small += order == 0;
+		map = kmap_local_pfn(PHYS_PFN(paddr));
+		for (w = 0; w < PIXELS_PER_PAGE; w++)
+			map[w] = CAMERA_SEED ^ (i * PIXELS_PER_PAGE + w);
+		kunmap_local(map);
+	}
+	pr_info("camera: wrote %lu pixels (pixel n = %#x ^ n) to %lu pages from %pad, each translated by camera-sysmmu\n",
+		FRAME_PAGES * PIXELS_PER_PAGE, CAMERA_SEED, FRAME_PAGES,
+		&d->res->start);
+	pr_info("camera: %u pages through 1 MiB sections, %u through 64 KiB pages, %u through 4 KiB pages\n",
+		sections, large, small);
+	return 0;
+}
+
+/* Pixels of page @index of the frame at @map that the camera did not write. */
+static unsigned int page_mismatches(const u32 *map, unsigned int index)
+{
+	unsigned int w, bad = 0;
+
+	for (w = 0; w < PIXELS_PER_PAGE; w++)
+		bad += map[w] != (CAMERA_SEED ^ (index * PIXELS_PER_PAGE + w));
+	return bad;
+}
+
+static int step_display(struct vcm_pipeline *p)
+{
+	const struct pipeline_device *camera = &p->dev[CAMERA];
+	const struct pipeline_device *d = &p->dev[DISPLAY];
+	unsigned int i, bad = 0, cpu_bad = 0, shared = 0, page_bad;
+	phys_addr_t paddr, camera_paddr;
+	dma_addr_t first_bad = 0;
+	dma_addr_t iova;
+	u32 *map;
+	int ret;
+
+	for (i = 0; i < FRAME_PAGES; i++) {
+		iova = d->res->start + i * PAGE_SIZE;
+		ret = device_translate(d, iova, &paddr);
+		if (ret < 0) {
+			pr_err("display: %pad does not translate: %pe\n",
+			       &iova, ERR_PTR(ret));
+			return ret;
+		}
+		ret = device_translate(camera, camera->res->start + i * PAGE_SIZE,
+				       &camera_paddr);
+		shared += ret >= 0 && camera_paddr == paddr;
+		map = kmap_local_pfn(PHYS_PFN(paddr));
+		page_bad = page_mismatches(map, i);
+		kunmap_local(map);
+		if (page_bad && !bad)
+			first_bad = iova;
+		bad += page_bad;
+	}
+	pr_info("display: read %lu pixels from %lu pages at %pad through display-sysmmu: %u differ from what the camera wrote\n",
+		FRAME_PAGES * PIXELS_PER_PAGE, FRAME_PAGES, &d->res->start,
+		bad);
+	if (bad)
+		pr_err("display: the first page that differs is at %pad\n",
+		       &first_bad);
+	pr_info("display: %u of %lu pages are the very physical pages the camera wrote: shared, not copied\n",
+		shared, FRAME_PAGES);
+
+	map = vcm_vmap(p->frame);
+	if (IS_ERR(map)) {
+		pr_err("vcm_vmap() failed: %pe\n", map);
+		return PTR_ERR(map);
+	}
+	for (i = 0; i < FRAME_PAGES; i++)
+		cpu_bad += page_mismatches(map + i * PIXELS_PER_PAGE, i);
+	ret = vcm_vunmap(p->frame, map);
+	pr_info("CPU: read the same %lu pixels through vcm_vmap(): %u differ\n",
+		FRAME_PAGES * PIXELS_PER_PAGE, cpu_bad);
+	if (ret) {
+		pr_err("vcm_vunmap() failed: %pe\n", ERR_PTR(ret));
+		return ret;
+	}
+	if (bad || cpu_bad || shared != FRAME_PAGES)
+		return -EIO;
+	return 0;
+}
+
+static int step_deactivate(struct vcm_pipeline *p)
+{
+	struct vcm_sysmmu_stats stats;
+	struct pipeline_device *d;
+	unsigned int i;
+	int ret;
+
+	pipeline_deactivate(p);
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		ret = vcm_sysmmu_stats(d->vcm, &stats);
+		if (ret)
+			return ret;
+		pr_info("%s: MMU_CTRL %#x (disabled), L2 tables in use: %lu; TLB invalidations since creation: %lu of one entry, %lu of all\n",
+			d->sysmmu_name, sysmmu_reg(d, SYSMMU_MMU_CTRL),
+			stats.l2_tables, stats.flush_entries, stats.flush_alls);
+		if (sysmmu_reg(d, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_ENABLE ||
+		    stats.l2_tables)
+			return -EIO;
+		ret = expect_fault(d);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int step_release(struct vcm_pipeline *p)
+{
+	pipeline_unbind(p);
+	pr_info("camera, display: unbound and unreserved; vcm_free() dropped the last reference: the frame buffer went back to the page allocator\n");
+	return 0;
+}
+
+static int step_destroy(struct vcm_pipeline *p)
+{
+	pipeline_destroy(p);
+	pr_info("camera-sysmmu, display-sysmmu: contexts destroyed, devices unregistered, register windows freed\n");
+	return 0;
+}
+
+/**
+ * struct pipeline_step - one step of the story.
+ * @name:	a word for it.
+ * @what:	what it does, for the kernel log.
+ * @run:	does it; returns 0 or a negative errno.
+ */
+struct pipeline_step {
+	const char *name;
+	const char *what;
+	int (*run)(struct vcm_pipeline *p);
+};
+
+static const struct pipeline_step pipeline_steps[] = {
+	{ "contexts", "make a SysMMU context for the camera and one for the display",
+	  step_contexts },
+	{ "alloc", "allocate one frame buffer with vcm_alloc()", step_alloc },
+	{ "reserve", "reserve device addresses for it in each context",
+	  step_reserve },
+	{ "bind", "bind the one buffer into both reservations", step_bind },
+	{ "activate", "activate both contexts: the SysMMUs translate",
+	  step_activate },
+	{ "camera", "the camera writes a frame through its SysMMU",
+	  step_camera },
+	{ "display", "the display reads the frame through its own SysMMU",
+	  step_display },
+	{ "deactivate", "deactivate both contexts", step_deactivate },
+	{ "release", "unbind, unreserve, free the buffer", step_release },
+	{ "destroy", "destroy both contexts", step_destroy },
+};
+
+/* Runs the next step; on failure undoes everything. */
+static int pipeline_next(struct vcm_pipeline *p)
+{
+	const struct pipeline_step *step = &pipeline_steps[p->next];
+	unsigned int nr = p->next + 1, total = ARRAY_SIZE(pipeline_steps);
+	int ret;
+
+	lockdep_assert_held(&p->lock);
+	pr_info("step %u/%u (%s): %s\n", nr, total, step->name, step->what);
+	ret = step->run(p);
+	if (ret) {
+		pr_err("failed at step %u/%u (%s): %pe; undoing the steps before it\n",
+		       nr, total, step->name, ERR_PTR(ret));
+		pipeline_undo(p);
+		return ret;
+	}
+	p->next = nr % total;
+	if (!p->next)
+		pr_info("pipeline done: %u steps; writing \"next\" again starts over\n",
+			total);
+	return 0;
+}
+
+/* ---- debugfs: vcm-pipeline/step ---- */
+
+static int step_show(struct seq_file *m, void *unused)
+{
+	struct vcm_pipeline *p = m->private;
+
+	mutex_lock(&p->lock);
+	seq_printf(m, "next: %u/%zu %s: %s\n", p->next + 1,
+		   ARRAY_SIZE(pipeline_steps), pipeline_steps[p->next].name,
+		   pipeline_steps[p->next].what);
+	mutex_unlock(&p->lock);
+	return 0;
+}
+
+static int step_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, step_show, inode->i_private);
+}
+
+/* "next" runs the next step, "undo" releases everything made so far. */
+static ssize_t step_write(struct file *file, const char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	struct vcm_pipeline *p = ((struct seq_file *)file->private_data)->private;
+	char buf[8] = "", *cmd;
+	int ret = 0;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	cmd = strim(buf);
+
+	mutex_lock(&p->lock);
+	if (!strcmp(cmd, "next")) {
+		ret = pipeline_next(p);
+	} else if (!strcmp(cmd, "undo")) {
+		pipeline_undo(p);
+		pr_info("undone: the pipeline starts over\n");
+	} else {
+		ret = -EINVAL;
+	}
+	mutex_unlock(&p->lock);
+	return ret ?: count;
+}
+
+static const struct file_operations step_fops = {
+	.owner = THIS_MODULE,
+	.open = step_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = step_write,
+};
+
+static int __init vcm_pipeline_init(void)
+{
+	pipeline.dir = debugfs_create_dir("vcm-pipeline", NULL);
+	debugfs_create_file("step", 0600, pipeline.dir, &pipeline, &step_fops);
+	pr_info("ready: write \"next\" to /sys/kernel/debug/vcm-pipeline/step to run each of its %zu steps\n",
+		ARRAY_SIZE(pipeline_steps));
+	return 0;
+}
+module_init(vcm_pipeline_init);
+
+static void __exit vcm_pipeline_exit(void)
+{
+	debugfs_remove_recursive(pipeline.dir);
+	mutex_lock(&pipeline.lock);
+	pipeline_undo(&pipeline);
+	mutex_unlock(&pipeline.lock);
+}
+module_exit(vcm_pipeline_exit);
+
+MODULE_DESCRIPTION("VCM sample: a camera -> display pipeline on two SysMMU contexts");
+MODULE_LICENSE("GPL");
