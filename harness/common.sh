@@ -28,12 +28,13 @@ check_path() {
 	esac
 }
 
-# Installs, with apt-get, whichever of the packages a build needs is missing.
+# Installs, with apt-get, whichever of the packages a build needs, and of
+# the packages named as arguments, is missing.
 ensure_packages() {
 	# libc6-dev-armhf-cross is only recommended by the cross compiler;
 	# make run links its static /init against it.
 	local pkgs="make gcc libc6-dev flex bison bc xz-utils python3 libssl-dev libelf-dev
-		gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-system-arm"
+		gcc-arm-linux-gnueabihf libc6-dev-armhf-cross qemu-system-arm $*"
 	local missing="" p
 
 	[ -n "${KDIR:-}" ] || pkgs="$pkgs linux-source-$KERNEL_SERIES"
