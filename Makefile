@@ -2,12 +2,13 @@
 # The commands of this repository; the work is done by harness/.
 # This file is not a kernel file and is never laid over a kernel tree.
 
-.PHONY: test run bench help
+.PHONY: test run bench patches help
 
 help:
 	@echo "make test   build Linux with VCM for ARM, run the VCM KUnit suites in QEMU"
 	@echo "make run    build and boot that kernel in QEMU, show what VCM registered"
 	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable-arm-v7s, kref"
+	@echo "make patches  write the upstream patch series and check it (git am, build, checkpatch, sparse)"
 
 test:
 	@bash harness/test.sh
@@ -17,3 +18,6 @@ run:
 
 bench:
 	@bash harness/bench.sh
+
+patches:
+	@bash harness/patches.sh
