@@ -2,13 +2,14 @@
 # The commands of this repository; the work is done by harness/.
 # This file is not a kernel file and is never laid over a kernel tree.
 
-.PHONY: test run shell bench help
+.PHONY: test run shell bench patches help
 
 help:
 	@echo "make test   build Linux with VCM for ARM, run the VCM KUnit suites in QEMU"
 	@echo "make run    build Linux with VCM and its sample, boot it in QEMU, tell the pipeline"
 	@echo "make shell  the same kernel with a shell on its console (leave: poweroff, Ctrl-A x)"
 	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable-arm-v7s, kref"
+	@echo "make patches  write the upstream patch series and check it (git am, build, checkpatch, sparse)"
 
 test:
 	@bash harness/test.sh
@@ -21,3 +22,6 @@ shell:
 
 bench:
 	@bash harness/bench.sh
+
+patches:
+	@bash harness/patches.sh

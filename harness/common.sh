@@ -28,10 +28,11 @@ check_path() {
 	esac
 }
 
-# Installs, with apt-get, whichever of the packages a build needs is missing.
+# Installs, with apt-get, whichever of the packages a build needs, and of
+# the packages named as arguments, is missing.
 ensure_packages() {
 	local pkgs="make gcc libc6-dev flex bison bc xz-utils python3 libssl-dev libelf-dev
-		gcc-arm-linux-gnueabihf qemu-system-arm"
+		gcc-arm-linux-gnueabihf qemu-system-arm $*"
 	local missing="" p
 
 	[ -n "${KDIR:-}" ] || pkgs="$pkgs linux-source-$KERNEL_SERIES"
