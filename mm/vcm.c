@@ -275,6 +275,24 @@ static __maybe_unused unsigned int vcm_res_owners(const struct vcm_res *res)
 	return refcount_read(&res->refcnt);
 }
 
+/*
+ * The reservation on @vcm's reusable list that maps @phys with @flags,
+ * with another ownership; NULL if there is none, or if its last owner is
+ * releasing it.
+ */
+static struct vcm_res *vcm_res_reuse(struct vcm *vcm,
+				     const struct vcm_phys *phys,
+				     unsigned int flags)
+{
+	struct vcm_res *res;
+
+	list_for_each_entry(res, &vcm->reusable, reuse_node)
+		if (res->phys == phys && res->flags == flags &&
+		    refcount_inc_not_zero(&res->refcnt))
+			return res;
+	return NULL;
+}
+
 /**
  * vcm_ref_reserve() - Take another ownership of a reservation.
  * @res: The reservation.
@@ -313,6 +331,14 @@ static bool vcm_res_release(struct vcm_res *res)
 static __maybe_unused unsigned int vcm_res_owners(const struct vcm_res *res)
 {
 	return 1;
+}
+
+/* Reuse needs several owners: vcm_map() refuses VCM_MAP_REUSE. */
+static struct vcm_res *vcm_res_reuse(struct vcm *vcm,
+				     const struct vcm_phys *phys,
+				     unsigned int flags)
+{
+	return NULL;
 }
 
 #endif /* CONFIG_VCM_RES_REFCNT */
@@ -825,19 +851,10 @@ static struct vcm_res *vcm_find_reusable(struct vcm *vcm,
 					 const struct vcm_phys *phys,
 					 unsigned int flags)
 {
-	struct vcm_res *res;
-
 	lockdep_assert_held(&vcm->lock);
 	if (vcm->dead)
 		return ERR_PTR(-ENODEV);
-	list_for_each_entry(res, &vcm->reusable, reuse_node) {
-#ifdef CONFIG_VCM_RES_REFCNT
-		if (res->phys == phys && res->flags == flags &&
-		    refcount_inc_not_zero(&res->refcnt))
-			return res;
-#endif
-	}
-	return NULL;
+	return vcm_res_reuse(vcm, phys, flags);
 }
 
 /*

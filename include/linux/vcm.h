@@ -159,7 +159,6 @@ struct vcm {
  * @vcm:	the context the reservation belongs to; read only.
  * @phys:	physical memory bound to the reservation, NULL when unbound;
  *		read only.
- * @refcnt:	number of owners (CONFIG_VCM_RES_REFCNT only); internal.
  * @flags:	the flags it was reserved with; read only.
  * @mapped:	made bound by vcm_map() or vcm_make_binding(), and not
  *		unbound since; internal.
@@ -180,6 +179,7 @@ struct vcm_res {
 	struct vcm *vcm;
 	struct vcm_phys *phys;
 #ifdef CONFIG_VCM_RES_REFCNT
+	/** @refcnt: number of owners; internal. */
 	refcount_t refcnt;
 #endif
 	unsigned int flags;
