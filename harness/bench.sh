@@ -18,6 +18,7 @@ log "bench: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
 start=$(date +%s)
 rc=0
 kunit run --build_dir="$bdir" --kunitconfig="$HARNESS/configs/base.config" \
+	--kunitconfig="$HARNESS/configs/arch-arm.config" \
 	--kunitconfig="$HARNESS/configs/bench.config" \
 	--qemu_args='-smp 2 -m 512' --kernel_args='panic=-1' \
 	--timeout="${VCM_TIMEOUT:-900}" 'vcm_bench' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?

@@ -12,6 +12,7 @@ HARNESS=$REPO/harness
 VCM_CACHE=${VCM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vcm}
 KERNEL_SERIES=${KERNEL_SERIES:-6.12}
 CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
+KUNIT_ARCH=arm	# the architecture kunit() builds for; test.sh also runs x86_64
 JOBS=${JOBS:-$(nproc)}
 
 # The top-level directories of this repository that hold kernel files.
@@ -53,13 +54,16 @@ ensure_packages() {
 		install -y -q --no-install-recommends $missing >/dev/null
 }
 
-# Sets KSRC to the kernel tree: $KDIR, or Debian's source unpacked in the
-# cache, unpacked again (and its builds dropped) when the package changes.
+# Sets KSRC to the kernel tree, and TREE_ID to the name its build
+# directories start with: $KDIR, or Debian's linux-source-$KERNEL_SERIES
+# unpacked in the cache, unpacked again (and its builds dropped) when the
+# package changes.  With a series as argument, Debian's source of that
+# series, whatever KDIR says; each series has its own tree in the cache.
 kernel_tree() {
-	local version stamp
+	local series=${1:-$KERNEL_SERIES} version stamp
 
 	check_path VCM_CACHE "$VCM_CACHE"
-	if [ -n "${KDIR:-}" ]; then
+	if [ -z "${1:-}" ] && [ -n "${KDIR:-}" ]; then
 		KSRC=$(cd "$KDIR" && pwd)
 		check_path KDIR "$KSRC"
 		[ -f "$KSRC/Makefile" ] && [ -d "$KSRC/mm" ] ||
@@ -67,15 +71,15 @@ kernel_tree() {
 		TREE_ID=kdir-$(printf '%s' "$KSRC" | md5sum | cut -c1-8)
 		return
 	fi
-	KSRC=$VCM_CACHE/linux-source-$KERNEL_SERIES
-	TREE_ID=debian-$KERNEL_SERIES
+	KSRC=$VCM_CACHE/linux-source-$series
+	TREE_ID=debian-$series
 	stamp=$KSRC/.vcm-unpacked
-	version=$(dpkg-query -W -f='${Version}' "linux-source-$KERNEL_SERIES")
+	version=$(dpkg-query -W -f='${Version}' "linux-source-$series")
 	if [ "$(cat "$stamp" 2>/dev/null)" != "$version" ]; then
-		log "unpacking linux-source-$KERNEL_SERIES $version into $VCM_CACHE"
+		log "unpacking linux-source-$series $version into $VCM_CACHE"
 		rm -rf "$KSRC" "$VCM_CACHE/build/$TREE_ID-"*
 		mkdir -p "$VCM_CACHE"
-		tar -xJf "/usr/src/linux-source-$KERNEL_SERIES.tar.xz" -C "$VCM_CACHE"
+		tar -xJf "/usr/src/linux-source-$series.tar.xz" -C "$VCM_CACHE"
 		echo "$version" >"$stamp"
 	fi
 }
@@ -141,21 +145,25 @@ overlay() {
 	fi
 }
 
-# Runs kunit.py from the kernel tree with the options every VCM run shares.
+# Runs kunit.py from the kernel tree with the options every VCM run shares,
+# for $KUNIT_ARCH: arm, cross-compiled, or x86_64, built natively.
 kunit() {
-	python3 "$KSRC/tools/testing/kunit/kunit.py" "$@" --arch=arm \
-		--cross_compile="$CROSS_COMPILE" --jobs="$JOBS"
+	local cross=()
+
+	[ "$KUNIT_ARCH" = x86_64 ] || cross=(--cross_compile="$CROSS_COMPILE")
+	python3 "$KSRC/tools/testing/kunit/kunit.py" "$@" --arch="$KUNIT_ARCH" \
+		"${cross[@]}" --jobs="$JOBS"
 }
 
 # Sets KUNITCONFIGS to the kunit.py options naming one configuration's
-# kunitconfig fragments.
+# kunitconfig fragments, for $KUNIT_ARCH.
 kunitconfigs() {
 	local f
 
 	[ -f "$HARNESS/configs/$1.config" ] ||
 		{ echo "no configuration $1 in harness/configs/" >&2; exit 1; }
 	KUNITCONFIGS=()
-	for f in base debug "$1"; do
+	for f in base "arch-$KUNIT_ARCH" debug "$1"; do
 		KUNITCONFIGS+=("--kunitconfig=$HARNESS/configs/$f.config")
 	done
 }

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 # Part of make test: builds VCM's objects, the SysMMU backend and the
 # KUnit suites for x86_64 with COMPILE_TEST and W=1, in the tree test.sh
-# laid out; then VCM's objects alone without KUnit.  Fails on a build
-# error, on any warning in a VCM file, and if a symbol of the
-# configuration fragment did not take.
+# laid out (with a series as argument, in Debian's tree of that series,
+# and the lines it prints start with the series); then VCM's objects alone
+# without KUnit.  Fails on a build error, on any warning in a VCM file,
+# and if a symbol of the configuration fragment did not take.
 source "$(dirname "$0")/common.sh"
 
-kernel_tree
+kernel_tree ${1:+"$1"}
+prefix=${1:+"$1 "}
 
 # Builds $3 (objects) in build/<tree>-$1 from allnoconfig plus configs/$1,
 # and prints "$2: N VCM objects built with W=1, no warnings (Ns)".
@@ -48,9 +50,9 @@ compile_check() {
 
 core="mm/vcm.o mm/vcm-phys.o mm/vcm-mmu.o drivers/iommu/vcm-sysmmu.o"
 rc=0
-compile_check x86_64-compile "x86_64 COMPILE_TEST" "$core
+compile_check x86_64-compile "${prefix}x86_64 COMPILE_TEST" "$core
 	lib/tests/vcm_kunit.o lib/tests/vcm_phys_kunit.o lib/tests/vcm_mmu_kunit.o
 	lib/tests/vcm_share_kunit.o lib/tests/vcm_bench.o
 	lib/tests/vcm_sysmmu_kunit.o" || rc=1
-compile_check x86_64-nokunit "x86_64 without KUnit" "$core" || rc=1
+compile_check x86_64-nokunit "${prefix}x86_64 without KUnit" "$core" || rc=1
 exit $rc

@@ -2,36 +2,67 @@
 # SPDX-License-Identifier: GPL-2.0
 # make test: build the kernel with our files for 32-bit ARM and run the VCM
 # KUnit suites under QEMU (virt, 2 CPUs), once per configuration, with the
-# debug options on; then builds VCM's objects for x86_64 with COMPILE_TEST.
-# Ends with "N passed, N failed, N skipped".
+# debug options on; then the same on x86_64 (QEMU's PC, 2 CPUs; 64-bit
+# dma_addr_t and phys_addr_t); then builds VCM's objects for x86_64 with
+# COMPILE_TEST; then the ARM runs and the x86_64 builds again on Debian's
+# Linux 6.1, in its own tree.  Ends with "N passed, N failed, N skipped"
+# over all the runs.
 source "$(dirname "$0")/common.sh"
 
 CONFIGS=${VCM_CONFIGS-refcnt-y refcnt-n}
 [ -n "${CONFIGS// /}" ] || { echo "VCM_CONFIGS names no configuration" >&2; exit 1; }
+X86_CONFIGS=${VCM_X86_CONFIGS-refcnt-y}
+OLD_SERIES=${VCM_OLD_SERIES:-6.1}
+OLD_CONFIGS=${VCM_OLD_CONFIGS-refcnt-y refcnt-n}
+# The main tree already is Debian's old series: nothing to run twice.
+[ -n "${KDIR:-}" ] || [ "$OLD_SERIES" != "$KERNEL_SERIES" ] || OLD_CONFIGS=
 TIMEOUT=${VCM_TIMEOUT:-900}	# a boot ends in seconds; this catches a hang
 
-ensure_packages
-kernel_tree
-overlay
+extra=()
+[ -z "${X86_CONFIGS// /}" ] || extra+=(qemu-system-x86)
+[ -z "${OLD_CONFIGS// /}" ] || extra+=("linux-source-$OLD_SERIES")
+ensure_packages "${extra[@]}"
 
+# Runs the suites of configuration $2 for $KUNIT_ARCH in the tree
+# kernel_tree chose, in build/<tree>-$3$2; adds the run, labelled $1, to
+# those check-results.py judges.
 runs=()
-for cfg in $CONFIGS; do
-	bdir=$VCM_CACHE/build/$TREE_ID-$cfg
+kunit_run() {
+	local label=$1 cfg=$2 bdir=$VCM_CACHE/build/$TREE_ID-$3$2 start rc=0
+
 	mkdir -p "$bdir"
 	rm -f "$bdir/vcm-results.json" "$bdir/test.log"
 	kunitconfigs "$cfg"
-	log "$cfg: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
+	log "$label: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
 	start=$(date +%s)
-	rc=0
 	kunit run --build_dir="$bdir" "${KUNITCONFIGS[@]}" \
 		--qemu_args='-smp 2' --kernel_args='panic=-1 earlycon' --timeout="$TIMEOUT" \
 		--json="$bdir/vcm-results.json" 'vcm*' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
 	grep -E '^\[[0-9:]+\] (Elapsed|Testing complete|=+ |\[(PASSED|FAILED|SKIPPED|CRASHED)\])' \
 		"$bdir/vcm-kunit.out" || true
-	log "$cfg: kunit.py exited $rc after $(( $(date +%s) - start ))s"
-	runs+=("$cfg:$bdir:$rc")
+	log "$label: kunit.py exited $rc after $(( $(date +%s) - start ))s"
+	runs+=("$label:$bdir:$rc")
+}
+
+kernel_tree
+overlay
+for cfg in $CONFIGS; do
+	KUNIT_ARCH=arm kunit_run "$cfg" "$cfg" ""
+done
+for cfg in $X86_CONFIGS; do
+	KUNIT_ARCH=x86_64 kunit_run "x86_64 $cfg" "$cfg" x86_64-
 done
 
 compile_rc=0
 bash "$HARNESS/compile-x86.sh" || compile_rc=$?
+
+if [ -n "${OLD_CONFIGS// /}" ]; then
+	kernel_tree "$OLD_SERIES"
+	overlay
+	for cfg in $OLD_CONFIGS; do
+		KUNIT_ARCH=arm kunit_run "$OLD_SERIES $cfg" "$cfg" ""
+	done
+	bash "$HARNESS/compile-x86.sh" "$OLD_SERIES" || compile_rc=$?
+fi
+
 python3 "$HARNESS/check-results.py" "${runs[@]}" && exit "$compile_rc"

@@ -7,9 +7,63 @@
 #define _MM_VCM_INTERNAL_H
 
 #include <linux/gfp_types.h>
+#include <linux/log2.h>
+#include <linux/mmzone.h>
 #include <linux/types.h>
+#include <linux/version.h>
 
 #include <linux/vcm-drv.h>
+
+/*
+ * Compatibility with Linux 6.1; upstream drops it.  KUnit's static stubs
+ * are new in 6.2: before, a redirect looks its replacement up among the
+ * current test's resources, where the suites' kunit_activate_static_stub()
+ * (lib/tests/vcm_kunit_compat.h) puts it, named after the function.
+ */
+#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
+#include <kunit/static_stub.h>
+#else
+#include <kunit/test.h>
+#include <linux/sched.h>
+
+static inline void *vcm_kunit_static_stub(const char *name)
+{
+#if IS_ENABLED(CONFIG_KUNIT)
+	struct kunit *test = current->kunit_test;
+	struct kunit_resource *res;
+	void *replacement;
+
+	if (likely(!test))
+		return NULL;
+	res = kunit_find_named_resource(test, name);
+	if (!res)
+		return NULL;
+	replacement = res->data;
+	kunit_put_resource(res);
+	return replacement;
+#else
+	return NULL;
+#endif
+}
+
+#define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, args...)		\
+do {									\
+	typeof(real_fn_name) *replacement =				\
+		vcm_kunit_static_stub(#real_fn_name);			\
+									\
+	if (unlikely(replacement))					\
+		return replacement(args);				\
+} while (0)
+#endif /* Linux before 6.2 */
+
+/*
+ * MAX_PAGE_ORDER, the largest order the page allocator hands out, is new
+ * in 6.8.  Before, MAX_ORDER was that order (from 6.4 on) or one more
+ * (before 6.4), and the largest block always had MAX_ORDER_NR_PAGES pages.
+ */
+#ifndef MAX_PAGE_ORDER
+#define MAX_PAGE_ORDER ilog2(MAX_ORDER_NR_PAGES)
+#endif
 
 struct page;
 

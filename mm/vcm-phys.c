@@ -35,7 +35,6 @@
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
 
-#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include "vcm-internal.h"

@@ -67,7 +67,6 @@
 #include <linux/vcm-drv.h>
 #include <linux/vmalloc.h>
 
-#include <kunit/static_stub.h>
 #include <kunit/visibility.h>
 
 #include "vcm-internal.h"

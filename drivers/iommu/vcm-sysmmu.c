@@ -815,7 +815,7 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	sm->mmu.driver = &sysmmu_driver;
 	sm->mmu.vcm.start = start;
 	sm->mmu.vcm.size = size;
-	strscpy(sm->name, dev ? dev_name(dev) : "sysmmu-window");
+	strscpy(sm->name, dev ? dev_name(dev) : "sysmmu-window", sizeof(sm->name));
 	sm->mmu.vcm.name = sm->name;
 	ratelimit_state_init(&sm->ratelimit, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);

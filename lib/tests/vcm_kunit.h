@@ -6,7 +6,6 @@
 #ifndef _VCM_KUNIT_H
 #define _VCM_KUNIT_H
 
-#include <kunit/static_stub.h>
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/gfp.h>
@@ -19,6 +18,7 @@
 #include <linux/xarray.h>
 
 #include "../../mm/vcm-internal.h"
+#include "vcm_kunit_compat.h"
 
 /*
  * Tests that provoke a warning on purpose say so in the kernel log with

@@ -10,7 +10,6 @@
  * backend is built.
  */
 
-#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/cpumask.h>
@@ -1715,7 +1714,7 @@ static void vcm_share_sysmmu_removal_test(struct kunit *test)
 				     CTR_START, CTR_SIZE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vcm), "%pe", vcm);
 	KUNIT_EXPECT_STREQ(test, vcm->name, dev_name(dev));
-	strscpy(name, dev_name(dev));
+	strscpy(name, dev_name(dev), sizeof(name));
 
 	/*
 	 * Two masters: the first maps one shared buffer 50 times, the

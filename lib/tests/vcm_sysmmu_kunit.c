@@ -10,7 +10,6 @@
  * issued are checked against the rule in drivers/iommu/vcm-sysmmu.c.
  */
 
-#include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
