@@ -5,7 +5,7 @@
 .PHONY: test run bench help
 
 help:
-	@echo "make test   build Linux with VCM for ARM, run the VCM KUnit suites in QEMU"
+	@echo "make test   build Linux 6.12 and 6.1 with VCM for ARM and x86_64, run the VCM KUnit suites in QEMU"
 	@echo "make run    build and boot that kernel in QEMU, show what VCM registered"
 	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable-arm-v7s, kref"
 
