@@ -5,7 +5,7 @@
 .PHONY: test run shell bench patches help
 
 help:
-	@echo "make test   build Linux with VCM for ARM, run the VCM KUnit suites in QEMU"
+	@echo "make test   build Linux 6.12 and 6.1 with VCM for ARM and x86_64, run the VCM KUnit suites in QEMU"
 	@echo "make run    build Linux with VCM and its sample, boot it in QEMU, tell the pipeline"
 	@echo "make shell  the same kernel with a shell on its console (leave: poweroff, Ctrl-A x)"
 	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable-arm-v7s, kref"
