@@ -10,7 +10,6 @@
 #include <linux/log2.h>
 #include <linux/mmzone.h>
 #include <linux/types.h>
-#include <linux/version.h>
 
 #include <linux/vcm-drv.h>
 
@@ -20,7 +19,7 @@
  * current test's resources, where the suites' kunit_activate_static_stub()
  * (lib/tests/vcm_kunit_compat.h) puts it, named after the function.
  */
-#if KERNEL_VERSION(6, 2, 0) <= LINUX_VERSION_CODE
+#if __has_include("kunit/static_stub.h")
 #include <kunit/static_stub.h>
 #else
 #include <kunit/test.h>
@@ -46,13 +45,14 @@ static inline void *vcm_kunit_static_stub(const char *name)
 #endif
 }
 
+/* Returns from the caller, as the real one does. */
 #define KUNIT_STATIC_STUB_REDIRECT(real_fn_name, args...)		\
 do {									\
-	typeof(real_fn_name) *replacement =				\
+	typeof(real_fn_name) *real_fn_name##_stub =			\
 		vcm_kunit_static_stub(#real_fn_name);			\
 									\
-	if (unlikely(replacement))					\
-		return replacement(args);				\
+	if (unlikely(real_fn_name##_stub))				\
+		return real_fn_name##_stub(args);			\
 } while (0)
 #endif /* Linux before 6.2 */
 
