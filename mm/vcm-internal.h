@@ -14,12 +14,25 @@
 #include <linux/vcm-drv.h>
 
 /*
- * Compatibility with Linux 6.1; upstream drops it.  KUnit's static stubs
- * are new in 6.2: before, a redirect looks its replacement up among the
- * current test's resources, where the suites' kunit_activate_static_stub()
- * (lib/tests/vcm_kunit_compat.h) puts it, named after the function.
+ * Compatibility with Linux 6.1; upstream drops it.  Kernels before 6.8
+ * lack MAX_PAGE_ORDER, which tells them apart with no version number
+ * (checkpatch wants none), and VCM_COMPAT_6_1 says so to the suites'
+ * lib/tests/vcm_kunit_compat.h too; of those kernels, only 6.1 is
+ * supported.  MAX_PAGE_ORDER, the largest order the page allocator hands
+ * out, was MAX_ORDER (from 6.4 on) or one less than it (before 6.4): the
+ * largest block always had MAX_ORDER_NR_PAGES pages.
  */
-#if __has_include("kunit/static_stub.h")
+#ifndef MAX_PAGE_ORDER
+#define VCM_COMPAT_6_1
+#define MAX_PAGE_ORDER ilog2(MAX_ORDER_NR_PAGES)
+#endif
+
+/*
+ * KUnit's static stubs are new in 6.2: before, a redirect looks its
+ * replacement up among the current test's resources, where the suites'
+ * kunit_activate_static_stub() puts it, named after the function.
+ */
+#ifndef VCM_COMPAT_6_1
 #include <kunit/static_stub.h>
 #else
 #include <kunit/test.h>
@@ -54,16 +67,7 @@ do {									\
 	if (unlikely(real_fn_name##_stub))				\
 		return real_fn_name##_stub(args);			\
 } while (0)
-#endif /* Linux before 6.2 */
-
-/*
- * MAX_PAGE_ORDER, the largest order the page allocator hands out, is new
- * in 6.8.  Before, MAX_ORDER was that order (from 6.4 on) or one more
- * (before 6.4), and the largest block always had MAX_ORDER_NR_PAGES pages.
- */
-#ifndef MAX_PAGE_ORDER
-#define MAX_PAGE_ORDER ilog2(MAX_ORDER_NR_PAGES)
-#endif
+#endif /* VCM_COMPAT_6_1 */
 
 struct page;
 

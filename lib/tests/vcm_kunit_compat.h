@@ -2,9 +2,10 @@
 /*
  * The KUnit facilities the VCM suites use that Linux 6.1 lacks, so that
  * the same suites run there unchanged.  Each block names the release that
- * brought the facility; a kernel that has its header (__has_include(),
- * not a version number) only includes that.  Upstream drops this file and includes <kunit/static_stub.h>,
- * <kunit/test-bug.h> and <kunit/device.h> in its place.
+ * brought the facility; on 6.8 and later (VCM_COMPAT_6_1 unset, see
+ * mm/vcm-internal.h) it only includes the real header.  Upstream drops
+ * this file and includes <kunit/static_stub.h>, <kunit/test-bug.h> and
+ * <kunit/device.h> in its place.
  *
  * Before then, deferred actions and devices are KUnit resources, as they
  * are underneath in later releases.  A static stub is a resource named
@@ -17,8 +18,10 @@
 
 #include <kunit/test.h>
 
+#include "../../mm/vcm-internal.h"
+
 /* Linux 6.2: static stubs, kunit_get_current_test(). */
-#if __has_include("kunit/static_stub.h")
+#ifndef VCM_COMPAT_6_1
 #include <kunit/static_stub.h>
 #include <kunit/test-bug.h>
 #else
@@ -47,11 +50,8 @@ static inline void vcm_kunit_activate_static_stub(struct kunit *test,
 		(typeof(real_fn_name) *){ replacement_addr })
 #endif /* Linux before 6.2 */
 
-/*
- * Linux 6.5: deferred actions, told by 6.6's <kunit/attributes.h>, as no
- * header or macro came with them (6.5 itself is not supported).
- */
-#if !__has_include("kunit/attributes.h")
+/* Linux 6.5: deferred actions. */
+#ifdef VCM_COMPAT_6_1
 #define VCM_KUNIT_ACTION "vcm_kunit_action"
 
 struct vcm_kunit_action {
@@ -121,7 +121,7 @@ static inline void kunit_release_action(struct kunit *test,
 #endif /* Linux before 6.6 */
 
 /* Linux 6.8: devices that KUnit unregisters at the end of the test. */
-#if __has_include("kunit/device.h")
+#ifndef VCM_COMPAT_6_1
 #include <kunit/device.h>
 #else
 #include <linux/device.h>
