@@ -1093,7 +1093,8 @@ static unsigned long vcm_nr_res(struct vcm *vcm)
 	if (vcm->dead)
 		return atomic_long_read(&vcm->dead_res);
 	for_each_possible_cpu(cpu)
-		live += READ_ONCE(*per_cpu_ptr(vcm->live, cpu));
+		/* Racing with that CPU's counting: a snapshot, see above. */
+		live += data_race(*per_cpu_ptr(vcm->live, cpu));
 	return max_t(long, live, 0);
 }
 
@@ -1169,7 +1170,7 @@ VISIBLE_IF_KUNIT int vcm_reservations_show(struct seq_file *m, void *unused)
 				   res->flags & (unsigned int)~VCM_CORE_FLAGS,
 				   vcm_res_kind(res), (u64)res->bound_size,
 				   phys->count);
-			for (i = 0; i < min(phys->count, VCM_SHOW_PARTS); i++)
+			for (i = 0; i < min_t(unsigned int, phys->count, VCM_SHOW_PARTS); i++)
 				seq_printf(m, "%s%pa+%#llx", i ? "," : "",
 					   &phys->parts[i].start,
 					   (u64)phys->parts[i].size);

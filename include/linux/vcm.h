@@ -122,8 +122,9 @@ struct vcm_phys;
  *		once share no counter; internal.
  * @dead_res:	once vcm_destroy() has summed @live, the live reservations;
  *		before, a bias above any such count; internal.
- * @dead:	vcm_destroy() was called; written under @lock, read under
- *		rcu_read_lock() by reserve and release; internal.
+ * @dead:	vcm_destroy() was called; written under @lock, read with
+ *		preemption disabled (an RCU read-side section) by reserve
+ *		and release; internal.
  * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
  *		protected by @lock; internal.
  * @bound:	the bound reservations, for debugfs; protected by @lock;

@@ -890,6 +890,7 @@ static __printf(4, 5) void expect_line(struct kunit *test,
 				       int (*show)(struct seq_file *m, void *unused),
 				       const char *prefix, const char *fmt, ...)
 {
+	const char *line;
 	char want[512];
 	va_list args;
 	int len;
@@ -899,7 +900,9 @@ static __printf(4, 5) void expect_line(struct kunit *test,
 	va_start(args, fmt);
 	vsnprintf(want + len, sizeof(want) - len, fmt, args);
 	va_end(args);
-	KUNIT_EXPECT_STREQ(test, debugfs_line(test, show, prefix), want);
+	line = debugfs_line(test, show, prefix);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, line, "no line %s", prefix);
+	KUNIT_EXPECT_STREQ(test, line, want);
 }
 
 /*
@@ -926,6 +929,8 @@ static void vcm_sysmmu_debugfs_test(struct kunit *test)
 
 	vcm = create(sysmmu_window(test, V(3, 3)), start, size);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(vcm));
+	/* Destroyed below while held; earlier if an assertion fails. */
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, vcm), 0);
 	last = start + size - 1;
 	snprintf(range, sizeof(range), "%pad-%pad ", &start, &last);
 	res = vcm_reserve(vcm, bound, 0);
@@ -952,7 +957,7 @@ static void vcm_sysmmu_debugfs_test(struct kunit *test)
 	vcm_unreserve(spare);
 
 	/* Destroyed, with its holders left: dead, disabled, unmapped. */
-	vcm_destroy(vcm);
+	kunit_release_action(test, ctx_destroy, vcm);
 	expect_line(test, vcm_contexts_show, range,
 		    "16777216 name=sysmmu-window state=dead activations=1 reservations=1 bound=1 bound_bytes=1118208 pool_bytes=16777216 pool_free=%lu cached_ranges=1 sysmmu=3.3 enabled=0 sections=0 l2_tables=0 pages_64k=0 pages_4k=0",
 		    SZ_16M - 274 * PAGE_SIZE);
