@@ -196,18 +196,29 @@ static void vcm_res_unhold(struct vcm *vcm)
 }
 
 /*
+ * The sum of the CPUs' counts: exact once no CPU counts any more, else a
+ * snapshot that CPUs counting meanwhile may leave off by a few.
+ */
+static unsigned long vcm_sum_live(struct vcm *vcm)
+{
+	unsigned long live = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		/* A racing count is the snapshot's, see above. */
+		live += data_race(*per_cpu_ptr(vcm->live, cpu));
+	return live;
+}
+
+/*
  * Moves the CPUs' counts into @dead_res once @vcm->dead is set; true if
  * no reservation is left.
  */
 static bool vcm_count_dead(struct vcm *vcm)
 {
-	unsigned long live = 0;
-	unsigned int cpu;
-
 	synchronize_rcu();
-	for_each_possible_cpu(cpu)
-		live += *per_cpu_ptr(vcm->live, cpu);
-	return !atomic_long_add_return((long)live - VCM_DEAD_BIAS, &vcm->dead_res);
+	return !atomic_long_add_return((long)vcm_sum_live(vcm) - VCM_DEAD_BIAS,
+				       &vcm->dead_res);
 }
 
 /**
@@ -1080,22 +1091,15 @@ EXPORT_SYMBOL_GPL(vcm_deactivate);
  */
 
 /*
- * The reservations of @vcm: while it is live a sum of the CPUs' counts,
- * which reservations made and released on other CPUs meanwhile may leave
- * off by a few.
+ * The reservations of @vcm: while it is live a snapshot of the CPUs'
+ * counts (see vcm_sum_live()), which can even be "negative".
  */
 static unsigned long vcm_nr_res(struct vcm *vcm)
 {
-	unsigned long live = 0;
-	unsigned int cpu;
-
 	lockdep_assert_held(&vcm->lock);
 	if (vcm->dead)
 		return atomic_long_read(&vcm->dead_res);
-	for_each_possible_cpu(cpu)
-		/* Racing with that CPU's counting: a snapshot, see above. */
-		live += data_race(*per_cpu_ptr(vcm->live, cpu));
-	return max_t(long, live, 0);
+	return max_t(long, vcm_sum_live(vcm), 0);
 }
 
 static void vcm_show_range(struct seq_file *m, dma_addr_t start,
