@@ -110,7 +110,7 @@ def splats(path):
 
 # Compiler warnings in our files (kunit.py prints make's stderr).
 OUR_WARNING = re.compile(r'/(mm/vcm[-\w]*|lib/tests/vcm\w*|include/linux/vcm[-\w]*'
-                         r'|drivers/iommu/vcm[-\w]*)\.[ch]:\d+:\d+: warning:')
+                         r'|drivers/iommu/vcm[-\w]*|samples/vcm/[-\w]+)\.[ch]:\d+:\d+: warning:')
 
 
 def build_errors(path):

@@ -32,7 +32,7 @@ compile_check() {
 	grep -v '^#' "$frag" | grep . | while read -r want; do
 		grep -qxF "$want" "$bdir/.config" || { echo "$label: $want did not take"; exit 1; }
 	done || problems=1
-	if grep -E '(mm/vcm|lib/tests/vcm|include/linux/vcm|drivers/iommu/vcm)[-_a-z0-9]*\.[ch]:[0-9]+:[0-9]+: (warning|error):' "$out"; then
+	if grep -E '(mm/vcm|lib/tests/vcm|include/linux/vcm|drivers/iommu/vcm|samples/vcm/)[-_a-z0-9]*\.[ch]:[0-9]+:[0-9]+: (warning|error):' "$out"; then
 		problems=1
 	fi
 	if [ "$rc" != 0 ]; then
@@ -53,6 +53,6 @@ rc=0
 compile_check x86_64-compile "${prefix}x86_64 COMPILE_TEST" "$core
 	lib/tests/vcm_kunit.o lib/tests/vcm_phys_kunit.o lib/tests/vcm_mmu_kunit.o
 	lib/tests/vcm_share_kunit.o lib/tests/vcm_bench.o
-	lib/tests/vcm_sysmmu_kunit.o" || rc=1
+	lib/tests/vcm_sysmmu_kunit.o samples/vcm/vcm-pipeline.o" || rc=1
 compile_check x86_64-nokunit "${prefix}x86_64 without KUnit" "$core" || rc=1
 exit $rc
