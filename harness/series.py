@@ -508,7 +508,7 @@ def generate(args):
             if sym in sym_owner:
                 die('Kconfig symbol %s is named by two patches' % sym)
             sym_owner[sym] = k
-    pieces = []     # (block, (start, end), symbols defined, files built)
+    pieces = []     # (block, (start, end), symbols defined, symbols used, files built)
     for block in blocks:
         for s, e in block.units():
             lines = block.lines[s:e]
@@ -569,7 +569,6 @@ def generate(args):
     os.makedirs(out)
     paths = set(ours) | {b.path for b in blocks} | {mpath}
     write(os.path.join(out, 'paths'), text_of(sorted(paths)))
-    all_symbols = []
     for k, step in enumerate(steps):
         tree = os.path.join(out, '%02d' % (k + 1))
         later = [u for s in steps[k + 1:] for u in s.unifdef]
@@ -587,7 +586,6 @@ def generate(args):
 
         symbols = sorted({s for (b, span, syms, _, _), o in zip(pieces, piece_owner)
                           if o <= k for s in syms})
-        all_symbols = symbols
         objects = sorted(os.path.splitext(f)[0] + '.o' for f in present[k]
                          if f.endswith('.c'))
         write(os.path.join(out, '%02d.symbols' % (k + 1)), text_of(symbols))
