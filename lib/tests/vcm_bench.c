@@ -81,7 +81,6 @@ struct rsv {
 	struct kunit *test;
 	const struct rsv_impl *impl;
 	struct vcm *vcm;
-	u32 *regs;
 	struct iova_domain iovad;
 	struct gen_pool *pool;
 };
@@ -97,8 +96,9 @@ struct rsv_impl {
 
 static int vcm_rsv_init(struct rsv *r)
 {
-	r->regs = sysmmu_window(r->test, SYSMMU_VERSION_MAKE(3, 3));
-	r->vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)r->regs, NULL,
+	u32 *regs = sysmmu_window(r->test, SYSMMU_VERSION_MAKE(3, 3));
+
+	r->vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL,
 				   RANGE_START, RANGE_SIZE);
 	return PTR_ERR_OR_ZERO(r->vcm);
 }
@@ -170,10 +170,15 @@ static void iova_rsv_fini(struct rsv *r)
 
 static int genalloc_rsv_init(struct rsv *r)
 {
+	int ret;
+
 	r->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!r->pool)
 		return -ENOMEM;
-	return gen_pool_add(r->pool, RANGE_START, RANGE_SIZE, NUMA_NO_NODE);
+	ret = gen_pool_add(r->pool, RANGE_START, RANGE_SIZE, NUMA_NO_NODE);
+	if (ret)
+		gen_pool_destroy(r->pool);
+	return ret;
 }
 
 /* Aligned as VCM aligns: to the largest SysMMU page dividing the size. */
@@ -390,7 +395,7 @@ static void bench_kref_release(struct kref *kref)
 
 static void vcm_bench_ownership(struct kunit *test)
 {
-	struct rsv r = { .test = test, .impl = &rsv_impls[0] };
+	struct rsv r = { .test = test };
 	u64 vcm_ns[BENCH_ROUNDS], kref_ns[BENCH_ROUNDS];
 	struct vcm_res *res;
 	struct kref kref;
@@ -406,8 +411,7 @@ static void vcm_bench_ownership(struct kunit *test)
 		u64 start = ktime_get_ns();
 
 		for (i = 0; i < OWN_OPS; i++) {
-			if (vcm_ref_reserve(res))
-				break;
+			KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
 			vcm_unreserve(res);
 		}
 		vcm_ns[round] = ktime_get_ns() - start;
@@ -483,7 +487,7 @@ static void vcm_bench_map_one(struct kunit *test, bool chunks)
 	const char *what = chunks ? "64M as 1M chunks" : "64M as 4K pages";
 	size_t pgsize = chunks ? SZ_1M : SZ_4K;
 	struct vcm_phys *phys = map_layout(test, chunks);
-	struct rsv r = { .test = test, .impl = &rsv_impls[0] };
+	struct rsv r = { .test = test };
 	struct vcm_sysmmu_stats before, after;
 	u64 vcm_ns[BENCH_ROUNDS], v7s_ns[BENCH_ROUNDS];
 	struct io_pgtable_cfg cfg = {
