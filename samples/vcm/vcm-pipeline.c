@@ -25,9 +25,10 @@
  *
  * Lifetimes: the SysMMU devices, their register windows and contexts, the
  * frame buffer and the reservations live in the one struct vcm_pipeline.
- * The last three steps release them in the order a driver must (deactivate,
- * unbind, unreserve, free, destroy); pipeline_undo() does the same from any
- * state, on failure, on "undo" and when the module is removed.
+ * The last three steps release them in the guide's order (deactivate,
+ * unbind, unreserve, free, destroy; of these only unbinding before
+ * unreserving is required); pipeline_undo() does the same from any state,
+ * on failure, on "undo" and when the module is removed.
  *
  * Locking: pipeline.lock, a mutex, serialises the steps and the readers of
  * the step file; every field of struct vcm_pipeline is protected by it.
@@ -129,18 +130,11 @@ static u32 sysmmu_reg(const struct pipeline_device *d, unsigned int offset)
 	return READ_ONCE(d->regs[offset / 4]);
 }
 
-/* Device address @iova of @d as @d's SysMMU translates it, or an error. */
-static int device_translate(const struct pipeline_device *d, dma_addr_t iova,
-			    phys_addr_t *paddr)
-{
-	return vcm_sysmmu_translate(d->vcm, iova, paddr);
-}
-
 /* Checks that @d's SysMMU faults at the start of its reservation. */
 static int expect_fault(const struct pipeline_device *d)
 {
 	phys_addr_t paddr;
-	int ret = device_translate(d, d->res->start, &paddr);
+	int ret = vcm_sysmmu_translate(d->vcm, d->res->start, &paddr);
 
 	if (ret != -EFAULT) {
 		pr_err("%s: %pad translates (%d) while %s-sysmmu is not active\n",
@@ -165,19 +159,23 @@ static void pipeline_deactivate(struct vcm_pipeline *p)
 	}
 }
 
-static void pipeline_unbind(struct vcm_pipeline *p)
+/* Returns the first error of vcm_unbind(), after releasing everything. */
+static int pipeline_unbind(struct vcm_pipeline *p)
 {
 	struct pipeline_device *d;
 	struct vcm_phys *phys;
 	unsigned int i;
+	int ret = 0;
 
 	for (i = 0; i < NR_DEVICES; i++) {
 		d = &p->dev[i];
 		if (d->bound) {
 			phys = vcm_unbind(d->res);
-			if (IS_ERR(phys))
+			if (IS_ERR(phys)) {
 				pr_err("%s: vcm_unbind() failed: %pe\n",
 				       d->name, phys);
+				ret = ret ?: PTR_ERR(phys);
+			}
 		}
 		d->bound = false;
 		if (d->res)
@@ -187,6 +185,7 @@ static void pipeline_unbind(struct vcm_pipeline *p)
 	if (p->frame)
 		vcm_free(p->frame);
 	p->frame = NULL;
+	return ret;
 }
 
 static void pipeline_destroy(struct vcm_pipeline *p)
@@ -394,11 +393,11 @@ static int step_camera(struct vcm_pipeline *p)
 
 	for (i = 0; i < FRAME_PAGES; i++) {
 		iova = d->res->start + i * PAGE_SIZE;
-		order = device_translate(d, iova, &paddr);
+		order = vcm_sysmmu_translate(d->vcm, iova, &paddr);
 		if (order < 0) {
 			pr_err("camera: %pad does not translate: %pe\n",
 			       &iova, ERR_PTR(order));
-			return order;
+			return -EIO;
 		}
 		/* The order of the page that maps it: 1 MiB, 64 KiB, 4 KiB. */
 		sections += order == 8;
@@ -440,14 +439,15 @@ static int step_display(struct vcm_pipeline *p)
 
 	for (i = 0; i < FRAME_PAGES; i++) {
 		iova = d->res->start + i * PAGE_SIZE;
-		ret = device_translate(d, iova, &paddr);
+		ret = vcm_sysmmu_translate(d->vcm, iova, &paddr);
 		if (ret < 0) {
 			pr_err("display: %pad does not translate: %pe\n",
 			       &iova, ERR_PTR(ret));
-			return ret;
+			return -EIO;
 		}
-		ret = device_translate(camera, camera->res->start + i * PAGE_SIZE,
-				       &camera_paddr);
+		ret = vcm_sysmmu_translate(camera->vcm,
+					   camera->res->start + i * PAGE_SIZE,
+					   &camera_paddr);
 		shared += ret >= 0 && camera_paddr == paddr;
 		map = kmap_local_pfn(PHYS_PFN(paddr));
 		page_bad = page_mismatches(map, i);
@@ -512,7 +512,10 @@ static int step_deactivate(struct vcm_pipeline *p)
 
 static int step_release(struct vcm_pipeline *p)
 {
-	pipeline_unbind(p);
+	int ret = pipeline_unbind(p);
+
+	if (ret)
+		return ret;
 	pr_info("camera, display: unbound and unreserved; vcm_free() dropped the last reference: the frame buffer went back to the page allocator\n");
 	return 0;
 }
