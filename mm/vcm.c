@@ -274,9 +274,22 @@ static void vcm_res_first_owner(struct vcm_res *res)
 	refcount_set(&res->refcnt, 1);
 }
 
-/* Drops one ownership; true when it was the last. */
+/*
+ * Drops one ownership; true when it was the last.  Most reservations have
+ * one owner all their life, so, as skb_unref() does, a count of 1 read by
+ * that owner ends the reservation without an atomic operation: nobody else
+ * may take an ownership then, but a reuse lookup may, which is why a
+ * reusable reservation goes the atomic way.  The count is set to 0 so that
+ * a later use of the reservation warns as after refcount_dec_and_test().
+ */
 static bool vcm_res_release(struct vcm_res *res)
 {
+	if (refcount_read(&res->refcnt) == 1 && !res->reusable) {
+		/* Ordered after the other owners' releases, as by the atomic. */
+		smp_acquire__after_ctrl_dep();
+		refcount_set(&res->refcnt, 0);
+		return true;
+	}
 	return refcount_dec_and_test(&res->refcnt);
 }
 
