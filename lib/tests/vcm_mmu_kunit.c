@@ -11,6 +11,7 @@
  */
 
 #include <kunit/test.h>
+#include <linux/cpu.h>
 #include <linux/genalloc.h>
 #include <linux/irqflags.h>
 #include <linux/lockdep.h>
@@ -984,6 +985,94 @@ static void vcm_mmu_cache_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
 }
 
+/* Reserves and releases a page of a context on the CPU it runs on. */
+static long cache_a_page(void *arg)
+{
+	struct fake_mmu *fake = arg;
+	struct vcm_res *res = vcm_reserve(&fake->mmu.vcm, SZ_4K, 0);
+
+	if (IS_ERR(res))
+		return PTR_ERR(res);
+	vcm_unreserve(res);
+	return 0;
+}
+
+/* Reserves a whole context on the CPU it runs on. */
+static long reserve_all(void *arg)
+{
+	struct fake_mmu *fake = arg;
+
+	return (long)vcm_reserve(&fake->mmu.vcm, MMU_SIZE, 0);
+}
+
+/*
+ * Leaves a range in CPU @cpu's cache, takes @cpu offline if @offline, then
+ * reserves the whole context on CPU @here (if online, else on any):
+ * @cpu's cache is drained for it.
+ */
+static void cache_on_cpu_then_reserve_all(struct kunit *test,
+					  struct fake_mmu *fake,
+					  unsigned int cpu, bool offline,
+					  unsigned int here)
+{
+	struct vcm_res *whole;
+	int ret;
+
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, cache_a_page, fake), 0);
+	/* The page is in that CPU's cache, not in the pool. */
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool),
+			(MMU_SIZE >> PAGE_SHIFT) - 1);
+
+	if (offline) {
+		ret = remove_cpu(cpu);
+		if (ret)
+			kunit_skip(test, "CPU %u cannot go offline: %d", cpu, ret);
+	}
+	if (here < nr_cpu_ids)
+		whole = (struct vcm_res *)work_on_cpu(here, reserve_all, fake);
+	else
+		whole = (struct vcm_res *)reserve_all(fake);
+	if (offline)
+		KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(whole), "%pe", whole);
+	KUNIT_EXPECT_EQ(test, whole->start, MMU_START);
+	vcm_unreserve(whole);
+	/* A whole context is not cached: every page is in the pool again. */
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool),
+			MMU_SIZE >> PAGE_SHIFT);
+}
+
+/*
+ * Each CPU's cache is its own: a drain runs on each online CPU, and empties
+ * an offline CPU's cache in place.
+ */
+static void vcm_mmu_cache_other_cpu_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	unsigned int here = cpumask_first(cpu_online_mask);
+	unsigned int cpu = cpumask_next(here, cpu_online_mask);
+
+	if (cpu >= nr_cpu_ids)
+		kunit_skip(test, "needs a second CPU");
+	cache_on_cpu_then_reserve_all(test, fake, cpu, false, here);
+}
+
+static void vcm_mmu_cache_offline_cpu_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	unsigned int cpu, last = 0;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
+		kunit_skip(test, "needs CONFIG_HOTPLUG_CPU");
+	/* The boot CPU often cannot go offline; the last other one may. */
+	for_each_online_cpu(cpu)
+		if (cpu && cpu_is_hotpluggable(cpu))
+			last = cpu;
+	if (!last)
+		kunit_skip(test, "needs a second CPU that can go offline");
+	cache_on_cpu_then_reserve_all(test, fake, last, true, nr_cpu_ids);
+}
+
 /*
  * Destroying an active context that still has a bound reservation unmaps
  * everything and detaches the backend; the context
@@ -1019,6 +1108,8 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE_PARAM(vcm_mmu_init_test, vcm_mmu_init_gen_params),
 	KUNIT_CASE(vcm_mmu_init_fails_test),
 	KUNIT_CASE(vcm_mmu_cache_test),
+	KUNIT_CASE(vcm_mmu_cache_other_cpu_test),
+	KUNIT_CASE(vcm_mmu_cache_offline_cpu_test),
 	KUNIT_CASE(vcm_mmu_destroy_kfree_test),
 	KUNIT_CASE_PARAM(vcm_mmu_bind_test, vcm_mmu_style_gen_params),
 	KUNIT_CASE_PARAM(vcm_mmu_deactivate_test, vcm_mmu_style_gen_params),
