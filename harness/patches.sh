@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # make patches: turns this repository's kernel files into an upstream-style
 # series against Debian's linux-source-6.12 (git format-patch, with a cover
-# letter), one patch per step of harness/series/NN-*.txt, and checks it:
+# letter), one patch per step of harness/series/NN-*.txt, and the same for
+# 6.1 (where only the MAINTAINERS hunks differ), and checks them:
 # git am on pristine 6.12 and 6.1 trees, an ARM build of every step on
 # 6.12 and of the whole series on 6.1 (W=1), checkpatch --strict, and
 # sparse.  Prints the series and one line per check; exits non-zero if a
@@ -280,30 +281,59 @@ for p in "${PATCHES[@]}"; do
 done
 result $((errors + warnings)) "checkpatch --strict: $errors errors, $warnings warnings, $checks checks in $N patches (logs: $LOGS/checkpatch-*.log)"
 
-# git am of the whole series on 6.1, then its build.
-log "git am on linux-source-$OTHER"
+# The series for 6.1, as a backport would carry it: MAINTAINERS changes
+# between releases around our section, so each patch's MAINTAINERS hunk
+# puts the section where 6.1's order does; every other hunk is the 6.12
+# patch's, applied without fuzz.  Then git am of it on a pristine 6.1
+# tree, and its build.
+log "the series for linux-source-$OTHER"
+GEN_OTHER=$WORK/git-$OTHER
+OUT_OTHER=$OUT-$OTHER
+rm -rf "$GEN_OTHER" "$OUT_OTHER"
+mkdir -p "$GEN_OTHER"
+(cd "$TREE_OTHER" && while read -r f; do [ ! -f "$f" ] || echo "$f"; done \
+	<"$STAGES/paths" | xargs -r -d '\n' cp --parents -t "$GEN_OTHER")
+scratch_repo "$GEN_OTHER" "$STAGES/paths" "$OTHER"
+git -C "$GEN_OTHER" show pristine:MAINTAINERS >"$WORK/MAINTAINERS-$OTHER"
+rebased=0
+for k in $(seq 1 "$N"); do
+	kk=$(printf %02d "$k")
+	git -C "$GEN_OTHER" apply --index --exclude=MAINTAINERS "${PATCHES[k - 1]}" \
+		>>"$LOGS/am-$OTHER.log" 2>&1 || break
+	python3 "$HARNESS/series.py" maintainers --maintainers "$WORK/MAINTAINERS-$OTHER" \
+		--section "$STAGES/$kk.section" >"$GEN_OTHER/MAINTAINERS" || break
+	git -C "$GEN_OTHER" add MAINTAINERS
+	GIT_AUTHOR_DATE=$DATE GIT_COMMITTER_DATE=$DATE \
+		git -C "$GEN_OTHER" commit -q -s --cleanup=whitespace -F "$STAGES/$kk.msg" || break
+	rebased=$k
+done
+PATCHES_OTHER=()
+if [ "$rebased" = "$N" ]; then
+	git -C "$GEN_OTHER" format-patch -q --cover-letter -o "$OUT_OTHER" pristine..HEAD
+	python3 "$HARNESS/series.py" cover --letter "$OUT_OTHER"/0000-cover-letter.patch \
+		--subject "$STAGES/cover-subject" --body "$STAGES/cover-body"
+	for p in "$OUT_OTHER"/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || PATCHES_OTHER+=("$p")
+	done
+	python3 "$HARNESS/series.py" same --a "${PATCHES[@]}" --b "${PATCHES_OTHER[@]}" ||
+		rebased=0
+fi
 TREE=$TREE_OTHER
 scratch_repo "$TREE_OTHER" "$list" "$OTHER"
-how=""
-if ! git -C "$TREE_OTHER" am -q --no-3way "${PATCHES[@]}" >"$LOGS/am-$OTHER.log" 2>&1; then
+applied=0
+if [ "$rebased" != "$N" ]; then
+	echo "    patch $((rebased + 1)) does not apply on $OTHER but for MAINTAINERS (log: $LOGS/am-$OTHER.log)"
+elif git -C "$TREE_OTHER" am -q --no-3way "${PATCHES_OTHER[@]}" >>"$LOGS/am-$OTHER.log" 2>&1; then
+	applied=1
+else
 	git -C "$TREE_OTHER" am --abort >/dev/null 2>&1 || true
-	git -C "$TREE_OTHER" reset -q --hard pristine
-	# MAINTAINERS changes between releases around our section; a backport
-	# drops its hunks.
-	if git -C "$TREE_OTHER" am -q --no-3way --exclude=MAINTAINERS "${PATCHES[@]}" \
-		>>"$LOGS/am-$OTHER.log" 2>&1; then
-		how=", with git am --exclude=MAINTAINERS (plain git am fails on MAINTAINERS, whose lines around our section differ in $OTHER)"
-	else
-		git -C "$TREE_OTHER" am --abort >/dev/null 2>&1 || true
-		how=none
-	fi
-fi
-if [ "$how" = none ]; then
 	grep -E '^(error|Patch failed)' "$LOGS/am-$OTHER.log" | head -5 | sed 's/^/    /'
+fi
+if [ "$applied" = 0 ]; then
 	result 1 "applies on $OTHER: no (log: $LOGS/am-$OTHER.log)"
 	result 1 "builds on $OTHER: not tried"
 else
-	result 0 "applies on $OTHER: yes$how"
+	result 0 "applies on $OTHER: yes, git am of $OUT_OTHER (the same patches, each MAINTAINERS hunk placing our section in $OTHER's order)"
 	log "building the series on linux-source-$OTHER"
 	t0=$(date +%s) rc=0
 	build "$TREE_OTHER" "$PCACHE/build/debian-$OTHER-arm" "$(printf %02d "$N")" "$LOGS/build-$OTHER.log" || rc=$?

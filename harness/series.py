@@ -14,6 +14,10 @@ mentions their symbol first, or which names it in a Kconfig: line.
             commit message, the Kconfig symbols and objects it has, and
             the cover letter's text.
   cover     fills format-patch's cover letter template.
+  maintainers  puts a step's MAINTAINERS section into another tree's
+            MAINTAINERS, for the series rebased there (patches.sh).
+  same      fails unless two series differ only in their MAINTAINERS
+            hunks (and index lines, line numbers and diffstats).
 
 Where an existing kernel file gets a block, the block goes at the place
 nearest to where overlay puts it, at the same Kconfig or make nesting,
@@ -583,6 +587,7 @@ def generate(args):
         section = maintainers_section(template, present[k], ident)
         write(os.path.join(tree, mpath),
               text_of(mlines[:mat] + section + [''] + mlines[mat:]))
+        write(os.path.join(out, '%02d.section' % (k + 1)), text_of(section))
 
         symbols = sorted({s for (b, span, syms, _, _), o in zip(pieces, piece_owner)
                           if o <= k for s in syms})
@@ -659,6 +664,42 @@ def cover(args):
     return 0
 
 
+def maintainers(args):
+    """Prints a MAINTAINERS file with a section put in its place."""
+    mlines = lines_of(read(args.maintainers))
+    section = lines_of(read(args.section))
+    if not section:
+        die('%s: no section' % args.section)
+    at = maintainers_position(mlines, section[0])
+    sys.stdout.write(text_of(mlines[:at] + section + [''] + mlines[at:]))
+    return 0
+
+
+def patch_but_maintainers(path):
+    """A patch's text without MAINTAINERS, commit ids, line numbers and
+    diffstat: what must be the same in the series for another tree."""
+    out, skip = [], False
+    for line in lines_of(read(path)):
+        if line.startswith('diff --git '):
+            skip = line == 'diff --git a/MAINTAINERS b/MAINTAINERS'
+        if (skip or line.startswith('index ') or re.match(r'^ \S+ +\| ', line)
+                or re.match(r'^From [0-9a-f]{40} ', line)):
+            continue
+        # The line numbers, and the function name after them, are the tree's.
+        out.append(re.sub(r'^@@ -[0-9,]+ \+[0-9,]+ @@.*', '@@', line))
+    return out
+
+
+def same(args):
+    """Fails unless two series' patches differ only in MAINTAINERS."""
+    if len(args.a) != len(args.b):
+        die('%d patches against %d' % (len(args.a), len(args.b)))
+    for a, b in zip(args.a, args.b):
+        if patch_but_maintainers(a) != patch_but_maintainers(b):
+            die('%s and %s differ outside MAINTAINERS' % (a, b))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     sub = ap.add_subparsers(dest='cmd', required=True)
@@ -675,9 +716,17 @@ def main():
     c.add_argument('--letter', required=True)
     c.add_argument('--subject', required=True)
     c.add_argument('--body', required=True)
+    m = sub.add_parser('maintainers')
+    m.add_argument('--maintainers', required=True, help='a MAINTAINERS file')
+    m.add_argument('--section', required=True, help='NN.section of generate')
+    s = sub.add_parser('same')
+    s.add_argument('--a', nargs='+', required=True, help='patches')
+    s.add_argument('--b', nargs='+', required=True, help='the same, rebased')
     args = ap.parse_args()
+    cmds = {'generate': generate, 'cover': cover, 'maintainers': maintainers,
+            'same': same}
     try:
-        return generate(args) if args.cmd == 'generate' else cover(args)
+        return cmds[args.cmd](args)
     except SeriesError as e:
         print('series: %s' % e, file=sys.stderr)
         return 1
