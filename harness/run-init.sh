@@ -4,10 +4,11 @@
 # script, run by Debian's busybox-static for armhf.  Userspace; not a
 # kernel file.
 #
-# make run (vcm_run.mode=story on the kernel command line): tells the
-# story of the VCM sample (samples/vcm/vcm-pipeline.c), one step at a time,
-# with the files under /sys/kernel/debug/vcm/ after each step, prints the
-# kernel log, and powers off.  Each line meant for make run's output starts
+# make run (vcm_run.mode=story on the kernel command line): loads the VCM
+# sample (samples/vcm/vcm-pipeline.c, a module) and tells its story, one
+# step at a time, with the files under /sys/kernel/debug/vcm/ after each
+# step; runs a few steps again and unloads it, whose exit must undo them;
+# asks kmemleak for leaks; prints the kernel log, and powers off.  Each line meant for make run's output starts
 # with "vcm-run: "; the story's last is "vcm-run: result: ok" or
 # "vcm-run: result: FAILED: why".  The whole kernel log follows between
 # "vcm-kmsg: begin" and "vcm-kmsg: end", for harness/run.sh to judge.
@@ -21,6 +22,10 @@ export PATH
 STEP=/sys/kernel/debug/vcm-pipeline/step
 VCM_DEBUGFS=/sys/kernel/debug/vcm
 STATE=/tmp/vcm-story
+MODULE=/lib/modules/vcm-pipeline.ko
+KMEMLEAK=/sys/kernel/debug/kmemleak
+# Steps run again before the sample is unloaded half-way.
+HALFWAY=4
 
 # The kernel's lines since the last call ($seen of them before), told: the
 # sample's step headings as they are, its other lines indented, anything
@@ -64,10 +69,52 @@ tell_debugfs() {
 	[ -z "$unchanged" ] || echo "  debugfs $unchanged: unchanged"
 }
 
-# Runs every step of the sample and checks that nothing is left after.
+# Whether no debugfs file under vcm/ names the pipeline's contexts; if
+# one does, says which.
+nothing_left() {
+	left=$(find "$VCM_DEBUGFS" -type f -exec grep -l -e camera-sysmmu -e display-sysmmu {} + |
+	       tr '\n' ' ')
+	[ -z "$left" ] && return 0
+	echo "result: FAILED: $1 ${left% } still name the pipeline's contexts"
+	return 1
+}
+
+# kmemleak's new suspects, asked for twice after objects have had the 5 s
+# it waits for: printed, and a failure.  Those from before the story were
+# cleared at its start.  (A module's frames in a backtrace are bare
+# addresses once it is unloaded, so suspects are not sorted by origin.)
+leaks() {
+	[ -w "$KMEMLEAK" ] || { echo "kmemleak: not in this kernel"; return 0; }
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	echo scan >"$KMEMLEAK"
+	cat "$KMEMLEAK" >"$STATE/kmemleak"
+	n=$(grep -c '^unreferenced object' "$STATE/kmemleak")
+	if [ "$n" != 0 ]; then
+		sed 's/^/  /' "$STATE/kmemleak"
+		echo "result: FAILED: kmemleak suspects $n leaked object(s)"
+		return 1
+	fi
+	echo "kmemleak, asked after the unloading: no suspected leak."
+}
+
+# Runs every step of the sample and checks that nothing is left after;
+# then runs some again and unloads the sample half-way, which must undo
+# them, with nothing leaked.
 story() {
 	rm -rf "$STATE"
 	mkdir -p "$STATE"
+	# What kmemleak suspects already is not the story's.
+	if [ -w "$KMEMLEAK" ]; then
+		echo scan >"$KMEMLEAK"
+		echo clear >"$KMEMLEAK"
+	fi
+	if [ ! -e "$STEP" ] && [ -f "$MODULE" ]; then
+		if ! err=$(insmod "$MODULE" 2>&1); then
+			echo "result: FAILED: insmod $MODULE: $err"
+			return 1
+		fi
+	fi
 	if [ ! -e "$STEP" ]; then
 		echo "result: FAILED: no $STEP: the kernel has no CONFIG_SAMPLE_VCM, or debugfs is not mounted"
 		return 1
@@ -107,12 +154,7 @@ story() {
 	done
 
 	echo
-	left=$(find "$VCM_DEBUGFS" -type f -exec grep -l -e camera-sysmmu -e display-sysmmu {} + |
-	       tr '\n' ' ')
-	if [ -n "$left" ]; then
-		echo "result: FAILED: after the last step ${left% } still name the pipeline's contexts"
-		return 1
-	fi
+	nothing_left "after the last step" || return 1
 	case "$(cat "$STEP")" in
 	"next: 1/"*) ;;
 	*)
@@ -120,6 +162,30 @@ story() {
 		return 1 ;;
 	esac
 	echo "All $total steps done; no file under $VCM_DEBUGFS names the pipeline's contexts any more."
+
+	echo
+	echo "Steps 1-$HALFWAY again, then rmmod vcm-pipeline half-way: its exit undoes them."
+	i=1
+	while [ "$i" -le "$HALFWAY" ]; do
+		if ! err=$( { echo next >"$STEP"; } 2>&1 ); then
+			echo "result: FAILED: step $i again: ${err##*: }"
+			return 1
+		fi
+		i=$((i + 1))
+	done
+	# The steps were told above; what they left is shown.
+	dmesg >"$STATE/kmsg"
+	seen=$(wc -l <"$STATE/kmsg")
+	tell_debugfs
+	echo "rmmod vcm-pipeline:"
+	if ! err=$(rmmod vcm-pipeline 2>&1); then
+		echo "result: FAILED: rmmod vcm-pipeline: $err"
+		return 1
+	fi
+	tell_kernel
+	tell_debugfs
+	nothing_left "after rmmod" || return 1
+	leaks || return 1
 	echo "result: ok"
 }
 
@@ -151,6 +217,7 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 
 case " $(cat /proc/cmdline) " in
 *" vcm_run.mode=shell "*)
+	insmod "$MODULE"
 	cat >/etc/profile <<'PROFILE'
 export PATH=/bin
 export PS1='vcm# '
@@ -159,14 +226,15 @@ alias poweroff='poweroff -f' reboot='poweroff -f' halt='poweroff -f'
 PROFILE
 	echo 7 >/proc/sys/kernel/printk
 	echo
-	echo "VCM shell: Linux $(uname -r) with the VCM sample (samples/vcm) built in;"
-	echo "debugfs is mounted on /sys/kernel/debug."
+	echo "VCM shell: Linux $(uname -r) with the VCM sample (samples/vcm) loaded"
+	echo "from $MODULE; debugfs is mounted on /sys/kernel/debug."
 	printf '  %-48s %s\n' \
 		"cat $STEP" "which step of the sample is next" \
 		"echo next >$STEP" "run it; its story goes to the console" \
 		"echo undo >$STEP" "release what the steps made" \
 		"cat $VCM_DEBUGFS/*" "what VCM has: its contexts..." \
 		"vcm-story" "all the steps, told as make run tells them" \
+		"rmmod vcm-pipeline" "unload the sample (undoes its steps)" \
 		"dmesg" "the kernel log"
 	echo "Leave with poweroff (or Ctrl-A x, which quits QEMU at once)."
 	echo

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make run: build the kernel with our files and the VCM sample
-# (samples/vcm) for 32-bit ARM, boot it in QEMU (virt, 2 CPUs) with KUnit
-# disabled and an initramfs of Debian's busybox-static, and tell the
-# sample's camera -> display pipeline step by step, with VCM's debugfs
-# files after each step (harness/run-init.sh does that in the guest).
+# (samples/vcm, a module) for 32-bit ARM, boot it in QEMU (virt, 2 CPUs)
+# with KUnit disabled and an initramfs of Debian's busybox-static, and
+# tell the sample's camera -> display pipeline step by step, with VCM's
+# debugfs files after each step; then unload the sample half-way through
+# the steps and ask kmemleak for leaks (harness/run-init.sh does that in
+# the guest).
 # Ends with "make run: pipeline ... OK" and exit code 0, or "make run:
 # FAILED: why" and 1.
 #
@@ -84,6 +86,9 @@ file /bin/busybox $BUSYBOX 0755 0 0
 slink /bin/sh busybox 0777 0 0
 file /init $HARNESS/run-init.sh 0755 0 0
 slink /bin/vcm-story /init 0777 0 0
+dir /lib 0755 0 0
+dir /lib/modules 0755 0 0
+file /lib/modules/vcm-pipeline.ko $bdir/samples/vcm/vcm-pipeline.ko 0644 0 0
 LIST
 "$bdir/usr/gen_init_cpio" "$rundir/initramfs.list" >"$rundir/initramfs.cpio"
 
@@ -139,6 +144,6 @@ if [ -n "$splats" ]; then
 	echo "$splats" | head -10
 	fail "the kernel log holds $(echo "$splats" | wc -l) warning line(s), first: $(echo "$splats" | head -1 | cut -d' ' -f2-)"
 fi
-steps=$(grep -c '^vcm-pipeline: step [0-9]' "$klog" || true)
+steps=$(sed -n 's|^vcm-pipeline: step [0-9]*/\([0-9]*\) .*|\1|p' "$klog" | head -1)
 pixels=$(sed -n 's/^vcm-pipeline: display: read \([0-9]*\) pixels.*/\1/p' "$klog" | tail -1)
-echo "make run: pipeline camera -> display OK: $steps steps, ${pixels:-?} pixels read back intact, nothing left behind, no kernel warnings"
+echo "make run: pipeline camera -> display OK: ${steps:-?} steps, ${pixels:-?} pixels read back intact, nothing left behind after the steps nor after rmmod half-way, no kmemleak suspect, no kernel warnings"
