@@ -8,7 +8,9 @@ trees here.  Nothing here knows what a file says: which file goes into
 which patch comes from the Files: lines of harness/series/NN-*.txt; the
 Kconfig entries and Makefile lines of harness/kernel-edits/ go with the
 patch whose files they build (obj-$(CONFIG_X) += file.o), or which
-mentions their symbol first, or which names it in a Kconfig: line.
+mentions their symbol first, or which names it in a Kconfig: line.  The
+files of the steps before one with a Diff: or an Unifdef: are ours with
+its diff taken out (git apply -R) or its symbol (unifdef).
 
   generate  writes, for every patch k, the tree after patches 1..k, its
             commit message, the Kconfig symbols and objects it has, and
@@ -33,6 +35,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 BEGIN_PREFIX = '# >>> vcm: from harness/kernel-edits/'
@@ -111,12 +114,21 @@ class Step:
         self.kconfig = self.fields.get('kconfig', '').split()
         self.unifdef = self.fields.get('unifdef', '').split()
         self.skip = self.fields.get('skip')
+        # Diff: a file beside this one.
+        self.diff = self.fields.get('diff')
+        self.diff_path = None
         unknown = set(self.fields) - {'subject', 'files', 'kconfig',
-                                      'unifdef', 'skip'}
+                                      'unifdef', 'skip', 'diff'}
         if unknown:
             die('%s: unknown field(s) %s' % (path, ', '.join(sorted(unknown))))
         if not self.skip and not self.subject:
             die('%s: no Subject:' % path)
+        if self.diff:
+            if self.skip:
+                die('%s: a Skip: step has no Diff:' % path)
+            self.diff_path = os.path.join(os.path.dirname(path), self.diff)
+            if not os.path.isfile(self.diff_path):
+                die('%s: Diff: %s: no such file' % (path, self.diff_path))
         for sym in self.unifdef:
             if not sym.startswith('CONFIG_'):
                 die('%s: Unifdef: %s is not a CONFIG_ symbol' % (path, sym))
@@ -461,6 +473,73 @@ def without_symbols(text, symbols):
     return text
 
 
+# --- Diff: -----------------------------------------------------------------
+
+def diff_files(step):
+    """The files step's Diff: changes, checked to be changed in place."""
+    files = []
+    lines = lines_of(read(step.diff_path))
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        m = re.match(r'^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@', line)
+        if m:
+            # Skip the hunk's lines, which may start with "---" too.
+            old = int(m.group(1) or 1)
+            new = int(m.group(2) or 1)
+            while (old or new) and i < len(lines):
+                tag = lines[i][:1] or ' '   # an empty context line
+                old -= tag in ' -'
+                new -= tag in ' +'
+                i += 1
+            continue
+        if not line.startswith('--- '):
+            continue
+        if i == len(lines) or not lines[i].startswith('+++ '):
+            die('%s:%d: "---" without a "+++" line after it' % (step.diff, i))
+        # A path ends at a tab (diff -u's timestamp) or at the line's end.
+        old = line[4:].split('\t')[0].strip()
+        new = lines[i][4:].split('\t')[0].strip()
+        i += 1
+        if '/dev/null' in (old, new):
+            die('%s:%d: it creates or deletes a file; a step adds files with '
+                'Files:' % (step.diff, i))
+        if not (old.startswith('a/') and new.startswith('b/')) or old[2:] != new[2:]:
+            die('%s:%d: expected "--- a/PATH" and "+++ b/PATH" of one path, '
+                'relative to the kernel tree' % (step.diff, i))
+        files.append(new[2:])
+    if not files:
+        die('%s (Diff: of %s): no file in it' % (step.diff_path, step.name))
+    return files
+
+
+def take_out_diff(texts, step):
+    """texts with step's Diff: undone (git apply -R); dies if it fails."""
+    files = diff_files(step)
+    with tempfile.TemporaryDirectory(prefix='vcm-series-') as tmp:
+        for f in files:
+            write(os.path.join(tmp, f), texts[f])
+        env = dict(os.environ, GIT_CEILING_DIRECTORIES=os.path.dirname(tmp),
+                   LC_ALL='C')
+        run = subprocess.run(['git', 'apply', '-R', '--whitespace=nowarn',
+                              os.path.abspath(step.diff_path)],
+                             cwd=tmp, env=env, capture_output=True, text=True)
+        if run.returncode:
+            failed = sorted(set(re.findall(r'^error: patch failed: (.+):\d+$',
+                                           run.stderr, re.M)))
+            die('%s (Diff: of %s) no longer applies to %s, changed where '
+                'the diff touches it since the diff was written: update the '
+                'diff (see harness/series/README).  git apply -R says:\n%s' %
+                (step.diff_path, step.name,
+                 ' and '.join(failed) or ', '.join(files),
+                 run.stderr.rstrip()))
+        out = dict(texts)
+        for f in files:
+            out[f] = read(os.path.join(tmp, f))
+    return out
+
+
 # --- generate ---------------------------------------------------------------
 
 def wrap(text, indent='', first=None):
@@ -480,7 +559,7 @@ def generate(args):
     # A step none of whose files the repository has is left out.
     owner = assign_files(steps, ours)
     absent = [s for k, s in enumerate(steps) if k not in owner.values() and
-              not s.kconfig and not s.unifdef]
+              not s.kconfig and not s.unifdef and not s.diff]
     steps = [s for s in steps if s not in absent]
     others = [(name, path) for name, path in
               (o.split('=', 1) for o in args.other)]
@@ -504,6 +583,24 @@ def generate(args):
     owner = assign_files(steps, ours)
     present = [{f for f in ours if owner[f] <= k} for k in range(len(steps))]
     texts = {f: read(os.path.join(args.final, f)) for f in ours}
+
+    # Our files after each step, before unifdef: the diffs of the later
+    # steps taken out, the latest first.
+    stage_texts = [None] * len(steps)
+    cur = texts
+    for k in range(len(steps) - 1, -1, -1):
+        stage_texts[k] = cur
+        if not steps[k].diff:
+            continue
+        for f in diff_files(steps[k]):
+            if f not in ours:
+                die('%s (Diff: of %s) changes %s, which is not one of our '
+                    'files' % (steps[k].diff_path, steps[k].name, f))
+            if owner[f] >= k:
+                die('%s (Diff: of %s) changes %s, which %s adds: a diff only '
+                    'changes files of earlier steps' %
+                    (steps[k].diff_path, steps[k].name, f, steps[owner[f]].name))
+        cur = take_out_diff(cur, steps[k])
 
     # Kconfig symbols: named, built, or first mentioned.
     sym_owner = {}
@@ -577,7 +674,7 @@ def generate(args):
         tree = os.path.join(out, '%02d' % (k + 1))
         later = [u for s in steps[k + 1:] for u in s.unifdef]
         for f in sorted(present[k]):
-            write(os.path.join(tree, f), without_symbols(texts[f], later))
+            write(os.path.join(tree, f), without_symbols(stage_texts[k][f], later))
         for block in blocks:
             chosen = [span for (b, span, _, _, _), o in zip(pieces, piece_owner)
                       if b is block and o <= k]
@@ -608,9 +705,12 @@ def generate(args):
         new = sorted(present[k] - (present[k - 1] if k else set()))
         syms = [s for (b, span, ss, _, _), o in zip(pieces, piece_owner)
                 if o == k for s in ss]
-        what = ', '.join(new)
+        what = [', '.join(new)] if new else []
+        if step.diff:
+            what.append('changes ' + ', '.join(sorted(diff_files(step))))
         if syms:
-            what += '; Kconfig: ' + ', '.join(syms)
+            what.append('Kconfig: ' + ', '.join(syms))
+        what = '; '.join(what)
         overview.append(wrap('%d/%d %s' % (k + 1, n, step.subject)))
         overview.append(wrap(what, '    '))
         overview.append('')
