@@ -35,8 +35,12 @@
  * flag and every mapping operation of the backend, so that the backend's
  * interrupt handler can take it to see a page table that is not changing.
  * Nothing is allocated and nothing sleeps under it.  Reserving and
- * unreserving take only their CPU's cache's local lock (see "Range
- * caches"): genalloc's own allocation is lock-free.
+ * unreserving take their CPU's cache's local lock (see "Range caches");
+ * genalloc's own allocation is lock-free.  A reservation that finds no
+ * range aligned as it needs drains the caches that hold some, which takes
+ * vcm_mmu_drain_lock and the CPU hotplug lock and waits for work on those
+ * CPUs: reserving is for process context, not for a CPU hotplug callback
+ * nor under cpus_read_lock().
  *
  * Pool addresses
  * ==============
@@ -74,6 +78,7 @@
 
 #include <kunit/visibility.h>
 
+#include "internal.h"
 #include "vcm-internal.h"
 
 /*
@@ -96,13 +101,15 @@
  * Only its own CPU touches a cache, under a local lock (preemption off,
  * without PREEMPT_RT): reserving from a cache takes no atomic operation
  * and no barrier, which a spinlock would (it was a third of the time of a
- * reserve and release, measured by make bench).  A drain of every cache
- * is therefore work queued on each online CPU and waited for, as
- * lru_add_drain_all() and SLUB's flush_all() do; an offline CPU's cache,
- * which nothing can touch while the CPUs are held, is emptied in place.
- * Drains are rare (the pool full, or a test) and may sleep, as reserving
- * may.  The context's end empties every cache in place: nothing else can
- * reach them by then.
+ * reserve and release, measured by make bench).  A drain of the caches
+ * is therefore work queued on mm_percpu_wq (which may run in reclaim) on
+ * each online CPU whose cache holds something, and waited for, as
+ * lru_add_drain_all() does; an offline CPU's cache, which nothing can
+ * touch while the CPUs are held, is emptied in place.  A drain happens
+ * when genalloc has no range aligned as a reservation needs, and may
+ * sleep, as reserving may; with nothing cached it costs a look at each
+ * CPU's counts.  The context's end empties every cache in place: nothing
+ * else can reach them by then.
  */
 #define VCM_MMU_CACHE_PAGES	32
 #define VCM_MMU_CACHE_CLASSES	(VCM_MMU_CACHE_PAGES + 1)
@@ -132,8 +139,9 @@ struct vcm_mmu_cache {
 	struct vcm_mmu *mmu;
 };
 
-/* Serialises drains, which use the caches' work items. */
+/* Serialises drains, which use the caches' work items and this mask. */
 static DEFINE_MUTEX(vcm_mmu_drain_lock);
+static struct cpumask vcm_mmu_drain_cpus;
 
 static struct vcm_mmu *to_vcm_mmu(struct vcm *vcm)
 {
@@ -286,23 +294,59 @@ static void vcm_mmu_cache_drain(struct work_struct *work)
 	local_unlock(&mmu->cache->lock);
 }
 
+/*
+ * Whether @cache holds a range or a spare: a look from another CPU, which
+ * its own CPU may make wrong at once (a drain only needs the ranges
+ * released before it started).
+ */
+static bool vcm_mmu_cache_used(const struct vcm_mmu_cache *cache)
+{
+	int class;
+
+	/* Racy: only the cache's CPU changes its counts. */
+	if (data_race(cache->spares))
+		return true;
+	for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
+		/* Racy, as above. */
+		if (data_race(cache->count[class]))
+			return true;
+	}
+	return false;
+}
+
+/* Whether any CPU's cache of @mmu holds something. */
+static bool vcm_mmu_caches_used(struct vcm_mmu *mmu)
+{
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		if (vcm_mmu_cache_used(per_cpu_ptr(mmu->cache, cpu)))
+			return true;
+	return false;
+}
+
 /* Empties every CPU's cache into the pool; may sleep. */
 VISIBLE_IF_KUNIT void vcm_mmu_drain(struct vcm_mmu *mmu)
 {
 	unsigned int cpu;
 
 	might_sleep();
+	if (!vcm_mmu_caches_used(mmu))
+		return;
 	mutex_lock(&vcm_mmu_drain_lock);
 	cpus_read_lock();
+	cpumask_clear(&vcm_mmu_drain_cpus);
 	for_each_possible_cpu(cpu) {
 		struct vcm_mmu_cache *cache = per_cpu_ptr(mmu->cache, cpu);
 
-		if (cpu_online(cpu))
-			schedule_work_on(cpu, &cache->drain);
-		else
+		if (!cpu_online(cpu)) {
 			vcm_mmu_cache_empty(mmu, cache);
+		} else if (vcm_mmu_cache_used(cache)) {
+			queue_work_on(cpu, mm_percpu_wq, &cache->drain);
+			__cpumask_set_cpu(cpu, &vcm_mmu_drain_cpus);
+		}
 	}
-	for_each_online_cpu(cpu)
+	for_each_cpu(cpu, &vcm_mmu_drain_cpus)
 		flush_work(&per_cpu_ptr(mmu->cache, cpu)->drain);
 	cpus_read_unlock();
 	mutex_unlock(&vcm_mmu_drain_lock);
