@@ -1005,6 +1005,12 @@ static long reserve_all(void *arg)
 	return (long)vcm_reserve(&fake->mmu.vcm, MMU_SIZE, 0);
 }
 
+/* Brings a CPU that a test took offline back, whatever became of the test. */
+static void bring_cpu_back(void *cpu)
+{
+	add_cpu((unsigned long)cpu);
+}
+
 /*
  * Leaves a range in CPU @cpu's cache, takes @cpu offline if @offline, then
  * reserves the whole context on CPU @here (if online, else on any):
@@ -1027,13 +1033,17 @@ static void cache_on_cpu_then_reserve_all(struct kunit *test,
 		ret = remove_cpu(cpu);
 		if (ret)
 			kunit_skip(test, "CPU %u cannot go offline: %d", cpu, ret);
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, bring_cpu_back,
+								(void *)(unsigned long)cpu), 0);
 	}
 	if (here < nr_cpu_ids)
 		whole = (struct vcm_res *)work_on_cpu(here, reserve_all, fake);
 	else
 		whole = (struct vcm_res *)reserve_all(fake);
-	if (offline)
-		KUNIT_EXPECT_EQ(test, add_cpu(cpu), 0);
+	if (offline) {
+		kunit_release_action(test, bring_cpu_back, (void *)(unsigned long)cpu);
+		KUNIT_EXPECT_TRUE(test, cpu_online(cpu));
+	}
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(whole), "%pe", whole);
 	KUNIT_EXPECT_EQ(test, whole->start, MMU_START);
 	vcm_unreserve(whole);
@@ -1109,7 +1119,8 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE(vcm_mmu_init_fails_test),
 	KUNIT_CASE(vcm_mmu_cache_test),
 	KUNIT_CASE(vcm_mmu_cache_other_cpu_test),
-	KUNIT_CASE(vcm_mmu_cache_offline_cpu_test),
+	/* Slow: it takes a CPU offline and back. */
+	KUNIT_CASE_SLOW(vcm_mmu_cache_offline_cpu_test),
 	KUNIT_CASE(vcm_mmu_destroy_kfree_test),
 	KUNIT_CASE_PARAM(vcm_mmu_bind_test, vcm_mmu_style_gen_params),
 	KUNIT_CASE_PARAM(vcm_mmu_deactivate_test, vcm_mmu_style_gen_params),
