@@ -295,16 +295,20 @@ mkdir -p "$GEN_OTHER"
 	<"$STAGES/paths" | xargs -r -d '\n' cp --parents -t "$GEN_OTHER")
 scratch_repo "$GEN_OTHER" "$STAGES/paths" "$OTHER"
 git -C "$GEN_OTHER" show pristine:MAINTAINERS >"$WORK/MAINTAINERS-$OTHER"
-rebased=0
+rebased=0 why=""
 for k in $(seq 1 "$N"); do
 	kk=$(printf %02d "$k")
+	why="patch $k does not apply on $OTHER but for MAINTAINERS"
 	git -C "$GEN_OTHER" apply --index --exclude=MAINTAINERS "${PATCHES[k - 1]}" \
 		>>"$LOGS/am-$OTHER.log" 2>&1 || break
+	why="patch $k: no place for our section in $OTHER's MAINTAINERS"
 	python3 "$HARNESS/series.py" maintainers --maintainers "$WORK/MAINTAINERS-$OTHER" \
-		--section "$STAGES/$kk.section" >"$GEN_OTHER/MAINTAINERS" || break
+		--section "$STAGES/$kk.section" >"$GEN_OTHER/MAINTAINERS" 2>>"$LOGS/am-$OTHER.log" || break
 	git -C "$GEN_OTHER" add MAINTAINERS
+	why="patch $k: git commit failed"
 	GIT_AUTHOR_DATE=$DATE GIT_COMMITTER_DATE=$DATE \
-		git -C "$GEN_OTHER" commit -q -s --cleanup=whitespace -F "$STAGES/$kk.msg" || break
+		git -C "$GEN_OTHER" commit -q -s --cleanup=whitespace -F "$STAGES/$kk.msg" \
+		>>"$LOGS/am-$OTHER.log" 2>&1 || break
 	rebased=$k
 done
 PATCHES_OTHER=()
@@ -315,14 +319,16 @@ if [ "$rebased" = "$N" ]; then
 	for p in "$OUT_OTHER"/[0-9][0-9][0-9][0-9]-*.patch; do
 		[ "${p##*/}" = 0000-cover-letter.patch ] || PATCHES_OTHER+=("$p")
 	done
-	python3 "$HARNESS/series.py" same --a "${PATCHES[@]}" --b "${PATCHES_OTHER[@]}" ||
-		rebased=0
+	if ! python3 "$HARNESS/series.py" same --a "${PATCHES[@]}" --b "${PATCHES_OTHER[@]}" \
+		2>>"$LOGS/am-$OTHER.log"; then
+		rebased=0 why="the series for $OTHER differs from $BASE's outside MAINTAINERS"
+	fi
 fi
 TREE=$TREE_OTHER
 scratch_repo "$TREE_OTHER" "$list" "$OTHER"
 applied=0
 if [ "$rebased" != "$N" ]; then
-	echo "    patch $((rebased + 1)) does not apply on $OTHER but for MAINTAINERS (log: $LOGS/am-$OTHER.log)"
+	echo "    $why (log: $LOGS/am-$OTHER.log)"
 elif git -C "$TREE_OTHER" am -q --no-3way "${PATCHES_OTHER[@]}" >>"$LOGS/am-$OTHER.log" 2>&1; then
 	applied=1
 else

@@ -84,10 +84,16 @@ nothing_left() {
 # cleared at its start.  (A module's frames in a backtrace are bare
 # addresses once it is unloaded, so suspects are not sorted by origin.)
 leaks() {
-	[ -w "$KMEMLEAK" ] || { echo "kmemleak: not in this kernel"; return 0; }
+	if [ ! -w "$KMEMLEAK" ]; then
+		echo "result: FAILED: no $KMEMLEAK: the kernel has no CONFIG_DEBUG_KMEMLEAK"
+		return 1
+	fi
 	sleep 6
-	echo scan >"$KMEMLEAK"
-	echo scan >"$KMEMLEAK"
+	# A kmemleak that turned itself off refuses the scan.
+	if ! { echo scan >"$KMEMLEAK" && echo scan >"$KMEMLEAK"; } 2>/dev/null; then
+		echo "result: FAILED: kmemleak refuses to scan (it turned itself off: see the kernel log)"
+		return 1
+	fi
 	cat "$KMEMLEAK" >"$STATE/kmemleak"
 	n=$(grep -c '^unreferenced object' "$STATE/kmemleak")
 	if [ "$n" != 0 ]; then
@@ -104,8 +110,10 @@ leaks() {
 story() {
 	rm -rf "$STATE"
 	mkdir -p "$STATE"
-	# What kmemleak suspects already is not the story's.
+	# What kmemleak suspects already is not the story's; objects younger
+	# than 5 s are not suspected yet, so the boot's are let age first.
 	if [ -w "$KMEMLEAK" ]; then
+		sleep 6
 		echo scan >"$KMEMLEAK"
 		echo clear >"$KMEMLEAK"
 	fi
