@@ -87,6 +87,31 @@ pristine_subset() {
 	} | sed 's|^\./||' | grep -v '^\.vcm-' | grep . | sort -u
 }
 
+# Makes $1 a scratch repository (scratch_repo) of the files of the series'
+# paths that tree $2 of linux-source-$3 has.
+series_repo() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	(cd "$2" && while read -r f; do [ ! -f "$f" ] || echo "$f"; done \
+		<"$STAGES/paths" | xargs -r -d '\n' cp --parents -t "$1")
+	scratch_repo "$1" "$STAGES/paths" "$3"
+}
+
+# Writes repository $1's commits since "pristine" as a series into $2, with
+# the cover letter filled in, and sets SERIES_PATCHES to its patches.
+format_series() {
+	local p
+
+	rm -rf "$2"
+	git -C "$1" format-patch -q --cover-letter -o "$2" pristine..HEAD
+	python3 "$HARNESS/series.py" cover --letter "$2"/0000-cover-letter.patch \
+		--subject "$STAGES/cover-subject" --body "$STAGES/cover-body"
+	SERIES_PATCHES=()
+	for p in "$2"/[0-9][0-9][0-9][0-9]-*.patch; do
+		[ "${p##*/}" = 0000-cover-letter.patch ] || SERIES_PATCHES+=("$p")
+	done
+}
+
 # Copies the files listed in $2 from $TREE into a new directory $1.
 copy_files() {
 	rm -rf "$1"
@@ -141,10 +166,7 @@ python3 "$HARNESS/series.py" generate --series "$SERIES" \
 	--other "$OTHER=$TREE_OTHER" --name "$NAME" --email "$EMAIL" --out "$STAGES"
 N=$(cat "$STAGES/count")
 GEN=$WORK/git
-mkdir -p "$GEN"
-(cd "$WORK/pristine" && while read -r f; do [ ! -f "$f" ] || echo "$f"; done \
-	<"$STAGES/paths" | xargs -r -d '\n' cp --parents -t "$GEN")
-scratch_repo "$GEN" "$STAGES/paths" "$BASE"
+series_repo "$GEN" "$WORK/pristine" "$BASE"
 for k in $(seq -f %02g 1 "$N"); do
 	while read -r f; do
 		if [ -f "$STAGES/$k/$f" ]; then
@@ -157,14 +179,8 @@ for k in $(seq -f %02g 1 "$N"); do
 	GIT_AUTHOR_DATE=$DATE GIT_COMMITTER_DATE=$DATE \
 		git -C "$GEN" commit -q -s --cleanup=whitespace -F "$STAGES/$k.msg"
 done
-rm -rf "$OUT"
-git -C "$GEN" format-patch -q --cover-letter -o "$OUT" pristine..HEAD
-python3 "$HARNESS/series.py" cover --letter "$OUT"/0000-cover-letter.patch \
-	--subject "$STAGES/cover-subject" --body "$STAGES/cover-body"
-PATCHES=()
-for p in "$OUT"/[0-9][0-9][0-9][0-9]-*.patch; do
-	[ "${p##*/}" = 0000-cover-letter.patch ] || PATCHES+=("$p")
-done
+format_series "$GEN" "$OUT"
+PATCHES=("${SERIES_PATCHES[@]}")
 
 echo "The series: $N patches and a cover letter, in $OUT"
 k=0
@@ -289,11 +305,8 @@ result $((errors + warnings)) "checkpatch --strict: $errors errors, $warnings wa
 log "the series for linux-source-$OTHER"
 GEN_OTHER=$WORK/git-$OTHER
 OUT_OTHER=$OUT-$OTHER
-rm -rf "$GEN_OTHER" "$OUT_OTHER"
-mkdir -p "$GEN_OTHER"
-(cd "$TREE_OTHER" && while read -r f; do [ ! -f "$f" ] || echo "$f"; done \
-	<"$STAGES/paths" | xargs -r -d '\n' cp --parents -t "$GEN_OTHER")
-scratch_repo "$GEN_OTHER" "$STAGES/paths" "$OTHER"
+rm -rf "$OUT_OTHER"
+series_repo "$GEN_OTHER" "$TREE_OTHER" "$OTHER"
 git -C "$GEN_OTHER" show pristine:MAINTAINERS >"$WORK/MAINTAINERS-$OTHER"
 rebased=0 why=""
 for k in $(seq 1 "$N"); do
@@ -313,12 +326,8 @@ for k in $(seq 1 "$N"); do
 done
 PATCHES_OTHER=()
 if [ "$rebased" = "$N" ]; then
-	git -C "$GEN_OTHER" format-patch -q --cover-letter -o "$OUT_OTHER" pristine..HEAD
-	python3 "$HARNESS/series.py" cover --letter "$OUT_OTHER"/0000-cover-letter.patch \
-		--subject "$STAGES/cover-subject" --body "$STAGES/cover-body"
-	for p in "$OUT_OTHER"/[0-9][0-9][0-9][0-9]-*.patch; do
-		[ "${p##*/}" = 0000-cover-letter.patch ] || PATCHES_OTHER+=("$p")
-	done
+	format_series "$GEN_OTHER" "$OUT_OTHER"
+	PATCHES_OTHER=("${SERIES_PATCHES[@]}")
 	if ! python3 "$HARNESS/series.py" same --a "${PATCHES[@]}" --b "${PATCHES_OTHER[@]}" \
 		2>>"$LOGS/am-$OTHER.log"; then
 		rebased=0 why="the series for $OTHER differs from $BASE's outside MAINTAINERS"

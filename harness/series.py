@@ -117,6 +117,7 @@ class Step:
         # Diff: a file beside this one.
         self.diff = self.fields.get('diff')
         self.diff_path = None
+        self.changes = []       # the files the Diff: changes, by generate
         unknown = set(self.fields) - {'subject', 'files', 'kconfig',
                                       'unifdef', 'skip', 'diff'}
         if unknown:
@@ -514,9 +515,9 @@ def diff_files(step):
     return files
 
 
-def take_out_diff(texts, step):
-    """texts with step's Diff: undone (git apply -R); dies if it fails."""
-    files = diff_files(step)
+def take_out_diff(texts, step, files):
+    """texts with step's Diff: (changing files) undone (git apply -R); dies
+    if it fails."""
     with tempfile.TemporaryDirectory(prefix='vcm-series-') as tmp:
         for f in files:
             write(os.path.join(tmp, f), texts[f])
@@ -592,7 +593,8 @@ def generate(args):
         stage_texts[k] = cur
         if not steps[k].diff:
             continue
-        for f in diff_files(steps[k]):
+        steps[k].changes = diff_files(steps[k])
+        for f in steps[k].changes:
             if f not in ours:
                 die('%s (Diff: of %s) changes %s, which is not one of our '
                     'files' % (steps[k].diff_path, steps[k].name, f))
@@ -600,7 +602,7 @@ def generate(args):
                 die('%s (Diff: of %s) changes %s, which %s adds: a diff only '
                     'changes files of earlier steps' %
                     (steps[k].diff_path, steps[k].name, f, steps[owner[f]].name))
-        cur = take_out_diff(cur, steps[k])
+        cur = take_out_diff(cur, steps[k], steps[k].changes)
 
     # Kconfig symbols: named, built, or first mentioned.
     sym_owner = {}
@@ -707,7 +709,7 @@ def generate(args):
                 if o == k for s in ss]
         what = [', '.join(new)] if new else []
         if step.diff:
-            what.append('changes ' + ', '.join(sorted(diff_files(step))))
+            what.append('changes ' + ', '.join(sorted(step.changes)))
         if syms:
             what.append('Kconfig: ' + ', '.join(syms))
         what = '; '.join(what)
