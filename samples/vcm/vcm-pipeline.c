@@ -382,6 +382,25 @@ static int step_activate(struct vcm_pipeline *p)
 	return 0;
 }
 
+/*
+ * Page @i of @d's reservation, as its SysMMU translates it: sets @iova and
+ * @paddr, and returns the order of the page that maps it, or -EIO.
+ */
+static int device_page(const struct pipeline_device *d, unsigned int i,
+		       dma_addr_t *iova, phys_addr_t *paddr)
+{
+	int order;
+
+	*iova = d->res->start + i * PAGE_SIZE;
+	order = vcm_sysmmu_translate(d->vcm, *iova, paddr);
+	if (order < 0) {
+		pr_err("%s: %pad does not translate: %pe\n", d->name, iova,
+		       ERR_PTR(order));
+		return -EIO;
+	}
+	return order;
+}
+
 static int step_camera(struct vcm_pipeline *p)
 {
 	const struct pipeline_device *d = &p->dev[CAMERA];
@@ -392,13 +411,9 @@ static int step_camera(struct vcm_pipeline *p)
 	int order;
 
 	for (i = 0; i < FRAME_PAGES; i++) {
-		iova = d->res->start + i * PAGE_SIZE;
-		order = vcm_sysmmu_translate(d->vcm, iova, &paddr);
-		if (order < 0) {
-			pr_err("camera: %pad does not translate: %pe\n",
-			       &iova, ERR_PTR(order));
-			return -EIO;
-		}
+		order = device_page(d, i, &iova, &paddr);
+		if (order < 0)
+			return order;
 		/* The order of the page that maps it: 1 MiB, 64 KiB, 4 KiB. */
 		sections += order == 8;
 		large += order == 4;
@@ -433,21 +448,16 @@ static int step_display(struct vcm_pipeline *p)
 	unsigned int i, bad = 0, cpu_bad = 0, shared = 0, page_bad;
 	phys_addr_t paddr, camera_paddr;
 	dma_addr_t first_bad = 0;
-	dma_addr_t iova;
+	dma_addr_t iova, camera_iova;
 	u32 *map;
 	int ret;
 
 	for (i = 0; i < FRAME_PAGES; i++) {
-		iova = d->res->start + i * PAGE_SIZE;
-		ret = vcm_sysmmu_translate(d->vcm, iova, &paddr);
-		if (ret < 0) {
-			pr_err("display: %pad does not translate: %pe\n",
-			       &iova, ERR_PTR(ret));
-			return -EIO;
-		}
-		ret = vcm_sysmmu_translate(camera->vcm,
-					   camera->res->start + i * PAGE_SIZE,
-					   &camera_paddr);
+		ret = device_page(d, i, &iova, &paddr);
+		if (ret < 0)
+			return ret;
+		/* A page the camera's SysMMU does not translate is not shared. */
+		ret = device_page(camera, i, &camera_iova, &camera_paddr);
 		shared += ret >= 0 && camera_paddr == paddr;
 		map = kmap_local_pfn(PHYS_PFN(paddr));
 		page_bad = page_mismatches(map, i);
