@@ -51,6 +51,7 @@ SPLATS = [re.compile(p) for p in (
     r'rcu: INFO: .*(detected stall|self-detected stall|detected expedited stall)',
     r'kmemleak: .* new suspected memory leaks',
     r'^BUG \S+ \((Not tainted|Tainted)',  # SLUB's own reports
+    r'^INFO: trying to register non-static key',   # lockdep, no WARNING line
 )]
 CUT_HERE = re.compile(r'^-+\[ cut here \]-+')
 VCM_WARNING = re.compile(r'^WARNING: CPU: \d+ PID: \d+ at (mm/vcm(-phys|-mmu)?|drivers/iommu/vcm-sysmmu)\.c:')
@@ -66,7 +67,7 @@ KTAP = re.compile(r'^(?P<indent>(?:    )*)(?:'
                   r'(?P<version>K?TAP version \d+)'
                   r'|1\.\.(?P<plan>\d+)'
                   r'|# Subtest: (?P<subtest>\S.*)'
-                  r'|(?P<not>not )?ok (?P<number>[1-9]\d*) (?:- )?(?P<name>[^#]*?)'
+                  r'|(?P<not>not )?ok (?P<number>[1-9]\d*) (?:- )?(?P<name>.*?)'
                   r'(?: # (?P<directive>SKIP|TODO)\b.*)?)$')
 # KUnit's count of a test's subtests, printed one level out, before its
 # result: the plan of a parameterised test, which prints none.
@@ -163,7 +164,10 @@ def read_ktap(lines):
                     if test.results != planned:
                         problems.append('line %d: %s planned %d tests, %d reported'
                                         % (n, name, planned, test.results))
-                if status == 'fail' and not test.failed_leaves:
+                if not test.results:
+                    counts[status] += 1     # no subtests: a leaf after all
+                    test.failed_leaves += status == 'fail'
+                elif status == 'fail' and not test.failed_leaves:
                     problems.append('line %d: %s failed' % (n, name))
                 parent.failed_leaves += test.failed_leaves
             else:
