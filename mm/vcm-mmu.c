@@ -34,7 +34,11 @@
  * interrupts disabled, around the list of bound reservations, the active
  * flag and every mapping operation of the backend, so that the backend's
  * interrupt handler can take it to see a page table that is not changing.
- * Nothing is allocated and nothing sleeps under it.  Reserving and
+ * Nothing is allocated and nothing sleeps under it.  A backend whose
+ * operations sleep (->may_sleep: one on the IOMMU API) gets the same
+ * functions without mmu->lock (vcm_mmu_sleeping_driver): the context's
+ * mutex, which the core holds around each of them, protects the list and
+ * the flag then.  Reserving and
  * unreserving take their CPU's cache's local lock (see "Range caches");
  * genalloc's own allocation is lock-free.  A reservation that finds no
  * range aligned as it needs drains the caches that hold some, which takes
@@ -169,7 +173,7 @@ static unsigned long vcm_mmu_res_align(const struct vcm_mmu *mmu,
 	const unsigned char *order;
 	unsigned long pages;
 
-	for (order = mmu->driver->orders; *order; order++) {
+	for (order = mmu->orders; *order; order++) {
 		pages = vcm_mmu_page_pages(*order);
 		if (pages && IS_ALIGNED(nr_pages, pages))
 			return pages;
@@ -196,7 +200,7 @@ static int vcm_mmu_cache_class(const struct vcm_mmu *mmu, unsigned long nr_pages
 {
 	if (nr_pages <= VCM_MMU_CACHE_PAGES)
 		return nr_pages - 1;
-	if (nr_pages == vcm_mmu_page_pages(mmu->driver->orders[0]))
+	if (nr_pages == vcm_mmu_page_pages(mmu->orders[0]))
 		return VCM_MMU_CACHE_PAGES;
 	return -1;
 }
@@ -266,7 +270,7 @@ static void vcm_mmu_cache_put(struct vcm_mmu *mmu, unsigned long addr,
  */
 static void vcm_mmu_cache_empty(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache)
 {
-	unsigned long big = vcm_mmu_page_pages(mmu->driver->orders[0]);
+	unsigned long big = vcm_mmu_page_pages(mmu->orders[0]);
 	int class;
 
 	for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
@@ -414,7 +418,7 @@ static void vcm_mmu_unreserve(struct vcm_res *res)
 static struct vcm_phys *vcm_mmu_phys(struct vcm *vcm, resource_size_t size,
 				     unsigned int flags)
 {
-	return vcm_phys_alloc(size, flags, to_vcm_mmu(vcm)->driver->orders);
+	return vcm_phys_alloc(size, flags, to_vcm_mmu(vcm)->orders);
 }
 
 /* vcm_phys_walk() callbacks for a backend that maps page by page. */
@@ -435,67 +439,71 @@ static int vcm_mmu_unmap_page(dma_addr_t vaddr, phys_addr_t paddr,
 	return 0;
 }
 
+/* What protects the bound list, the active flag and the mapping operations. */
+static void vcm_mmu_assert_locked(struct vcm_mmu *mmu)
+{
+	if (mmu->driver->may_sleep)
+		lockdep_assert_held(&mmu->vcm.lock);
+	else
+		lockdep_assert_held(&mmu->lock);
+}
+
 /* Maps @res to @phys; on failure nothing of it stays mapped. */
 static int vcm_mmu_map(struct vcm_mmu *mmu, struct vcm_res *res,
 		       struct vcm_phys *phys)
 {
-	lockdep_assert_held(&mmu->lock);
+	vcm_mmu_assert_locked(mmu);
 	if (mmu->driver->activate)
 		return mmu->driver->activate(res, phys);
-	return __vcm_phys_walk(res->start, phys, mmu->driver->orders,
+	return __vcm_phys_walk(res->start, phys, mmu->orders,
 			       vcm_mmu_map_page, vcm_mmu_unmap_page, mmu);
 }
 
 static void vcm_mmu_unmap(struct vcm_mmu *mmu, struct vcm_res *res,
 			  struct vcm_phys *phys)
 {
-	lockdep_assert_held(&mmu->lock);
+	vcm_mmu_assert_locked(mmu);
 	if (mmu->driver->deactivate)
 		mmu->driver->deactivate(res, phys);
 	else
-		__vcm_phys_walk(res->start, phys, mmu->driver->orders,
+		__vcm_phys_walk(res->start, phys, mmu->orders,
 				vcm_mmu_unmap_page, NULL, mmu);
 }
 
-static int vcm_mmu_bind(struct vcm_res *res, struct vcm_phys *phys)
+/*
+ * Each operation comes in two: __vcm_mmu_*() does the work under whatever
+ * protects the context (see "Locking"), vcm_mmu_*() takes mmu->lock around
+ * it, and vcm_mmu_sleeping_*() only checks that the context's mutex is
+ * held.
+ */
+static int __vcm_mmu_bind(struct vcm_mmu *mmu, struct vcm_res *res,
+			  struct vcm_phys *phys)
 {
-	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
-	unsigned long flags;
 	int ret = 0;
 
-	spin_lock_irqsave(&mmu->lock, flags);
 	if (mmu->active)
 		ret = vcm_mmu_map(mmu, res, phys);
 	if (!ret)
 		list_add_tail(&to_vcm_mmu_res(res)->node, &mmu->bound);
-	spin_unlock_irqrestore(&mmu->lock, flags);
 	return ret;
 }
 
-static void vcm_mmu_unbind(struct vcm_res *res)
+static void __vcm_mmu_unbind(struct vcm_mmu *mmu, struct vcm_res *res)
 {
-	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
-	unsigned long flags;
-
-	spin_lock_irqsave(&mmu->lock, flags);
 	if (mmu->active)
 		vcm_mmu_unmap(mmu, res, res->phys);
 	list_del_init(&to_vcm_mmu_res(res)->node);
-	spin_unlock_irqrestore(&mmu->lock, flags);
 }
 
 /*
  * Maps every bound reservation, then enables the hardware; on failure
  * unmaps those it mapped.
  */
-static int vcm_mmu_activate(struct vcm *vcm)
+static int __vcm_mmu_activate(struct vcm_mmu *mmu)
 {
-	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
 	struct vcm_mmu_res *mres;
-	unsigned long flags;
 	int ret = 0;
 
-	spin_lock_irqsave(&mmu->lock, flags);
 	list_for_each_entry(mres, &mmu->bound, node) {
 		ret = vcm_mmu_map(mmu, &mres->res, mres->res.phys);
 		if (ret)
@@ -514,6 +522,50 @@ static int vcm_mmu_activate(struct vcm *vcm)
 	} else {
 		mmu->active = true;
 	}
+	return ret;
+}
+
+static void __vcm_mmu_deactivate(struct vcm_mmu *mmu)
+{
+	struct vcm_mmu_res *mres;
+
+	mmu->active = false;
+	if (mmu->driver->disable)
+		mmu->driver->disable(mmu);
+	list_for_each_entry_reverse(mres, &mmu->bound, node)
+		vcm_mmu_unmap(mmu, &mres->res, mres->res.phys);
+}
+
+static int vcm_mmu_bind(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	ret = __vcm_mmu_bind(mmu, res, phys);
+	spin_unlock_irqrestore(&mmu->lock, flags);
+	return ret;
+}
+
+static void vcm_mmu_unbind(struct vcm_res *res)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+	unsigned long flags;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	__vcm_mmu_unbind(mmu, res);
+	spin_unlock_irqrestore(&mmu->lock, flags);
+}
+
+static int vcm_mmu_activate(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+	unsigned long flags;
+	int ret;
+
+	spin_lock_irqsave(&mmu->lock, flags);
+	ret = __vcm_mmu_activate(mmu);
 	spin_unlock_irqrestore(&mmu->lock, flags);
 	return ret;
 }
@@ -521,15 +573,10 @@ static int vcm_mmu_activate(struct vcm *vcm)
 static void vcm_mmu_deactivate(struct vcm *vcm)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
-	struct vcm_mmu_res *mres;
 	unsigned long flags;
 
 	spin_lock_irqsave(&mmu->lock, flags);
-	mmu->active = false;
-	if (mmu->driver->disable)
-		mmu->driver->disable(mmu);
-	list_for_each_entry_reverse(mres, &mmu->bound, node)
-		vcm_mmu_unmap(mmu, &mres->res, mres->res.phys);
+	__vcm_mmu_deactivate(mmu);
 	spin_unlock_irqrestore(&mmu->lock, flags);
 }
 
@@ -544,6 +591,47 @@ static void vcm_mmu_detach(struct vcm *vcm)
 	spin_lock_irqsave(&mmu->lock, flags);
 	mmu->driver->detach(mmu);
 	spin_unlock_irqrestore(&mmu->lock, flags);
+}
+
+static int vcm_mmu_sleeping_bind(struct vcm_res *res, struct vcm_phys *phys)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+
+	vcm_mmu_assert_locked(mmu);
+	return __vcm_mmu_bind(mmu, res, phys);
+}
+
+static void vcm_mmu_sleeping_unbind(struct vcm_res *res)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+
+	vcm_mmu_assert_locked(mmu);
+	__vcm_mmu_unbind(mmu, res);
+}
+
+static int vcm_mmu_sleeping_activate(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+
+	vcm_mmu_assert_locked(mmu);
+	return __vcm_mmu_activate(mmu);
+}
+
+static void vcm_mmu_sleeping_deactivate(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+
+	vcm_mmu_assert_locked(mmu);
+	__vcm_mmu_deactivate(mmu);
+}
+
+static void vcm_mmu_sleeping_detach(struct vcm *vcm)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+
+	vcm_mmu_assert_locked(mmu);
+	if (mmu->driver->detach)
+		mmu->driver->detach(mmu);
 }
 
 static void vcm_mmu_cleanup(struct vcm *vcm)
@@ -612,6 +700,19 @@ static const struct vcm_driver vcm_mmu_driver = {
 	.show		= vcm_mmu_show,
 };
 
+static const struct vcm_driver vcm_mmu_sleeping_driver = {
+	.cleanup	= vcm_mmu_cleanup,
+	.detach		= vcm_mmu_sleeping_detach,
+	.res		= vcm_mmu_reserve,
+	.phys		= vcm_mmu_phys,
+	.unreserve	= vcm_mmu_unreserve,
+	.bind		= vcm_mmu_sleeping_bind,
+	.unbind		= vcm_mmu_sleeping_unbind,
+	.activate	= vcm_mmu_sleeping_activate,
+	.deactivate	= vcm_mmu_sleeping_deactivate,
+	.show		= vcm_mmu_show,
+};
+
 /**
  * vcm_mmu_walk() - Divide a binding of a wrapper context into pages.
  * @res: A reservation of a wrapper context, being mapped or unmapped.
@@ -634,8 +735,8 @@ int vcm_mmu_walk(struct vcm_res *res, const struct vcm_phys *phys,
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
 
-	lockdep_assert_held(&mmu->lock);
-	return __vcm_phys_walk(res->start, phys, mmu->driver->orders, callback,
+	vcm_mmu_assert_locked(mmu);
+	return __vcm_phys_walk(res->start, phys, mmu->orders, callback,
 			       recovery, priv);
 }
 EXPORT_SYMBOL_GPL(vcm_mmu_walk);
@@ -653,7 +754,8 @@ EXPORT_SYMBOL_GPL(vcm_mmu_walk);
  */
 struct vcm_mmu *vcm_to_mmu(struct vcm *vcm)
 {
-	if (IS_ERR_OR_NULL(vcm) || vcm->driver != &vcm_mmu_driver)
+	if (IS_ERR_OR_NULL(vcm) || (vcm->driver != &vcm_mmu_driver &&
+				     vcm->driver != &vcm_mmu_sleeping_driver))
 		return NULL;
 	return to_vcm_mmu(vcm);
 }
@@ -669,21 +771,69 @@ static bool vcm_mmu_driver_valid(const struct vcm_mmu_driver *driver)
 	       (driver->activate || driver->activate_page);
 }
 
+/* Whether @mmu's holes are page aligned, sorted, apart and inside it. */
+static bool vcm_mmu_holes_valid(const struct vcm_mmu *mmu)
+{
+	resource_size_t next = 0, offset;
+	unsigned int i;
+
+	if (mmu->nr_holes && !mmu->holes)
+		return false;
+	for (i = 0; i < mmu->nr_holes; i++) {
+		const struct vcm_mmu_hole *hole = &mmu->holes[i];
+
+		offset = hole->start - mmu->vcm.start;
+		if (!PAGE_ALIGNED(hole->start) || !PAGE_ALIGNED(hole->size) ||
+		    !hole->size || hole->start < mmu->vcm.start || offset < next ||
+		    hole->size > mmu->vcm.size - offset)
+			return false;
+		next = offset + hole->size;
+	}
+	return true;
+}
+
+/*
+ * Gives the pool the context's pages less its holes, one chunk for each
+ * run of pages between them, at the pool addresses "Pool addresses" says.
+ */
+static int vcm_mmu_pool_fill(struct vcm_mmu *mmu)
+{
+	resource_size_t nr_pages = mmu->vcm.size >> PAGE_SHIFT;
+	resource_size_t first, next = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i <= mmu->nr_holes; i++) {
+		first = i < mmu->nr_holes ?
+			(mmu->holes[i].start - mmu->vcm.start) >> PAGE_SHIFT : nr_pages;
+		if (first > next) {
+			ret = vcm_should_fail_alloc() ? -ENOMEM :
+			      gen_pool_add(mmu->pool, mmu->pool_offset + next,
+					   first - next, NUMA_NO_NODE);
+			if (ret)
+				return ret;
+		}
+		if (i < mmu->nr_holes)
+			next = first + (mmu->holes[i].size >> PAGE_SHIFT);
+	}
+	return 0;
+}
+
 /**
  * vcm_mmu_init() - Check and initialise a context of the MMU wrapper.
  * @mmu: The context, with @vcm.start, @vcm.size and @driver set, and
- *	 @vcm.name if the backend likes.
+ *	 @vcm.name, @orders and @holes if the backend likes.
  *
- * Checks the driver (see struct vcm_mmu_driver) and its orders, sets up
- * the address pool over [@vcm.start, @vcm.start + @vcm.size), and calls
- * vcm_init().  The pool counts pages in unsigned long: a context of about
- * ULONG_MAX pages or more (possible only with a 64-bit resource_size_t and
- * a 32-bit unsigned long) is refused.  On failure nothing stays allocated
- * and @mmu is the caller's again.
+ * Checks the driver (see struct vcm_mmu_driver), the orders and the holes,
+ * sets up the address pool over [@vcm.start, @vcm.start + @vcm.size) less
+ * the holes, and calls vcm_init().  The pool counts pages in unsigned
+ * long: a context of about ULONG_MAX pages or more (possible only with a
+ * 64-bit resource_size_t and a 32-bit unsigned long) is refused.  On
+ * failure nothing stays allocated and @mmu is the caller's again.
  *
  * Context: Process context; may sleep.
  * Return: &@mmu->vcm, or ERR_PTR(-EINVAL) for a bad @mmu, driver, orders
- * (these three also warn once) or range, or -ENOMEM.
+ * (these three also warn once), holes or range, or -ENOMEM.
  */
 struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 {
@@ -698,11 +848,19 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(mmu)))
 		return ERR_PTR(-EINVAL);
 	driver = mmu->driver;
-	if (WARN_ON_ONCE(!vcm_mmu_driver_valid(driver)) ||
-	    !vcm_orders_valid(driver->orders))
+	if (WARN_ON_ONCE(!vcm_mmu_driver_valid(driver)))
 		return ERR_PTR(-EINVAL);
+	if (!mmu->orders)
+		mmu->orders = driver->orders;
+	if (!vcm_orders_valid(mmu->orders))
+		return ERR_PTR(-EINVAL);
+	if (!vcm_mmu_holes_valid(mmu)) {
+		pr_err("context at %pad of size %pa: holes not sorted, apart, page aligned and inside it\n",
+		       &mmu->vcm.start, &mmu->vcm.size);
+		return ERR_PTR(-EINVAL);
+	}
 
-	for (order = driver->orders; !vcm_mmu_page_pages(*order); order++)
+	for (order = mmu->orders; !vcm_mmu_page_pages(*order); order++)
 		;
 	largest = vcm_mmu_page_pages(*order);
 	offset = (unsigned long)(mmu->vcm.start >> PAGE_SHIFT) & (largest - 1) ?: largest;
@@ -713,12 +871,12 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 		return ERR_PTR(-EINVAL);
 	}
 
+	mmu->pool_offset = offset;
 	mmu->pool = vcm_should_fail_alloc() ? NULL :
 		    gen_pool_create(0, NUMA_NO_NODE);
 	if (!mmu->pool)
 		return ERR_PTR(-ENOMEM);
-	ret = vcm_should_fail_alloc() ? -ENOMEM :
-	      gen_pool_add(mmu->pool, offset, nr_pages, NUMA_NO_NODE);
+	ret = vcm_mmu_pool_fill(mmu);
 	if (ret)
 		goto out_destroy_pool;
 	mmu->cache = vcm_should_fail_alloc() ? NULL :
@@ -735,11 +893,11 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 		cache->mmu = mmu;
 	}
 
-	mmu->pool_offset = offset;
 	spin_lock_init(&mmu->lock);
 	INIT_LIST_HEAD(&mmu->bound);
 	mmu->active = false;
-	mmu->vcm.driver = &vcm_mmu_driver;
+	mmu->vcm.driver = driver->may_sleep ? &vcm_mmu_sleeping_driver :
+					      &vcm_mmu_driver;
 	vcm = vcm_init(&mmu->vcm);
 	if (IS_ERR(vcm)) {
 		ret = PTR_ERR(vcm);

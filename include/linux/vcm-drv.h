@@ -163,7 +163,12 @@ struct vcm_mmu;
 /**
  * struct vcm_mmu_driver - the operations of a backend built on the MMU
  * wrapper.
- * @orders:	the page sizes the MMU maps (see "Orders" above).  Required.
+ * @orders:	the page sizes the MMU maps (see "Orders" above).  Required,
+ *		unless every context of the backend sets its own in struct
+ *		vcm_mmu's @orders.
+ * @may_sleep:	the mapping operations, @enable, @disable and @detach may
+ *		sleep: the wrapper calls them under the context's mutex
+ *		only, never under struct vcm_mmu's @lock (see below).
  * @cleanup:	frees the context (the structure embedding the struct
  *		vcm_mmu) and what the backend allocated for it; called once,
  *		from vcm_destroy(), after the wrapper freed its own state.
@@ -200,15 +205,19 @@ struct vcm_mmu;
  * with vcm_phys_walk() and, when @activate_page fails, unmaps the pages it
  * already mapped, newest first.
  *
- * The mapping operations, @enable, @disable and @detach run with the
- * struct vcm_mmu's @lock held, a spinlock taken with interrupts disabled: they
- * must not sleep, and page-table memory they need must be preallocated or
- * allocated with GFP_ATOMIC.  The mapping operations are called to
+ * Unless @may_sleep is set, the mapping operations, @enable, @disable and
+ * @detach run with the struct vcm_mmu's @lock held, a spinlock taken with
+ * interrupts disabled: they must not sleep, and page-table memory they need
+ * must be preallocated or allocated with GFP_ATOMIC.  With @may_sleep (a
+ * backend on the IOMMU API, whose drivers allocate page tables and may
+ * resume the IOMMU) they run under the context's mutex alone, which every
+ * caller of them already holds, and may sleep.  The mapping operations are called to
  * activate or deactivate the context (including undoing a failed
  * activation), and to bind to or unbind from an active context.
  */
 struct vcm_mmu_driver {
 	const unsigned char *orders;
+	bool may_sleep;
 
 	void (*cleanup)(struct vcm_mmu *mmu);
 	int (*activate)(struct vcm_res *res, struct vcm_phys *phys);
@@ -224,10 +233,28 @@ struct vcm_mmu_driver {
 };
 
 /**
+ * struct vcm_mmu_hole - device addresses a context never hands out.
+ * @start:	first device address, a multiple of PAGE_SIZE.
+ * @size:	size in bytes, a multiple of PAGE_SIZE, not 0.
+ */
+struct vcm_mmu_hole {
+	dma_addr_t start;
+	resource_size_t size;
+};
+
+/**
  * struct vcm_mmu - a VCM context managed by the MMU wrapper.
  * @vcm:	the context; the backend sets @vcm.start, @vcm.size and, if
  *		it likes, @vcm.name.  The wrapper sets @vcm.driver.
  * @driver:	the backend's operations; set by the backend.
+ * @orders:	this context's page sizes, where they are a property of the
+ *		context rather than of the driver (an IOMMU domain's); set
+ *		by the backend, or NULL for @driver's.  It must stay valid
+ *		until the context is freed.
+ * @holes:	ranges of the context never to hand out (an IOMMU's
+ *		reserved regions), sorted, apart and inside the context;
+ *		read by vcm_mmu_init() only; optional.
+ * @nr_holes:	number of entries in @holes.
  * @pool:	allocator of the context's device addresses; internal.
  * @pool_offset: @pool's address (a page number) of the device address
  *		@vcm.start; internal.
@@ -236,12 +263,17 @@ struct vcm_mmu_driver {
  * @lock:	protects @bound and @active, and is held around every
  *		mapping operation of @driver.  A backend's interrupt handler
  *		may take it to see a page table that is not being changed.
+ *		Unused with @driver's @may_sleep: the context's mutex
+ *		protects them then.
  * @bound:	the context's bound reservations, oldest first; internal.
  * @active:	the hardware translates through the context; internal.
  */
 struct vcm_mmu {
 	struct vcm vcm;
 	const struct vcm_mmu_driver *driver;
+	const unsigned char *orders;
+	const struct vcm_mmu_hole *holes;
+	unsigned int nr_holes;
 
 	struct gen_pool *pool;
 	unsigned long pool_offset;

@@ -67,9 +67,22 @@ static struct fake_mmu *to_fake(struct vcm_mmu *mmu)
 	return container_of(mmu, struct fake_mmu, mmu);
 }
 
-/* Mapping operations run with the context's spinlock, interrupts off. */
+/*
+ * Mapping operations run with the context's spinlock, interrupts off; a
+ * driver that may sleep gets them with interrupts on, under the context's
+ * mutex and not the spinlock.
+ */
 static void fake_check_context(struct fake_mmu *fake)
 {
+	if (fake->ops.may_sleep) {
+		might_sleep();
+		if (irqs_disabled() ||
+		    (IS_ENABLED(CONFIG_LOCKDEP) &&
+		     (!lockdep_is_held(&fake->mmu.vcm.lock) ||
+		      lockdep_is_held(&fake->mmu.lock))))
+			fake->violations++;
+		return;
+	}
 	if (!irqs_disabled() ||
 	    (IS_ENABLED(CONFIG_LOCKDEP) && !lockdep_is_held(&fake->mmu.lock)))
 		fake->violations++;
@@ -925,6 +938,145 @@ static void vcm_mmu_exhaustion_test(struct kunit *test)
 	vcm_unreserve(whole);
 }
 
+/*
+ * A driver that may sleep: every operation runs under the context's mutex
+ * with interrupts on (the fake counts a violation otherwise, and
+ * might_sleep() splats), through bind, activation, unbind and destruction.
+ */
+static void vcm_mmu_may_sleep_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	struct vcm_res *res[2];
+	struct vcm_phys *phys;
+
+	fake->ops.may_sleep = true;
+	fake->ops.enable = fake_enable;
+	fake->ops.disable = fake_disable;
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_to_mmu(&fake->mmu.vcm), &fake->mmu);
+	phys = one_part(test, P, SZ_64K);
+	res[0] = vcm_map(&fake->mmu.vcm, phys, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res[0]);
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->mmu.vcm), 0);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 1);
+	res[1] = vcm_map(&fake->mmu.vcm, phys, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res[1]);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 2);
+	vcm_unmap(res[1]);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 1);
+	vcm_destroy(&fake->mmu.vcm);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, 0);
+	KUNIT_EXPECT_EQ(test, fake->detaches, 1);
+	vcm_deactivate(&fake->mmu.vcm);
+	vcm_unmap(res[0]);
+	KUNIT_EXPECT_EQ(test, fake->enables, 1);
+	KUNIT_EXPECT_EQ(test, fake->disables, 1);
+	KUNIT_EXPECT_EQ(test, fake->violations, 0);
+	KUNIT_EXPECT_TRUE(test, fake->cleaned_up);
+}
+
+/*
+ * Holes are never handed out, nor crossed: 1 MiB at 1 MiB and 2 MiB at
+ * 8 MiB leave runs of 1, 6 and 6 MiB.
+ */
+static void vcm_mmu_holes_test(struct kunit *test)
+{
+	static const struct vcm_mmu_hole holes[] = {
+		{ MMU_START + SZ_1M, SZ_1M },
+		{ MMU_START + SZ_8M, SZ_2M },
+	};
+	const unsigned int nr = (MMU_SIZE - SZ_1M - SZ_2M) / SZ_64K;
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	struct vcm_res **res, *big;
+	unsigned int i, j;
+
+	res = kunit_kcalloc(test, nr, sizeof(*res), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, res);
+	fake->mmu.holes = holes;
+	fake->mmu.nr_holes = ARRAY_SIZE(holes);
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_8M - SZ_1M, 0),
+			    ERR_PTR(-ENOSPC));
+	big = reserve(test, fake, SZ_4M);
+	KUNIT_EXPECT_TRUE(test, big->start == MMU_START + SZ_2M ||
+				big->start == MMU_START + SZ_8M + SZ_2M);
+	vcm_unreserve(big);
+	for (i = 0; i < nr; i++) {
+		res[i] = reserve(test, fake, SZ_64K);
+		for (j = 0; j < ARRAY_SIZE(holes); j++)
+			KUNIT_EXPECT_TRUE_MSG(test,
+				res[i]->start + SZ_64K <= holes[j].start ||
+				res[i]->start >= holes[j].start + holes[j].size,
+				"%pad meets hole %u", &res[i]->start, j);
+	}
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4K, 0), ERR_PTR(-ENOSPC));
+	while (i)
+		vcm_unreserve(res[--i]);
+}
+
+/* Holes out of order, overlapping, unaligned or outside: -EINVAL. */
+static void vcm_mmu_holes_invalid_test(struct kunit *test)
+{
+	static const struct vcm_mmu_hole bad[][2] = {
+		{ { MMU_START + SZ_8M, SZ_1M }, { MMU_START + SZ_1M, SZ_1M } },
+		{ { MMU_START + SZ_1M, SZ_2M }, { MMU_START + SZ_2M, SZ_1M } },
+		{ { MMU_START + SZ_1M, SZ_1M - 1 }, { MMU_START + SZ_8M, SZ_1M } },
+		{ { MMU_START + 1, SZ_1M }, { MMU_START + SZ_8M, SZ_1M } },
+		{ { MMU_START - SZ_1M, SZ_2M }, { MMU_START + SZ_8M, SZ_1M } },
+		{ { MMU_START + SZ_1M, SZ_1M }, { MMU_START + MMU_SIZE - SZ_1M, SZ_2M } },
+		{ { MMU_START + SZ_1M, 0 }, { MMU_START + SZ_8M, SZ_1M } },
+	};
+	struct test_alloc *ta = test_alloc_start(test);
+	struct fake_mmu *fake;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		fake = fake_alloc(test, STYLE_PAGE);
+		fake->mmu.holes = bad[i];
+		fake->mmu.nr_holes = ARRAY_SIZE(bad[i]);
+		KUNIT_EXPECT_PTR_EQ_MSG(test, vcm_mmu_init(&fake->mmu), ERR_PTR(-EINVAL),
+					"holes %u", i);
+	}
+	fake = fake_alloc(test, STYLE_PAGE);
+	fake->mmu.nr_holes = 1;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_mmu_init(&fake->mmu), ERR_PTR(-EINVAL));
+	/* Refused before anything was allocated. */
+	KUNIT_EXPECT_EQ(test, ta->calls, 0);
+}
+
+/*
+ * A context's own orders win over its driver's: memory and alignment
+ * follow them, also for a driver that has none.
+ */
+static void vcm_mmu_context_orders_test(struct kunit *test)
+{
+	static const unsigned char orders_4_0[] = { 4, 0 };
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	unsigned int i, pages = 0;
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	fake->ops.orders = NULL;
+	fake->mmu.orders = orders_4_0;
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+	phys = vcm_alloc(&fake->mmu.vcm, SZ_1M, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
+	for (i = 0; i < phys->count; i++) {
+		KUNIT_EXPECT_LE(test, phys->parts[i].size, SZ_64K);
+		pages += phys->parts[i].size == SZ_64K ? 1 : phys->parts[i].size / SZ_4K;
+	}
+	res = vcm_map(&fake->mmu.vcm, phys, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(res->start, SZ_64K));
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->mmu.vcm), 0);
+	KUNIT_EXPECT_EQ(test, fake->nr_mapped, pages);
+	vcm_deactivate(&fake->mmu.vcm);
+	vcm_unmap(res);
+	vcm_free(phys);
+	KUNIT_EXPECT_EQ(test, fake->violations, 0);
+}
+
 /* A failed reservation allocation takes no address. */
 static void vcm_mmu_reserve_fails_test(struct kunit *test)
 {
@@ -1133,6 +1285,10 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE(vcm_mmu_address_zero_test),
 	KUNIT_CASE(vcm_mmu_exhaustion_test),
 	KUNIT_CASE(vcm_mmu_reserve_fails_test),
+	KUNIT_CASE(vcm_mmu_may_sleep_test),
+	KUNIT_CASE(vcm_mmu_holes_test),
+	KUNIT_CASE(vcm_mmu_holes_invalid_test),
+	KUNIT_CASE(vcm_mmu_context_orders_test),
 	KUNIT_CASE(vcm_mmu_destroy_live_test),
 	{}
 };
