@@ -12,7 +12,8 @@ HARNESS=$REPO/harness
 VCM_CACHE=${VCM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vcm}
 KERNEL_SERIES=${KERNEL_SERIES:-6.12}
 CROSS_COMPILE=${CROSS_COMPILE:-arm-linux-gnueabihf-}
-KUNIT_ARCH=arm	# the architecture kunit() builds for; test.sh also runs x86_64
+CROSS_COMPILE_ARM64=${CROSS_COMPILE_ARM64:-aarch64-linux-gnu-}
+KUNIT_ARCH=arm	# the architecture kunit() builds for; test.sh also runs arm64, x86_64
 JOBS=${JOBS:-$(nproc)}
 
 # The top-level directories of this repository that hold kernel files.
@@ -146,11 +147,14 @@ overlay() {
 }
 
 # Runs kunit.py from the kernel tree with the options every VCM run shares,
-# for $KUNIT_ARCH: arm, cross-compiled, or x86_64, built natively.
+# for $KUNIT_ARCH: arm or arm64, cross-compiled, or x86_64, built natively.
 kunit() {
 	local cross=()
 
-	[ "$KUNIT_ARCH" = x86_64 ] || cross=(--cross_compile="$CROSS_COMPILE")
+	case $KUNIT_ARCH in
+	arm) cross=(--cross_compile="$CROSS_COMPILE") ;;
+	arm64) cross=(--cross_compile="$CROSS_COMPILE_ARM64") ;;
+	esac
 	python3 "$KSRC/tools/testing/kunit/kunit.py" "$@" --arch="$KUNIT_ARCH" \
 		"${cross[@]}" --jobs="$JOBS"
 }
