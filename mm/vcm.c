@@ -126,6 +126,7 @@ struct vcm *vcm_init(struct vcm *vcm)
 	mutex_lock(&vcm_contexts_lock);
 	list_add_tail(&vcm->node, &vcm_contexts);
 	mutex_unlock(&vcm_contexts_lock);
+	vcm->fault_handler = NULL;
 	return vcm;
 }
 EXPORT_SYMBOL_GPL(vcm_init);
@@ -1215,6 +1216,64 @@ static int __init vcm_debugfs_init(void)
 late_initcall(vcm_debugfs_init);
 
 #endif /* CONFIG_DEBUG_FS */
+
+/**
+ * vcm_set_fault_handler() - Have a context's faults reported to its driver.
+ * @vcm: The context.
+ * @handler: Called for each fault of a device translating through the
+ *	     context that the backend learns of, or NULL to stop.
+ * @priv: Passed to @handler.
+ *
+ * Lets a master driver recover from its device's faults (reset the
+ * device, drop the frame) or report them its own way, whatever the
+ * backend: the SysMMU backend calls @handler from its interrupt handler
+ * for each fault at a device address; the IOMMU API backend from the
+ * IOMMU driver's report_iommu_fault(), which SMMUv3 and VT-d do not call
+ * in Linux 6.12 (they only log).  The handler is set while the context is
+ * inactive, so that no fault races the change.
+ *
+ * Context: Process context.  Takes and releases @vcm->lock.
+ * Return: 0, -EINVAL for a bad @vcm, or -EBUSY if the context is active.
+ */
+int vcm_set_fault_handler(struct vcm *vcm, vcm_fault_fn *handler, void *priv)
+{
+	int ret = 0;
+
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+		return -EINVAL;
+
+	mutex_lock(&vcm->lock);
+	if (vcm->activations) {
+		ret = -EBUSY;
+	} else {
+		WRITE_ONCE(vcm->fault_priv, priv);
+		WRITE_ONCE(vcm->fault_handler, handler);
+	}
+	mutex_unlock(&vcm->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vcm_set_fault_handler);
+
+/**
+ * vcm_report_fault() - Report a device's fault to its context's driver.
+ * @vcm: The context the device translates through.
+ * @addr: The device address that faulted.
+ * @flags: VCM_FAULT_WRITE for a write, if the backend knows.
+ *
+ * For backends: calls the handler vcm_set_fault_handler() set, if any.
+ *
+ * Context: Any context; a backend's fault interrupt.
+ * Return: the handler's return value (0: handled), or -ENOSYS if the
+ * context has no handler.
+ */
+int vcm_report_fault(struct vcm *vcm, dma_addr_t addr, unsigned int flags)
+{
+	vcm_fault_fn *handler = READ_ONCE(vcm->fault_handler);
+
+	return handler ? handler(vcm, addr, flags, READ_ONCE(vcm->fault_priv)) :
+			 -ENOSYS;
+}
+EXPORT_SYMBOL_GPL(vcm_report_fault);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /*

@@ -31,8 +31,9 @@
  *
  * Faults: where the IOMMU driver reports them through
  * report_iommu_fault() (ARM SMMU v2, AMD, Exynos, Rockchip, ...), they
- * are counted (debugfs: faults=) and logged; SMMUv3 and VT-d on 6.12 only
- * log them in their own words.
+ * are counted (debugfs: faults=) and handed to the master's handler
+ * (vcm_set_fault_handler()), or logged if it did not handle them; SMMUv3
+ * and VT-d on 6.12 only log them in their own words.
  *
  * Locking: the backend's operations sleep (IOMMU drivers allocate page
  * tables and may resume the IOMMU), so the wrapper calls them under the
@@ -217,6 +218,9 @@ static int vcm_iommu_fault(struct iommu_domain *domain, struct device *dev,
 	struct vcm_iommu *vi = token;
 
 	atomic_long_inc(&vi->faults);
+	if (!vcm_report_fault(&vi->mmu.vcm, iova,
+			      flags & IOMMU_FAULT_WRITE ? VCM_FAULT_WRITE : 0))
+		return 0;
 	dev_err_ratelimited(dev, "vcm: %s: %s fault at device address %#lx\n",
 			    vi->name, flags & IOMMU_FAULT_WRITE ? "write" : "read",
 			    iova);

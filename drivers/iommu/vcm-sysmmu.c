@@ -1005,7 +1005,9 @@ static const struct sysmmu_fault sysmmu_faults[] = {
  * @vcm: The context (a struct vcm *) of the SysMMU, as given to
  *	 request_irq().
  *
- * Reports each fault in INT_STATUS with its address (rate limited; the
+ * Hands each fault at a device address in INT_STATUS to the master's
+ * handler (vcm_set_fault_handler()), and reports it if there is none or
+ * it did not handle it, with its address (rate limited; the
  * device address with its L1 entry for a page fault, the physical address
  * of the slave for a bus error), counts it, keeps the last address of a
  * known fault, clears the bits it read and unblocks the MMU, which stops
@@ -1041,6 +1043,12 @@ irqreturn_t vcm_sysmmu_irq(int irq, void *vcm)
 		}
 		addr = sysmmu_read(sm, sysmmu_faults[bit].addr_reg);
 		sm->stats.last_fault_addr = addr;
+		/* The master's driver hears of faults at device addresses. */
+		if (BIT(bit) != SYSMMU_INT_BUS_ERROR &&
+		    !vcm_report_fault(&sm->mmu.vcm, addr,
+				      sysmmu_faults[bit].addr_reg == SYSMMU_AW_FAULT_ADDR ?
+				      VCM_FAULT_WRITE : 0))
+			continue;
 		if (BIT(bit) == SYSMMU_INT_PAGE_FAULT)
 			sysmmu_err_ratelimited(sm, "page fault at device address %#010x (L1 entry %#010x)\n",
 					       addr, READ_ONCE(sm->l1[addr >> 20]));

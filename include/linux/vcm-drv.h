@@ -166,9 +166,9 @@ struct vcm_mmu;
  * @orders:	the page sizes the MMU maps (see "Orders" above).  Required,
  *		unless every context of the backend sets its own in struct
  *		vcm_mmu's @orders.
- * @may_sleep:	the mapping operations, @enable, @disable and @detach may
+ * @may_sleep:	the operations that run under struct vcm_mmu's @lock may
  *		sleep: the wrapper calls them under the context's mutex
- *		only, never under struct vcm_mmu's @lock (see below).
+ *		only (see below).
  * @cleanup:	frees the context (the structure embedding the struct
  *		vcm_mmu) and what the backend allocated for it; called once,
  *		from vcm_destroy(), after the wrapper freed its own state.
@@ -211,9 +211,9 @@ struct vcm_mmu;
  * must be preallocated or allocated with GFP_ATOMIC.  With @may_sleep (a
  * backend on the IOMMU API, whose drivers allocate page tables and may
  * resume the IOMMU) they run under the context's mutex alone, which every
- * caller of them already holds, and may sleep.  The mapping operations are called to
- * activate or deactivate the context (including undoing a failed
- * activation), and to bind to or unbind from an active context.
+ * caller of them already holds, and may sleep.  The mapping operations
+ * are called to activate or deactivate the context (including undoing a
+ * failed activation), and to bind to or unbind from an active context.
  */
 struct vcm_mmu_driver {
 	const unsigned char *orders;

@@ -90,6 +90,27 @@
 #include <linux/refcount.h>
 #include <linux/types.h>
 
+struct vcm;
+
+/**
+ * typedef vcm_fault_fn - A driver's handler of its context's faults.
+ * @vcm:	the context.
+ * @addr:	the device address that faulted.
+ * @flags:	VCM_FAULT_WRITE if the access was a write (and the backend
+ *		knows).
+ * @priv:	what vcm_set_fault_handler() was given.
+ *
+ * Context: The backend's fault interrupt (hard or threaded): must not
+ * sleep.
+ * Return: 0 if the driver handled the fault (the backend then does not
+ * report it again), or a negative errno.
+ */
+typedef int vcm_fault_fn(struct vcm *vcm, dma_addr_t addr, unsigned int flags,
+			 void *priv);
+
+/* vcm_fault_fn flag: the access that faulted was a write. */
+#define VCM_FAULT_WRITE		BIT(0)
+
 struct vcm_driver;
 struct vcm_phys;
 
@@ -130,6 +151,9 @@ struct vcm_phys;
  * @bound:	the bound reservations, for debugfs; protected by @lock;
  *		internal.
  * @node:	entry in the list of all contexts; internal.
+ * @fault_handler: the driver's handler of the context's faults, or NULL;
+ *		set while the context is inactive; internal.
+ * @fault_priv:	what @fault_handler is given; internal.
  *
  * A backend embeds this structure in its own context, fills in @start,
  * @size, @driver and, if it likes, @name, and calls vcm_init().
@@ -139,6 +163,8 @@ struct vcm {
 	resource_size_t size;
 	const struct vcm_driver *driver;
 	const char *name;
+	vcm_fault_fn *fault_handler;
+	void *fault_priv;
 
 	/* Serialises binding and activation in this context. */
 	struct mutex lock;
@@ -228,5 +254,7 @@ int vcm_vunmap(struct vcm_phys *phys, void *vaddr);
 
 int __must_check vcm_activate(struct vcm *vcm);
 void vcm_deactivate(struct vcm *vcm);
+
+int vcm_set_fault_handler(struct vcm *vcm, vcm_fault_fn *handler, void *priv);
 
 #endif /* _LINUX_VCM_H */

@@ -1101,6 +1101,45 @@ static void vcm_activate_test(struct kunit *test)
 	EXPECT_CALLS(test, fake, OP_ACTIVATE, OP_DEACTIVATE);
 }
 
+/*
+ * A driver's fault handler gets what the backend reports, with its return
+ * value passed back; it is set only while the context is inactive.
+ */
+static void vcm_fault_handler_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct fault_seen seen = { .ret = -EIO };
+
+	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x1000, 0), -ENOSYS);
+	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(&fake->vcm, record_fault, &seen), 0);
+	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x12345000, VCM_FAULT_WRITE),
+			-EIO);
+	KUNIT_EXPECT_EQ(test, seen.calls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, seen.vcm, &fake->vcm);
+	KUNIT_EXPECT_EQ(test, seen.addr, (dma_addr_t)0x12345000);
+	KUNIT_EXPECT_EQ(test, seen.flags, VCM_FAULT_WRITE);
+	seen.ret = 0;
+	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x2000, 0), 0);
+	KUNIT_EXPECT_EQ(test, seen.flags, 0);
+
+	/* Active: the handler stays, and is called. */
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->vcm), 0);
+	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(&fake->vcm, NULL, NULL), -EBUSY);
+	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x3000, 0), 0);
+	KUNIT_EXPECT_EQ(test, seen.calls, 3);
+	vcm_deactivate(&fake->vcm);
+	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(&fake->vcm, NULL, NULL), 0);
+	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x4000, 0), -ENOSYS);
+	KUNIT_EXPECT_EQ(test, seen.calls, 3);
+	EXPECT_CALLS(test, fake, OP_ACTIVATE, OP_DEACTIVATE);
+
+	expect_warning("vcm_set_fault_handler");
+	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(NULL, record_fault, &seen), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(ERR_PTR(-ENOMEM), record_fault, &seen),
+			-EINVAL);
+	expect_warning_end();
+}
+
 static void vcm_activate_fails_test(struct kunit *test)
 {
 	struct fake_vcm *fake = fake_create(test);
@@ -1313,6 +1352,7 @@ static struct kunit_case vcm_core_cases[] = {
 	KUNIT_CASE(vcm_unreserve_bound_test),
 	KUNIT_CASE(vcm_activate_test),
 	KUNIT_CASE(vcm_activate_fails_test),
+	KUNIT_CASE(vcm_fault_handler_test),
 	KUNIT_CASE(vcm_activate_optional_test),
 	KUNIT_CASE(vcm_activate_waits_test),
 	KUNIT_CASE(vcm_activate_waits_for_failure_test),

@@ -207,4 +207,25 @@ static inline void test_alloc_reset(struct test_alloc *ta)
 	memset(ta->fail_order_from, 0, sizeof(ta->fail_order_from));
 }
 
+/* What a vcm_fault_fn of a test saw, and what it returns. */
+struct fault_seen {
+	struct vcm *vcm;
+	dma_addr_t addr;
+	unsigned int flags;
+	unsigned int calls;
+	int ret;
+};
+
+static inline int record_fault(struct vcm *vcm, dma_addr_t addr,
+			       unsigned int flags, void *priv)
+{
+	struct fault_seen *seen = priv;
+
+	seen->vcm = vcm;
+	seen->addr = addr;
+	seen->flags = flags;
+	seen->calls++;
+	return seen->ret;
+}
+
 #endif /* _VCM_KUNIT_H */

@@ -606,9 +606,12 @@ static void vcm_sysmmu_fault_test(struct kunit *test)
 		0x30000000, 0x30000000, 0x20000000, 0x20000000,
 	};
 	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct fault_seen seen = { .ret = -ENOSYS };
 	struct vcm_sysmmu_stats s;
 	unsigned int bit;
 
+	/* The master's handler declines: the backend reports them all. */
+	KUNIT_ASSERT_EQ(test, vcm_set_fault_handler(ctx->vcm, record_fault, &seen), 0);
 	set_reg(ctx, SYSMMU_INT_STATUS, SYSMMU_INT_PAGE_FAULT);
 	set_reg(ctx, SYSMMU_INT_CLEAR, 0xdead);
 	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_NONE);
@@ -631,6 +634,10 @@ static void vcm_sysmmu_fault_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.last_fault_addr, 0x10123456);
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR), SYSMMU_INT_PAGE_FAULT);
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+	KUNIT_EXPECT_EQ(test, seen.calls, 1);
+	KUNIT_EXPECT_PTR_EQ(test, seen.vcm, ctx->vcm);
+	KUNIT_EXPECT_EQ(test, seen.addr, 0x10123456);
+	KUNIT_EXPECT_EQ(test, seen.flags, 0);
 
 	/* Each fault from its own address register. */
 	set_reg(ctx, SYSMMU_AW_FAULT_ADDR, 0x20000000);
@@ -642,6 +649,12 @@ static void vcm_sysmmu_fault_test(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, stats(test, ctx).last_fault_addr, addr[bit],
 				    "bit %u", bit);
 		KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR), BIT(bit));
+		/* Not for a bus error, at a physical address. */
+		KUNIT_EXPECT_EQ_MSG(test, seen.calls, 1 + bit + (bit < 3), "bit %u", bit);
+		if (BIT(bit) != SYSMMU_INT_BUS_ERROR)
+			KUNIT_EXPECT_EQ_MSG(test, seen.flags,
+					    addr[bit] == 0x20000000 ? VCM_FAULT_WRITE : 0,
+					    "bit %u", bit);
 	}
 
 	/* A bus error, a write access fault and a bit the driver does not know. */
@@ -654,6 +667,19 @@ static void vcm_sysmmu_fault_test(struct kunit *test)
 			SYSMMU_INT_BUS_ERROR | SYSMMU_INT_AW_ACCESS | BIT(9));
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR),
 			SYSMMU_INT_BUS_ERROR | SYSMMU_INT_AW_ACCESS | BIT(9));
+	KUNIT_EXPECT_EQ(test, seen.calls, 1 + 7 + 1);
+	KUNIT_EXPECT_EQ(test, seen.addr, 0x20000000);
+	KUNIT_EXPECT_EQ(test, seen.flags, VCM_FAULT_WRITE);
+
+	/* A handled fault is counted and cleared, and the MMU unblocked. */
+	seen.ret = 0;
+	set_reg(ctx, SYSMMU_INT_STATUS, SYSMMU_INT_PAGE_FAULT);
+	set_reg(ctx, SYSMMU_MMU_CTRL, CTRL_ON | SYSMMU_CTRL_BLOCK);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_HANDLED);
+	KUNIT_EXPECT_EQ(test, seen.calls, 1 + 7 + 1 + 1);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).faults, 1 + 8 + 3 + 1);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR), SYSMMU_INT_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
 	vcm_deactivate(ctx->vcm);
 }
 
