@@ -785,7 +785,7 @@ static bool vcm_mmu_holes_valid(const struct vcm_mmu *mmu)
 		offset = hole->start - mmu->vcm.start;
 		if (!PAGE_ALIGNED(hole->start) || !PAGE_ALIGNED(hole->size) ||
 		    !hole->size || hole->start < mmu->vcm.start || offset < next ||
-		    hole->size > mmu->vcm.size - offset)
+		    offset >= mmu->vcm.size || hole->size > mmu->vcm.size - offset)
 			return false;
 		next = offset + hole->size;
 	}

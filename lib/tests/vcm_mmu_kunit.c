@@ -1026,6 +1026,7 @@ static void vcm_mmu_holes_invalid_test(struct kunit *test)
 		{ { MMU_START - SZ_1M, SZ_2M }, { MMU_START + SZ_8M, SZ_1M } },
 		{ { MMU_START + SZ_1M, SZ_1M }, { MMU_START + MMU_SIZE - SZ_1M, SZ_2M } },
 		{ { MMU_START + SZ_1M, 0 }, { MMU_START + SZ_8M, SZ_1M } },
+		{ { MMU_START + SZ_1M, SZ_1M }, { MMU_START + MMU_SIZE + SZ_1M, SZ_1M } },
 	};
 	struct test_alloc *ta = test_alloc_start(test);
 	struct fake_mmu *fake;
@@ -1046,8 +1047,8 @@ static void vcm_mmu_holes_invalid_test(struct kunit *test)
 }
 
 /*
- * A context's own orders win over its driver's: memory and alignment
- * follow them, also for a driver that has none.
+ * A context's own orders win over its driver's { 8, 4, 0 }: its memory's
+ * parts and its mappings follow them.
  */
 static void vcm_mmu_context_orders_test(struct kunit *test)
 {
@@ -1057,7 +1058,6 @@ static void vcm_mmu_context_orders_test(struct kunit *test)
 	struct vcm_phys *phys;
 	struct vcm_res *res;
 
-	fake->ops.orders = NULL;
 	fake->mmu.orders = orders_4_0;
 	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
 	phys = vcm_alloc(&fake->mmu.vcm, SZ_1M, 0);
