@@ -126,7 +126,9 @@ struct vcm *vcm_init(struct vcm *vcm)
 	mutex_lock(&vcm_contexts_lock);
 	list_add_tail(&vcm->node, &vcm_contexts);
 	mutex_unlock(&vcm_contexts_lock);
+	/* Nobody can report a fault before vcm_init() returns. */
 	vcm->fault_handler = NULL;
+	vcm->fault_priv = NULL;
 	return vcm;
 }
 EXPORT_SYMBOL_GPL(vcm_init);

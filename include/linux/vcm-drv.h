@@ -290,6 +290,8 @@ int vcm_mmu_walk(struct vcm_res *res, const struct vcm_phys *phys,
 		 vcm_phys_walk_fn *callback, vcm_phys_walk_fn *recovery,
 		 void *priv);
 
+int vcm_report_fault(struct vcm *vcm, dma_addr_t addr, unsigned int flags);
+
 /*
  * Fault injection for the KUnit tests: VCM and its backends ask
  * vcm_should_fail_alloc() before every allocation they make, so that a

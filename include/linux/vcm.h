@@ -100,8 +100,8 @@ struct vcm;
  *		knows).
  * @priv:	what vcm_set_fault_handler() was given.
  *
- * Context: The backend's fault interrupt (hard or threaded): must not
- * sleep.
+ * Context: The backend's fault interrupt (hard or threaded), maybe under
+ * the backend's spinlock: it must not sleep nor call into VCM.
  * Return: 0 if the driver handled the fault (the backend then does not
  * report it again), or a negative errno.
  */
