@@ -52,6 +52,7 @@
 #include <linux/iommu.h>
 #include <linux/list.h>
 #include <linux/list_sort.h>
+#include <linux/log2.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/seq_file.h>
@@ -59,6 +60,56 @@
 #include <linux/string.h>
 #include <linux/vcm-drv.h>
 #include <linux/vcm-iommu.h>
+
+/*
+ * Compatibility with Linux 6.1; upstream drops it.  Kernels before 6.8
+ * lack MAX_PAGE_ORDER (see mm/vcm-internal.h); of those only 6.1 is
+ * supported, whose IOMMU API allocates a domain per bus, claims DMA
+ * ownership per group (6.2 added the device's), and maps without a gfp
+ * argument (always GFP_KERNEL there).
+ */
+#ifndef MAX_PAGE_ORDER
+#define MAX_PAGE_ORDER ilog2(MAX_ORDER_NR_PAGES)
+
+static struct iommu_domain *iommu_paging_domain_alloc(struct device *dev)
+{
+	return iommu_domain_alloc(dev->bus) ?: ERR_PTR(-ENOMEM);
+}
+
+static int iommu_device_claim_dma_owner(struct device *dev, void *owner)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+	int ret;
+
+	if (!group)
+		return -ENODEV;
+	ret = iommu_group_claim_dma_owner(group, owner);
+	iommu_group_put(group);
+	return ret;
+}
+
+static void iommu_device_release_dma_owner(struct device *dev)
+{
+	struct iommu_group *group = iommu_group_get(dev);
+
+	if (group) {
+		iommu_group_release_dma_owner(group);
+		iommu_group_put(group);
+	}
+}
+
+static int vcm_iommu_map(struct iommu_domain *domain, unsigned long iova,
+			 phys_addr_t paddr, size_t size, int prot)
+{
+	return iommu_map(domain, iova, paddr, size, prot);
+}
+#else
+static int vcm_iommu_map(struct iommu_domain *domain, unsigned long iova,
+			 phys_addr_t paddr, size_t size, int prot)
+{
+	return iommu_map(domain, iova, paddr, size, prot, GFP_KERNEL);
+}
+#endif
 
 /**
  * struct vcm_iommu - a VCM context on an iommu_domain.
@@ -113,8 +164,9 @@ static void vcm_iommu_unmap(struct vcm_iommu *vi, struct vcm_res *res,
 
 	iommu_iotlb_gather_init(&gather);
 	for (i = 0; i < phys->count && done < size; i++) {
-		iommu_unmap_fast(vi->domain, res->start + done,
-				 phys->parts[i].size, &gather);
+		WARN_ON_ONCE(iommu_unmap_fast(vi->domain, res->start + done,
+					      phys->parts[i].size, &gather) !=
+			     phys->parts[i].size);
 		done += phys->parts[i].size;
 		vi->unmaps++;
 	}
@@ -134,8 +186,8 @@ static int vcm_iommu_activate(struct vcm_res *res, struct vcm_phys *phys)
 		const struct vcm_phys_part *part = &phys->parts[i];
 
 		ret = vcm_should_fail_alloc() ? -ENOMEM :
-		      iommu_map(vi->domain, res->start + done, part->start,
-				part->size, prot, GFP_KERNEL);
+		      vcm_iommu_map(vi->domain, res->start + done, part->start,
+				    part->size, prot);
 		if (ret)
 			break;
 		vi->maps++;
@@ -221,7 +273,7 @@ static int vcm_iommu_fault(struct iommu_domain *domain, struct device *dev,
 	if (!vcm_report_fault(&vi->mmu.vcm, iova,
 			      flags & IOMMU_FAULT_WRITE ? VCM_FAULT_WRITE : 0))
 		return 0;
-	dev_err_ratelimited(dev, "vcm: %s: %s fault at device address %#lx\n",
+	dev_err_ratelimited(vi->dev, "vcm: %s: %s fault at device address %#lx\n",
 			    vi->name, flags & IOMMU_FAULT_WRITE ? "write" : "read",
 			    iova);
 	/* Let the IOMMU driver report it in its own words too. */
@@ -280,13 +332,13 @@ static int vcm_iommu_region_cmp(void *priv, const struct list_head *a,
 }
 
 /*
- * The group's reserved regions that meet the context, widened to the
- * largest page size, clipped to the context, sorted and merged: the holes
- * of the address pool.  Returns their number, or a negative errno.
+ * The group's reserved regions that meet the context, widened to whole
+ * pages, clipped to the context, sorted and merged: the holes of the
+ * address pool (genalloc aligns to device addresses, so the runs between
+ * holes keep their alignment).  Returns their number, or a negative errno.
  */
 static int vcm_iommu_holes(struct vcm_iommu *vi, struct vcm_mmu_hole **holes)
 {
-	resource_size_t align = PAGE_SIZE << vi->orders[0];
 	dma_addr_t first = vi->mmu.vcm.start;
 	dma_addr_t last = first + (vi->mmu.vcm.size - 1);
 	struct iommu_resv_region *region, *next;
@@ -318,19 +370,22 @@ static int vcm_iommu_holes(struct vcm_iommu *vi, struct vcm_mmu_hole **holes)
 	hole = *holes;
 	count = 0;
 	list_for_each_entry(region, &regions, list) {
-		dma_addr_t start, end;
+		dma_addr_t start, end, prev_end;
 
 		if (!region->length || region->start > last ||
 		    region->start + (region->length - 1) < first)
 			continue;
-		start = max_t(dma_addr_t, ALIGN_DOWN(region->start, align), first);
-		end = min_t(dma_addr_t, ALIGN_DOWN(region->start + (region->length - 1), align) +
-				(align - 1), last);
-		if (count && start <= hole[-1].start + (hole[-1].size - 1) + 1) {
-			/* Overlaps or touches the previous one. */
-			if (end > hole[-1].start + (hole[-1].size - 1))
-				hole[-1].size = end - hole[-1].start + 1;
-			continue;
+		start = max_t(dma_addr_t, ALIGN_DOWN(region->start, PAGE_SIZE), first);
+		end = min_t(dma_addr_t, ALIGN_DOWN(region->start + (region->length - 1),
+						   PAGE_SIZE) + (PAGE_SIZE - 1), last);
+		if (count) {
+			prev_end = hole[-1].start + (hole[-1].size - 1);
+			if (start <= prev_end || start - 1 == prev_end) {
+				/* Overlaps or touches the previous one. */
+				if (end > prev_end)
+					hole[-1].size = end - hole[-1].start + 1;
+				continue;
+			}
 		}
 		hole->start = start;
 		hole->size = end - start + 1;
@@ -406,11 +461,17 @@ static int vcm_iommu_get_domain(struct vcm_iommu *vi)
  * never handed out.  vcm_destroy() gives the device back to the DMA API.
  *
  * Context: Process context; may sleep.
+ * The context must be destroyed before @dev's driver unbinds from it
+ * (devm_vcm_iommu_create() sees to that): the device goes back to the DMA
+ * API then.
+ *
  * Return: the context, or ERR_PTR(-ENODEV) if no IOMMU translates @dev,
  * -EINVAL for a bad range, one the domain's aperture or the device's DMA
- * mask does not cover, or a group of several devices, -EBUSY if the DMA
- * API holds the device (no driver_managed_dma) or another owner does,
- * -ENOMEM, or the IOMMU driver's error.
+ * mask does not cover, a group of several devices, or an IOMMU whose
+ * smallest page is larger than PAGE_SIZE, -EPERM if the DMA API holds the
+ * device (its driver did not set driver_managed_dma) or another owner
+ * does, -ENOSPC if reserved regions cover the whole range, -ENOMEM, or the
+ * IOMMU driver's error.
  */
 struct vcm *vcm_iommu_create(struct device *dev, dma_addr_t start,
 			     resource_size_t size, const char *name)
@@ -463,6 +524,12 @@ struct vcm *vcm_iommu_create(struct device *dev, dma_addr_t start,
 		goto out_free;
 	vi->mmu.holes = holes;
 	vi->mmu.nr_holes = ret;
+	if (ret == 1 && holes[0].start == start && holes[0].size == size) {
+		dev_err(dev, "vcm: %pad+%pa lies in a reserved region\n", &start, &size);
+		kfree(holes);
+		ret = -ENOSPC;
+		goto out_free;
+	}
 
 	vcm = vcm_mmu_init(&vi->mmu);
 	kfree(holes);
