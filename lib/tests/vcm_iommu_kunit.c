@@ -256,7 +256,7 @@ static void vcm_iommu_read_only_test(struct kunit *test)
 	struct vcm_phys *phys;
 	u8 *buf;
 
-	phys = vcm_alloc(vcm, PAGE_SIZE, 0);
+	phys = vcm_alloc(vcm, 2 * PAGE_SIZE, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	ro = vcm_map(vcm, phys, VCM_IOMMU_READ_ONLY);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
@@ -266,14 +266,18 @@ static void vcm_iommu_read_only_test(struct kunit *test)
 	buf = vcm_vmap(phys);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, buf);
 	memset(buf, 0x3c, 256);
-	memset(buf + 256, 0, 256);
+	memset(buf + 256, 0, 2 * PAGE_SIZE - 256);
 
 	/* Read through the read-only mapping, written through the other. */
 	edu_copy(test, edu, ro->start, rw->start + 256, 256);
 	KUNIT_EXPECT_NULL(test, memchr_inv(buf + 256, 0x3c, 256));
-	KUNIT_EXPECT_TRUE_MSG(test, edu_write_faults(test, edu, ro->start + 1024),
+	/*
+	 * A write to the page the device did not read: QEMU's VT-d reports
+	 * no fault for a write denied by a translation it cached.
+	 */
+	KUNIT_EXPECT_TRUE_MSG(test, edu_write_faults(test, edu, ro->start + PAGE_SIZE + 1024),
 			      "no IOMMU fault logged for a write through a read-only mapping");
-	KUNIT_EXPECT_NULL(test, memchr_inv(buf + 1024, 0, 4));
+	KUNIT_EXPECT_NULL(test, memchr_inv(buf + PAGE_SIZE, 0, PAGE_SIZE));
 
 	vcm_deactivate(vcm);
 	KUNIT_EXPECT_EQ(test, vcm_vunmap(phys, buf), 0);
