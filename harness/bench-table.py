@@ -3,7 +3,7 @@
 """Turns the "vcm-bench: {json}" lines of a vcm_bench kernel log into a
 table, and writes them as one JSON document.
 
-Usage: bench-table.py TEST_LOG JSON_OUT
+Usage: bench-table.py JSON_OUT TEST_LOG...
 
 Each row is one implementation in one case: median, minimum and maximum
 ns/op over the rounds, and for VCM's rows the ratio of its median to each
@@ -18,17 +18,18 @@ import sys
 LINE = re.compile(r'vcm-bench: (\{.*\})')
 
 
-def main(log_path, json_path):
+def main(json_path, log_paths):
     rows = []
-    try:
-        with open(log_path, errors='replace') as f:
-            for line in f:
-                m = LINE.search(line)
-                if m:
-                    rows.append(json.loads(m.group(1)))
-    except OSError as e:
-        print(f'bench: no kernel log: {e}')
-        return 1
+    for log_path in log_paths:
+        try:
+            with open(log_path, errors='replace') as f:
+                for line in f:
+                    m = LINE.search(line)
+                    if m:
+                        rows.append(json.loads(m.group(1)))
+        except OSError as e:
+            print(f'bench: no kernel log: {e}')
+            return 1
     if not rows:
         print('bench: the benchmark printed no result (see the kunit.py output)')
         return 1
@@ -58,7 +59,7 @@ def main(log_path, json_path):
         counts = ', '.join(f'{k} {v}' for k, v in r.items()
                            if k in ('entries', 'invalidations', 'blocks',
                                     'tlb_add_page', 'flush_all', 'flush_walk',
-                                    'percent_1m'))
+                                    'percent_1m', 'smmu_cmds'))
         ratio = r.get('vcm_over_peer', '')
         scale = r.get('scaling_2cpu', '')
         print(f"{r['group']:<10} {r['case']:<28} {r['impl']:<19} {r['median_ns']:>9} "
@@ -68,4 +69,4 @@ def main(log_path, json_path):
 
 
 if __name__ == '__main__':
-    sys.exit(main(sys.argv[1], sys.argv[2]))
+    sys.exit(main(sys.argv[1], sys.argv[2:]))

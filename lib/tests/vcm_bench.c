@@ -598,17 +598,252 @@ static void vcm_bench_alloc(struct kunit *test)
 		     extra);
 }
 
+/*
+ * ---- on the IOMMU API: VCM against iommu_map_sg() and dma-iommu ----
+ *
+ * On one edu device behind QEMU's SMMUv3, with the same memory (VCM's,
+ * in the domain's page sizes, as an sg_table for the peers): VCM's
+ * reserve + bind + unbind + unreserve in an active context; the IOMMU
+ * API directly (iommu_map_sg() + iommu_unmap() on a paging domain of the
+ * device's, attached); and the DMA API (dma_map_sgtable() +
+ * dma_unmap_sgtable() through dma-iommu on the default domain, strict or
+ * lazy as the kernel was booted: iommu.strict=).  With kprobes, the
+ * commands the SMMUv3 driver queues per operation (TLB invalidations and
+ * syncs) are counted.
+ */
+#if IS_ENABLED(CONFIG_VCM_IOMMU) && IS_ENABLED(CONFIG_PCI) && !defined(VCM_COMPAT_6_1)
+#define VCM_BENCH_IOMMU
+#include <linux/dma-mapping.h>
+#include <linux/kprobes.h>
+#include <linux/scatterlist.h>
+#include <linux/vcm-iommu.h>
+
+#include "vcm_edu.h"
+
+#define IOMMU_BENCH_START	SZ_16M
+#define IOMMU_BENCH_SIZE	(SZ_256M - SZ_16M)
+
+static atomic_long_t smmu_cmds;
+
+#if IS_ENABLED(CONFIG_KPROBES) && IS_ENABLED(CONFIG_ARM_SMMU_V3)
+/* arm_smmu_cmdq_issue_cmdlist(smmu, cmdq, cmds, n, sync) */
+static int smmu_cmds_count(struct kprobe *p, struct pt_regs *regs)
+{
+	atomic_long_add(regs_get_kernel_argument(regs, 3) +
+			!!regs_get_kernel_argument(regs, 4), &smmu_cmds);
+	return 0;
+}
+
+static struct kprobe smmu_cmds_probe = {
+	.symbol_name	= "arm_smmu_cmdq_issue_cmdlist",
+	.pre_handler	= smmu_cmds_count,
+};
+
+static bool smmu_cmds_start(void)
+{
+	return !register_kprobe(&smmu_cmds_probe);
+}
+
+static void smmu_cmds_stop(void)
+{
+	unregister_kprobe(&smmu_cmds_probe);
+}
+#else
+static bool smmu_cmds_start(void)
+{
+	return false;
+}
+
+static void smmu_cmds_stop(void)
+{
+}
+#endif
+
+enum iommu_bench_impl { IB_VCM, IB_IOMMU, IB_DMA };
+
+struct iommu_bench {
+	struct device *dev;
+	struct vcm *vcm;
+	struct vcm_phys *phys;
+	struct iommu_domain *domain;
+	struct sg_table sgt;
+	resource_size_t size;
+};
+
+/* One operation of @impl: map @b's memory and unmap it again. */
+static int iommu_bench_op(struct iommu_bench *b, enum iommu_bench_impl impl)
+{
+	struct vcm_phys *unbound;
+	struct vcm_res *res;
+	ssize_t mapped;
+	int ret;
+
+	switch (impl) {
+	case IB_VCM:
+		res = vcm_reserve(b->vcm, b->size, 0);
+		if (IS_ERR(res))
+			return PTR_ERR(res);
+		ret = vcm_bind(res, b->phys);
+		if (!ret) {
+			unbound = vcm_unbind(res);
+			ret = unbound == b->phys ? 0 : -EIO;
+		}
+		vcm_unreserve(res);
+		return ret;
+	case IB_IOMMU:
+		mapped = iommu_map_sg(b->domain, IOMMU_BENCH_START, b->sgt.sgl,
+				      b->sgt.orig_nents, IOMMU_READ | IOMMU_WRITE,
+				      GFP_KERNEL);
+		if (mapped != b->size)
+			return mapped < 0 ? mapped : -EIO;
+		iommu_unmap(b->domain, IOMMU_BENCH_START, b->size);
+		return 0;
+	case IB_DMA:
+		ret = dma_map_sgtable(b->dev, &b->sgt, DMA_BIDIRECTIONAL, 0);
+		if (!ret)
+			dma_unmap_sgtable(b->dev, &b->sgt, DMA_BIDIRECTIONAL, 0);
+		return ret;
+	}
+	return -EINVAL;
+}
+
+/* Times @ops operations of @impl per round, and reports them. */
+static void iommu_bench_run(struct kunit *test, struct iommu_bench *b,
+			    enum iommu_bench_impl impl, const char *what,
+			    const char *name, unsigned int ops, bool counting)
+{
+	u64 ns[BENCH_ROUNDS];
+	long cmds = 0;
+	char extra[64] = "";
+	unsigned int i;
+	int round;
+
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		long before = atomic_long_read(&smmu_cmds);
+		u64 start = ktime_get_ns();
+
+		for (i = 0; i < ops; i++)
+			KUNIT_ASSERT_EQ_MSG(test, iommu_bench_op(b, impl), 0, "%s", name);
+		ns[round] = ktime_get_ns() - start;
+		cmds += atomic_long_read(&smmu_cmds) - before;
+	}
+	if (counting)
+		snprintf(extra, sizeof(extra), ", \"smmu_cmds\": %ld",
+			 cmds / (BENCH_ROUNDS * ops));
+	bench_report(test, "iommu", what, name, bench_summarise(ns, ops), extra);
+}
+
+/* An sg_table of @phys's parts, in order. */
+static int iommu_bench_sgt(struct sg_table *sgt, const struct vcm_phys *phys)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	int ret;
+
+	ret = sg_alloc_table(sgt, phys->count, GFP_KERNEL);
+	if (ret)
+		return ret;
+	for_each_sgtable_sg(sgt, sg, i)
+		sg_set_page(sg, phys->parts[i].page, phys->parts[i].size, 0);
+	return 0;
+}
+
+static const resource_size_t iommu_bench_sizes[] = { SZ_64K, SZ_1M, SZ_64M };
+
+static void vcm_bench_iommu_one(struct kunit *test, struct edu *edu,
+				resource_size_t size, bool counting)
+{
+	struct iommu_bench b = { .dev = &edu->pdev->dev, .size = size };
+	unsigned int ops = size >= SZ_64M ? 4 : size >= SZ_1M ? 64 : 256;
+	struct iommu_domain *dflt;
+	const char *dma_name;
+	char what[48];
+	int owner;
+
+	dflt = iommu_get_domain_for_dev(b.dev);
+	KUNIT_ASSERT_NOT_NULL(test, dflt);
+	dma_name = dflt->type == IOMMU_DOMAIN_DMA_FQ ? "dma-iommu lazy" :
+		   "dma-iommu strict";
+	snprintf(what, sizeof(what), "%llu%c, %s boot",
+		 (u64)(size >= SZ_1M ? size / SZ_1M : size / SZ_1K),
+		 size >= SZ_1M ? 'M' : 'K',
+		 dflt->type == IOMMU_DOMAIN_DMA_FQ ? "lazy" : "strict");
+
+	/* VCM, on a context of its own, active. */
+	b.vcm = vcm_iommu_create(b.dev, IOMMU_BENCH_START, IOMMU_BENCH_SIZE, "bench");
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b.vcm);
+	b.phys = vcm_alloc(b.vcm, size, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b.phys);
+	KUNIT_ASSERT_EQ(test, iommu_bench_sgt(&b.sgt, b.phys), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(b.vcm), 0);
+	iommu_bench_run(test, &b, IB_VCM, what, "vcm", ops, counting);
+	vcm_deactivate(b.vcm);
+	vcm_destroy(b.vcm);
+
+	/* The IOMMU API on a paging domain of the device's. */
+	KUNIT_ASSERT_EQ(test, iommu_device_claim_dma_owner(b.dev, &owner), 0);
+	b.domain = iommu_paging_domain_alloc(b.dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b.domain);
+	KUNIT_ASSERT_EQ(test, iommu_attach_device(b.domain, b.dev), 0);
+	iommu_bench_run(test, &b, IB_IOMMU, what, "iommu_map_sg", ops, counting);
+	iommu_detach_device(b.domain, b.dev);
+	iommu_domain_free(b.domain);
+	iommu_device_release_dma_owner(b.dev);
+
+	/* The DMA API, on the default domain. */
+	iommu_bench_run(test, &b, IB_DMA, what, dma_name, ops, counting);
+
+	sg_free_table(&b.sgt);
+	vcm_free(b.phys);
+}
+
+static void smmu_cmds_stop_action(void *unused)
+{
+	smmu_cmds_stop();
+}
+
+static void vcm_bench_iommu(struct kunit *test)
+{
+	struct edu *edu = edu_get(test, 0);
+	bool counting = smmu_cmds_start();
+	unsigned int i;
+
+	if (counting)
+		KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, smmu_cmds_stop_action,
+								NULL), 0);
+	for (i = 0; i < ARRAY_SIZE(iommu_bench_sizes); i++)
+		vcm_bench_iommu_one(test, edu, iommu_bench_sizes[i], counting);
+}
+
+static int vcm_bench_init(struct kunit_suite *suite)
+{
+	return pci_register_driver(&edu_driver);
+}
+
+static void vcm_bench_exit(struct kunit_suite *suite)
+{
+	pci_unregister_driver(&edu_driver);
+}
+#endif /* VCM_BENCH_IOMMU */
+
 static struct kunit_case vcm_bench_cases[] = {
 	KUNIT_CASE_PARAM_ATTR(vcm_bench_reserve, rsv_case_gen_params,
 			      { .speed = KUNIT_SPEED_SLOW }),
 	KUNIT_CASE_SLOW(vcm_bench_map),
 	KUNIT_CASE_SLOW(vcm_bench_ownership),
 	KUNIT_CASE_SLOW(vcm_bench_alloc),
+#ifdef VCM_BENCH_IOMMU
+	KUNIT_CASE_SLOW(vcm_bench_iommu),
+#endif
 	{}
 };
 
 static struct kunit_suite vcm_bench_suite = {
 	.name = "vcm_bench",
+#ifdef VCM_BENCH_IOMMU
+	.suite_init = vcm_bench_init,
+	.suite_exit = vcm_bench_exit,
+#endif
 	.test_cases = vcm_bench_cases,
 };
 
