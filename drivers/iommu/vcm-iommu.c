@@ -18,9 +18,9 @@
  *  - Activation attaches the domain after the wrapper mapped every bound
  *    reservation; deactivation detaches it (the group blocks DMA again,
  *    it never bypasses translation) before they are unmapped.
- *  - Mapping uses iommu_map() per part of the memory, unmapping
- *    iommu_unmap_fast() per part and one iommu_iotlb_sync() per
- *    reservation.  The reservation's flags give the protection.
+ *  - Mapping uses iommu_map() per run of physically contiguous parts of
+ *    the memory, unmapping one iommu_unmap_fast() of the reservation's
+ *    range and one iommu_iotlb_sync().  The reservation's flags give the protection.
  *  - vcm_destroy() deactivates the context and gives the device back to
  *    the DMA API (its default domain); the domain is freed with the
  *    context, when its last reservation is gone.
@@ -121,8 +121,10 @@ static int vcm_iommu_map(struct iommu_domain *domain, unsigned long iova,
  *		give, as orders; terminated by 0.
  * @prot:	IOMMU_CACHE for a coherent device, or 0.
  * @owned:	the DMA API's ownership of @dev is ours.
- * @maps:	iommu_map() calls; under the context's mutex.
- * @unmaps:	iommu_unmap_fast() calls; under the context's mutex.
+ * @maps:	iommu_map() calls, one per run of contiguous parts; under
+ *		the context's mutex.
+ * @unmaps:	iommu_unmap_fast() calls, one per unbinding; under the
+ *		context's mutex.
  * @syncs:	iommu_iotlb_sync() calls; under the context's mutex.
  * @faults:	faults the IOMMU driver reported.
  */
@@ -154,54 +156,56 @@ static int vcm_iommu_prot(const struct vcm_iommu *vi, const struct vcm_res *res)
 	return prot;
 }
 
-/* Unmaps @size bytes from @res's start, one sync for the whole range. */
+/*
+ * Unmaps @size bytes from @res's start: one range of device addresses,
+ * whatever the parts, and one IOTLB sync.
+ */
 static void vcm_iommu_unmap(struct vcm_iommu *vi, struct vcm_res *res,
-			    const struct vcm_phys *phys, resource_size_t size)
+			    resource_size_t size)
 {
 	struct iommu_iotlb_gather gather;
-	resource_size_t done = 0;
-	unsigned int i;
 
 	iommu_iotlb_gather_init(&gather);
-	for (i = 0; i < phys->count && done < size; i++) {
-		WARN_ON_ONCE(iommu_unmap_fast(vi->domain, res->start + done,
-					      phys->parts[i].size, &gather) !=
-			     phys->parts[i].size);
-		done += phys->parts[i].size;
-		vi->unmaps++;
-	}
+	WARN_ON_ONCE(iommu_unmap_fast(vi->domain, res->start, size, &gather) != size);
 	iommu_iotlb_sync(vi->domain, &gather);
+	vi->unmaps++;
 	vi->syncs++;
 }
 
+/*
+ * Maps @phys at @res's start, one iommu_map() per run of physically
+ * contiguous parts (the page allocator often hands out neighbours), so
+ * that the IOMMU driver can use its largest pages across parts.
+ */
 static int vcm_iommu_activate(struct vcm_res *res, struct vcm_phys *phys)
 {
 	struct vcm_iommu *vi = to_vcm_iommu(vcm_to_mmu(res->vcm));
 	int prot = vcm_iommu_prot(vi, res);
-	resource_size_t done = 0;
-	unsigned int i;
+	resource_size_t done = 0, run;
+	unsigned int i, next;
 	int ret = 0;
 
-	for (i = 0; i < phys->count; i++) {
-		const struct vcm_phys_part *part = &phys->parts[i];
-
+	for (i = 0; i < phys->count; i = next) {
+		run = phys->parts[i].size;
+		for (next = i + 1; next < phys->count &&
+		     phys->parts[next].start == phys->parts[i].start + run; next++)
+			run += phys->parts[next].size;
 		ret = vcm_should_fail_alloc() ? -ENOMEM :
-		      vcm_iommu_map(vi->domain, res->start + done, part->start,
-				    part->size, prot);
+		      vcm_iommu_map(vi->domain, res->start + done,
+				    phys->parts[i].start, run, prot);
 		if (ret)
 			break;
 		vi->maps++;
-		done += part->size;
+		done += run;
 	}
 	if (ret && done)
-		vcm_iommu_unmap(vi, res, phys, done);
+		vcm_iommu_unmap(vi, res, done);
 	return ret;
 }
 
 static void vcm_iommu_deactivate(struct vcm_res *res, struct vcm_phys *phys)
 {
-	vcm_iommu_unmap(to_vcm_iommu(vcm_to_mmu(res->vcm)), res, phys,
-			phys->size);
+	vcm_iommu_unmap(to_vcm_iommu(vcm_to_mmu(res->vcm)), res, phys->size);
 }
 
 static int vcm_iommu_enable(struct vcm_mmu *mmu)
