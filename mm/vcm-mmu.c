@@ -754,8 +754,9 @@ EXPORT_SYMBOL_GPL(vcm_mmu_walk);
  */
 struct vcm_mmu *vcm_to_mmu(struct vcm *vcm)
 {
-	if (IS_ERR_OR_NULL(vcm) || (vcm->driver != &vcm_mmu_driver &&
-				     vcm->driver != &vcm_mmu_sleeping_driver))
+	if (IS_ERR_OR_NULL(vcm))
+		return NULL;
+	if (vcm->driver != &vcm_mmu_driver && vcm->driver != &vcm_mmu_sleeping_driver)
 		return NULL;
 	return to_vcm_mmu(vcm);
 }

@@ -1265,7 +1265,7 @@ EXPORT_SYMBOL_GPL(vcm_set_fault_handler);
  * For backends: calls the handler vcm_set_fault_handler() set, if any.
  *
  * Context: Any context; a backend's fault interrupt.
- * Return: the handler's return value (0: handled), or -ENOSYS if the
+ * Return: the handler's return value (0: handled), or -EOPNOTSUPP if the
  * context has no handler.
  */
 int vcm_report_fault(struct vcm *vcm, dma_addr_t addr, unsigned int flags)
@@ -1273,7 +1273,7 @@ int vcm_report_fault(struct vcm *vcm, dma_addr_t addr, unsigned int flags)
 	vcm_fault_fn *handler = READ_ONCE(vcm->fault_handler);
 
 	return handler ? handler(vcm, addr, flags, READ_ONCE(vcm->fault_priv)) :
-			 -ENOSYS;
+			 -EOPNOTSUPP;
 }
 EXPORT_SYMBOL_GPL(vcm_report_fault);
 

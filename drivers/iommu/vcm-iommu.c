@@ -280,8 +280,8 @@ static int vcm_iommu_fault(struct iommu_domain *domain, struct device *dev,
 	dev_err_ratelimited(vi->dev, "vcm: %s: %s fault at device address %#lx\n",
 			    vi->name, flags & IOMMU_FAULT_WRITE ? "write" : "read",
 			    iova);
-	/* Let the IOMMU driver report it in its own words too. */
-	return -ENOSYS;
+	/* Not handled; reported here, so the IOMMU driver need not. */
+	return -EFAULT;
 }
 
 /*

@@ -118,7 +118,7 @@ static struct edu *edu_get(struct kunit *test, unsigned int n)
 
 /* One transfer of @count bytes, polled; 0 or -ETIMEDOUT. */
 static inline int edu_dma(struct edu *edu, dma_addr_t src, dma_addr_t dst,
-		   u32 count, u32 cmd)
+			  u32 count, u32 cmd)
 {
 	unsigned int i;
 
@@ -126,10 +126,10 @@ static inline int edu_dma(struct edu *edu, dma_addr_t src, dma_addr_t dst,
 	writel(lower_32_bits(dst), edu->regs + EDU_DMA_DST);
 	writel(count, edu->regs + EDU_DMA_COUNT);
 	writel(cmd | EDU_DMA_START, edu->regs + EDU_DMA_CMD);
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < 500; i++) {
 		if (!(readl(edu->regs + EDU_DMA_CMD) & EDU_DMA_START))
 			return 0;
-		msleep(10);
+		msleep(20);
 	}
 	return -ETIMEDOUT;
 }

@@ -88,10 +88,10 @@ static bool edu_write_faults(struct kunit *test, struct edu *edu, dma_addr_t iov
 	if (known)
 		msleep(jiffies_to_msecs(DEFAULT_RATELIMIT_INTERVAL) + 100);
 	KUNIT_ASSERT_EQ(test, edu_dma(edu, EDU_BUFFER, iova, 4, EDU_DMA_TO_RAM), 0);
-	for (i = 0; known && i < 300; i++) {
+	for (i = 0; known && i < 150; i++) {
 		if (log_count(needle) > before)
 			return true;
-		msleep(10);
+		msleep(20);
 	}
 	return !known;
 }
@@ -402,12 +402,14 @@ static void vcm_iommu_ranges_test(struct kunit *test)
 		if (IS_ERR(res[i]))
 			break;
 		reserved++;
-		list_for_each_entry(region, &regions, list)
-			KUNIT_EXPECT_TRUE_MSG(test,
-				res[i]->start + SZ_1M <= region->start ||
-				res[i]->start >= region->start + region->length,
-				"%pad+1M meets reserved region %pa+%zx",
-				&res[i]->start, &region->start, region->length);
+		list_for_each_entry(region, &regions, list) {
+			bool apart = res[i]->start + SZ_1M <= region->start ||
+				     res[i]->start >= region->start + region->length;
+
+			KUNIT_EXPECT_TRUE_MSG(test, apart,
+					      "%pad+1M meets reserved region %pa+%zx",
+					      &res[i]->start, &region->start, region->length);
+		}
 	}
 	if (i < nr)
 		KUNIT_EXPECT_EQ(test, PTR_ERR(res[i]), -ENOSPC);
@@ -588,6 +590,7 @@ static struct kunit_suite vcm_iommu_suite = {
 	.suite_exit = vcm_iommu_suite_exit,
 	.test_cases = vcm_iommu_cases,
 };
+
 kunit_test_suite(vcm_iommu_suite);
 
 MODULE_DESCRIPTION("KUnit tests for VCM on the IOMMU API, with QEMU's edu device");

@@ -1110,7 +1110,7 @@ static void vcm_fault_handler_test(struct kunit *test)
 	struct fake_vcm *fake = fake_create(test);
 	struct fault_seen seen = { .ret = -EIO };
 
-	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x1000, 0), -ENOSYS);
+	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x1000, 0), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(&fake->vcm, record_fault, &seen), 0);
 	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x12345000, VCM_FAULT_WRITE),
 			-EIO);
@@ -1129,7 +1129,7 @@ static void vcm_fault_handler_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seen.calls, 3);
 	vcm_deactivate(&fake->vcm);
 	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(&fake->vcm, NULL, NULL), 0);
-	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x4000, 0), -ENOSYS);
+	KUNIT_EXPECT_EQ(test, vcm_report_fault(&fake->vcm, 0x4000, 0), -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, seen.calls, 3);
 	EXPECT_CALLS(test, fake, OP_ACTIVATE, OP_DEACTIVATE);
 

@@ -1000,15 +1000,17 @@ static void vcm_mmu_holes_test(struct kunit *test)
 			    ERR_PTR(-ENOSPC));
 	big = reserve(test, fake, SZ_4M);
 	KUNIT_EXPECT_TRUE(test, big->start == MMU_START + SZ_2M ||
-				big->start == MMU_START + SZ_8M + SZ_2M);
+			  big->start == MMU_START + SZ_8M + SZ_2M);
 	vcm_unreserve(big);
 	for (i = 0; i < nr; i++) {
 		res[i] = reserve(test, fake, SZ_64K);
-		for (j = 0; j < ARRAY_SIZE(holes); j++)
-			KUNIT_EXPECT_TRUE_MSG(test,
-				res[i]->start + SZ_64K <= holes[j].start ||
-				res[i]->start >= holes[j].start + holes[j].size,
-				"%pad meets hole %u", &res[i]->start, j);
+		for (j = 0; j < ARRAY_SIZE(holes); j++) {
+			bool apart = res[i]->start + SZ_64K <= holes[j].start ||
+				     res[i]->start >= holes[j].start + holes[j].size;
+
+			KUNIT_EXPECT_TRUE_MSG(test, apart, "%pad meets hole %u",
+					      &res[i]->start, j);
+		}
 	}
 	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->mmu.vcm, SZ_4K, 0), ERR_PTR(-ENOSPC));
 	while (i)

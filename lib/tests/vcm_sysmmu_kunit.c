@@ -606,7 +606,7 @@ static void vcm_sysmmu_fault_test(struct kunit *test)
 		0x30000000, 0x30000000, 0x20000000, 0x20000000,
 	};
 	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
-	struct fault_seen seen = { .ret = -ENOSYS };
+	struct fault_seen seen = { .ret = -EOPNOTSUPP };
 	struct vcm_sysmmu_stats s;
 	unsigned int bit;
 
