@@ -123,9 +123,8 @@ static int vcm_iommu_map(struct iommu_domain *domain, unsigned long iova,
  * @owned:	the DMA API's ownership of @dev is ours.
  * @maps:	iommu_map() calls, one per run of contiguous parts; under
  *		the context's mutex.
- * @unmaps:	iommu_unmap_fast() calls, one per unbinding; under the
- *		context's mutex.
- * @syncs:	iommu_iotlb_sync() calls; under the context's mutex.
+ * @unmaps:	unmappings, each one iommu_unmap_fast() of a reservation's
+ *		range and one iommu_iotlb_sync(); under the context's mutex.
  * @faults:	faults the IOMMU driver reported.
  */
 struct vcm_iommu {
@@ -138,7 +137,6 @@ struct vcm_iommu {
 	bool owned;
 	unsigned long maps;
 	unsigned long unmaps;
-	unsigned long syncs;
 	atomic_long_t faults;
 };
 
@@ -169,7 +167,6 @@ static void vcm_iommu_unmap(struct vcm_iommu *vi, struct vcm_res *res,
 	WARN_ON_ONCE(iommu_unmap_fast(vi->domain, res->start, size, &gather) != size);
 	iommu_iotlb_sync(vi->domain, &gather);
 	vi->unmaps++;
-	vi->syncs++;
 }
 
 /*
@@ -252,8 +249,8 @@ static void vcm_iommu_show(struct vcm_mmu *mmu, struct seq_file *m)
 {
 	struct vcm_iommu *vi = to_vcm_iommu(mmu);
 
-	seq_printf(m, " iommu_pgsizes=0x%lx maps=%lu unmaps=%lu iotlb_syncs=%lu faults=%ld",
-		   vi->domain->pgsize_bitmap, vi->maps, vi->unmaps, vi->syncs,
+	seq_printf(m, " iommu_pgsizes=0x%lx maps=%lu unmaps=%lu faults=%ld",
+		   vi->domain->pgsize_bitmap, vi->maps, vi->unmaps,
 		   atomic_long_read(&vi->faults));
 }
 
