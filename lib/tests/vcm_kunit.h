@@ -13,6 +13,9 @@
 #include <linux/mmzone.h>
 #include <linux/overflow.h>
 #include <linux/printk.h>
+#include <linux/seq_file.h>
+#include <linux/sizes.h>
+#include <linux/string.h>
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
 #include <linux/xarray.h>
@@ -227,5 +230,33 @@ static inline int record_fault(struct vcm *vcm, dma_addr_t addr,
 	seen->calls++;
 	return seen->ret;
 }
+
+#if IS_ENABLED(CONFIG_DEBUG_FS)
+/* What a debugfs file of VCM would read now. */
+static inline char *debugfs_read(struct kunit *test,
+				 int (*show)(struct seq_file *m, void *unused))
+{
+	struct seq_file m = { .size = SZ_64K };
+
+	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m.buf);
+	KUNIT_ASSERT_EQ(test, show(&m, NULL), 0);
+	KUNIT_ASSERT_LT(test, m.count, m.size);
+	return m.buf;
+}
+
+/* The line of @show's file that starts with @prefix, or NULL. */
+static inline const char *debugfs_line(struct kunit *test,
+				       int (*show)(struct seq_file *m, void *unused),
+				       const char *prefix)
+{
+	char *text = debugfs_read(test, show), *line;
+
+	while ((line = strsep(&text, "\n")))
+		if (str_has_prefix(line, prefix))
+			return line;
+	return NULL;
+}
+#endif
 
 #endif /* _VCM_KUNIT_H */

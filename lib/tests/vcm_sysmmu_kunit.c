@@ -885,32 +885,6 @@ static void vcm_sysmmu_get_test(struct kunit *test)
 /* ---- debugfs ---- */
 
 #if IS_ENABLED(CONFIG_DEBUG_FS)
-/* What a debugfs file of VCM would read now. */
-static char *debugfs_read(struct kunit *test,
-			  int (*show)(struct seq_file *m, void *unused))
-{
-	struct seq_file m = { .size = SZ_64K };
-
-	m.buf = kunit_kzalloc(test, m.size, GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, m.buf);
-	KUNIT_ASSERT_EQ(test, show(&m, NULL), 0);
-	KUNIT_ASSERT_LT(test, m.count, m.size);
-	return m.buf;
-}
-
-/* The line of @show's file that starts with @prefix, or NULL. */
-static const char *debugfs_line(struct kunit *test,
-				int (*show)(struct seq_file *m, void *unused),
-				const char *prefix)
-{
-	char *text = debugfs_read(test, show), *line;
-
-	while ((line = strsep(&text, "\n")))
-		if (str_has_prefix(line, prefix))
-			return line;
-	return NULL;
-}
-
 /* That line is @prefix followed by @fmt. */
 static __printf(4, 5) void expect_line(struct kunit *test,
 				       int (*show)(struct seq_file *m, void *unused),
