@@ -26,8 +26,8 @@
  *    context, when its last reservation is gone.
  *
  * The group's reserved regions (the MSI window, direct-mapped ranges) are
- * holes of the wrapper's address pool, widened to the largest page size,
- * so that no reservation lies on or across one.
+ * holes of the wrapper's address pool, widened to whole pages, so that no
+ * reservation lies on or across one.
  *
  * Faults: where the IOMMU driver reports them through
  * report_iommu_fault() (ARM SMMU v2, AMD, Exynos, Rockchip, ...), they
@@ -429,8 +429,8 @@ static int vcm_iommu_get_domain(struct vcm_iommu *vi)
 
 	ret = iommu_device_claim_dma_owner(vi->dev, vi);
 	if (ret) {
-		dev_err(vi->dev, "vcm: cannot take the device from the DMA API (%d): does its driver set driver_managed_dma?\n",
-			ret);
+		dev_err(vi->dev, "vcm: cannot take the device from the DMA API (%pe): does its driver set driver_managed_dma?\n",
+			ERR_PTR(ret));
 		return ret;
 	}
 	vi->owned = true;
