@@ -7,6 +7,7 @@
 help:
 	@echo "make test   build Linux 6.12 and 6.1 with VCM for ARM and x86_64, run the VCM KUnit suites in QEMU"
 	@echo "make run    build Linux with VCM and its sample, boot it in QEMU, tell the pipeline"
+	@echo "            (ARCH=arm64: on QEMU's SMMUv3, with two edu devices doing the DMA)"
 	@echo "make shell  the same kernel with a shell on its console (leave: poweroff, Ctrl-A x)"
 	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable-arm-v7s, kref"
 	@echo "make patches  write the upstream patch series and check it (git am, build, checkpatch, sparse)"
@@ -15,10 +16,10 @@ test:
 	@bash harness/test.sh
 
 run:
-	@bash harness/run.sh
+	@bash harness/run.sh story $(ARCH)
 
 shell:
-	@bash harness/run.sh shell
+	@bash harness/run.sh shell $(ARCH)
 
 bench:
 	@bash harness/bench.sh

@@ -72,7 +72,7 @@ tell_debugfs() {
 # Whether no debugfs file under vcm/ names the pipeline's contexts; if
 # one does, says which.
 nothing_left() {
-	left=$(find "$VCM_DEBUGFS" -type f -exec grep -l -e camera-sysmmu -e display-sysmmu {} + |
+	left=$(find "$VCM_DEBUGFS" -type f -exec grep -l -e camera-sysmmu -e display-sysmmu -e camera-iommu -e display-iommu {} + |
 	       tr '\n' ' ')
 	[ -z "$left" ] && return 0
 	echo "result: FAILED: $1 ${left% } still name the pipeline's contexts"
@@ -137,7 +137,7 @@ story() {
 	total=${next#next: 1/}
 	total=${total%% *}
 
-	echo "Linux $(uname -r) on QEMU's ARM virt board, $(grep -c ^processor /proc/cpuinfo) CPUs."
+	echo "Linux $(uname -r) on QEMU's $(uname -m) virt board, $(grep -c ^processor /proc/cpuinfo) CPUs."
 	echo "VCM at boot:"
 	dmesg >"$STATE/kmsg"
 	sed -n 's/^\[ *[0-9.]*\] //; /^vcm/s/^/  /p' "$STATE/kmsg"

@@ -3,7 +3,8 @@
 # make run: build the kernel with our files and the VCM sample
 # (samples/vcm, a module) for 32-bit ARM, boot it in QEMU (virt, 2 CPUs)
 # with KUnit disabled and an initramfs of Debian's busybox-static, and
-# tell the sample's camera -> display pipeline step by step, with VCM's
+# tell the sample's camera -> display pipeline step by step (on two SysMMU
+# contexts whose registers are RAM), with VCM's
 # debugfs files after each step; then unload the sample half-way through
 # the steps and ask kmemleak for leaks (harness/run-init.sh does that in
 # the guest).
@@ -12,56 +13,71 @@
 #
 # make shell (run.sh shell): the same kernel and initramfs, with an
 # interactive shell on the console instead.
+#
+# make run ARCH=arm64 (run.sh story arm64): the same for arm64 on QEMU's
+# virt board with its SMMUv3 and two edu PCI devices: the sample's
+# contexts are on the IOMMU API, and the camera and the display are the
+# edu devices moving the frame's pixels by DMA through the SMMU.
 source "$(dirname "$0")/common.sh"
 
 mode=${1:-story}
-case "$mode" in
-story|shell) ;;
-*) echo "usage: $0 [story|shell]" >&2; exit 2 ;;
+arch=${2:-arm}
+case "$mode:$arch" in
+story:arm|shell:arm|story:arm64|shell:arm64) ;;
+*) echo "usage: $0 [story|shell] [arm|arm64]" >&2; exit 2 ;;
 esac
+KUNIT_ARCH=$arch
 
 fail() {
 	echo "make run: FAILED: $*"
 	exit 1
 }
 
-# Sets BUSYBOX to Debian's busybox-static for armhf, fetched once into the
-# cache.  apt-get runs with a state of its own there (the machine's
-# sources, architecture armhf only), so the machine's apt configuration
-# and package lists are left as they are.
+# Sets BUSYBOX to Debian's busybox-static for $1 (armhf, arm64), fetched
+# once into the cache.  apt-get runs with a state of its own there (the
+# machine's sources, that architecture only), so the machine's apt
+# configuration and package lists are left as they are.
 ensure_busybox() {
-	local dir=$VCM_CACHE/busybox-armhf apt tmp
+	local deb_arch=$1 dir=$VCM_CACHE/busybox-$1 apt tmp
 
 	BUSYBOX=$dir/bin/busybox
 	[ -x "$BUSYBOX" ] && return 0
-	log "fetching Debian's busybox-static for armhf into $dir"
+	log "fetching Debian's busybox-static for $deb_arch into $dir"
 	tmp=$dir.tmp
 	rm -rf "$dir" "$tmp"
 	mkdir -p "$tmp/apt/lists/partial" "$tmp/apt/cache/archives/partial" "$tmp/deb"
-	apt=(-o APT::Architecture=armhf -o APT::Architectures::=armhf
+	apt=(-o APT::Architecture="$deb_arch" -o APT::Architectures::="$deb_arch"
 	     -o Dir::State::Lists="$tmp/apt/lists" -o Dir::Cache="$tmp/apt/cache"
 	     -o Dir::State::status=/dev/null -o APT::Sandbox::User=root)
 	# An index this does not need (another suite's) may fail to download:
 	# whether busybox-static was found is what counts.
 	apt-get "${apt[@]}" update >"$tmp/apt.log" 2>&1 || true
-	if ! (cd "$tmp/deb" && apt-get "${apt[@]}" download busybox-static:armhf) \
+	if ! (cd "$tmp/deb" && apt-get "${apt[@]}" download "busybox-static:$deb_arch") \
 		>>"$tmp/apt.log" 2>&1; then
 		cat "$tmp/apt.log" >&2
-		fail "cannot download busybox-static:armhf with apt-get"
+		fail "cannot download busybox-static:$deb_arch with apt-get"
 	fi
-	dpkg-deb -x "$tmp"/deb/busybox-static_*_armhf.deb "$tmp/pkg"
+	dpkg-deb -x "$tmp"/deb/busybox-static_*_"$deb_arch".deb "$tmp/pkg"
 	mkdir -p "$tmp/bin"
 	mv "$tmp/pkg/bin/busybox" "$tmp/bin/busybox"
 	rm -rf "$tmp/apt" "$tmp/pkg"
 	mv "$tmp" "$dir"
 }
 
-ensure_packages
+if [ "$arch" = arm64 ]; then
+	ensure_packages gcc-aarch64-linux-gnu
+	deb_arch=arm64
+	bdir_name=arm64-run
+else
+	ensure_packages
+	deb_arch=armhf
+	bdir_name=run
+fi
 kernel_tree
 overlay
-ensure_busybox
+ensure_busybox "$deb_arch"
 
-bdir=$VCM_CACHE/build/$TREE_ID-run
+bdir=$VCM_CACHE/build/$TREE_ID-$bdir_name
 rundir=$bdir/vcm-run
 mkdir -p "$rundir"
 kunitconfigs refcnt-y
@@ -92,9 +108,16 @@ file /lib/modules/vcm-pipeline.ko $bdir/samples/vcm/vcm-pipeline.ko 0644 0 0
 LIST
 "$bdir/usr/gen_init_cpio" "$rundir/initramfs.list" >"$rundir/initramfs.cpio"
 
-qemu=(qemu-system-arm -nodefaults -machine virt -m 1024 -smp 2
-      -kernel "$bdir/arch/arm/boot/zImage" -initrd "$rundir/initramfs.cpio"
-      -no-reboot -nographic)
+if [ "$arch" = arm64 ]; then
+	# The camera and the display: two edu devices behind the SMMUv3.
+	qemu=(qemu-system-aarch64 -nodefaults -machine virt,iommu=smmuv3
+	      -cpu max -m 1024 -smp 2 -device edu -device edu
+	      -kernel "$bdir/arch/arm64/boot/Image")
+else
+	qemu=(qemu-system-arm -nodefaults -machine virt -m 1024 -smp 2
+	      -kernel "$bdir/arch/arm/boot/zImage")
+fi
+qemu+=(-initrd "$rundir/initramfs.cpio" -no-reboot -nographic)
 
 if [ "$mode" = shell ]; then
 	log "booting in QEMU; leave the shell with poweroff, or quit QEMU with Ctrl-A x"
@@ -145,5 +168,5 @@ if [ -n "$splats" ]; then
 	fail "the kernel log holds $(echo "$splats" | wc -l) warning line(s), first: $(echo "$splats" | head -1 | cut -d' ' -f2-)"
 fi
 steps=$(sed -n 's|^vcm-pipeline: step [0-9]*/\([0-9]*\) .*|\1|p' "$klog" | head -1)
-pixels=$(sed -n 's/^vcm-pipeline: display: read \([0-9]*\) pixels.*/\1/p' "$klog" | tail -1)
+pixels=$(sed -n 's/^vcm-pipeline: display: \(edu [^ ]* \)\{0,1\}read \([0-9]*\) pixels.*/\2/p' "$klog" | tail -1)
 echo "make run: pipeline camera -> display OK: ${steps:-?} steps, ${pixels:-?} pixels read back intact, nothing left behind after the steps nor after rmmod half-way, no kmemleak suspect, no kernel warnings"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * A driver for QEMU's edu PCI device (1234:11e8), for the suites that need
- * a device doing real DMA through an IOMMU: vcm_iommu and vcm_bench.
+ * a device doing real DMA through an IOMMU: vcm_iommu, vcm_bench and the
+ * pipeline sample (samples/vcm/).
  *
  * edu copies between RAM and a 4 KiB buffer of its own by DMA.  This
  * driver sets driver_managed_dma (VCM takes the device from the DMA API),
@@ -101,7 +102,7 @@ static struct pci_driver edu_driver = {
 };
 
 /* Edu device @n, behind an IOMMU; skips the test if there is none. */
-static struct edu *edu_get(struct kunit *test, unsigned int n)
+static inline struct edu *edu_get(struct kunit *test, unsigned int n)
 {
 	struct edu *edu;
 

@@ -16,6 +16,16 @@
  * through those tables with vcm_sysmmu_translate(), as a SysMMU would, and
  * accessing the memory at the physical address it gives.
  *
+ * Where two of QEMU's edu PCI devices sit behind an IOMMU (arm64's virt
+ * board with iommu=smmuv3: make run ARCH=arm64), the same steps run on
+ * the IOMMU API backend instead and the devices are real: edu "camera"
+ * copies the frame's pixels by DMA from a sensor buffer to the frame at
+ * its VCM address, through the SMMU, and edu "display" copies them from
+ * the frame at its own VCM address to a scan-out buffer, where the CPU
+ * checks them.  An edu transfer moves less than 4 KiB and takes about
+ * 100 ms, so the camera writes 8 stripes of the frame, each across a page
+ * boundary, not all of it.  The sample drives edu with lib/tests/vcm_edu.h.
+ *
  * Each write of "next" to /sys/kernel/debug/vcm-pipeline/step runs the next
  * step, which says in the kernel log what it did; reading the file says
  * which step is next.  A script can look at the files under
@@ -53,6 +63,13 @@
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
 
+#if IS_ENABLED(CONFIG_VCM_IOMMU) && IS_ENABLED(CONFIG_PCI)
+#define PIPELINE_EDU
+#include <linux/iommu.h>
+#include <linux/vcm-iommu.h>
+#include "vcm_edu.h"
+#endif
+
 /* One VGA frame of XRGB8888 pixels: 300 pages of 4 KiB. */
 #define FRAME_WIDTH		640
 #define FRAME_HEIGHT		480
@@ -66,14 +83,25 @@
 #define CONTEXT_SIZE		((resource_size_t)SZ_256M)
 #define SYSMMU_VERSION_PLAYED	SYSMMU_VERSION_MAKE(3, 3)
 
+/* With edu: contexts under its 28-bit bus addresses; 8 stripes of pixels. */
+#define EDU_CONTEXT_SIZE	((resource_size_t)SZ_64M)
+#define STRIPES			8
+#define STRIPE_BYTES		4000U
+
 enum { CAMERA, DISPLAY, NR_DEVICES };
 
 /**
  * struct pipeline_device - a device and the SysMMU in front of it.
  * @name:	the device: "camera" or "display".
  * @sysmmu_name: its SysMMU's platform device, which names the context.
+ * @iommu_name:	its context's name on the IOMMU API.
  * @start:	first device address of its context.
+ * @edu_start:	the same on the IOMMU API, under edu's 28 bits.
+ * @ctx_name:	the name of its context: @sysmmu_name or @iommu_name.
  * @pdev:	the SysMMU's platform device, or NULL.
+ * @edu:	the edu device that plays it on the IOMMU API, or NULL.
+ * @own:	its own buffer there (the camera's sensor, the display's
+ *		scan-out), bound in its context, or NULL.
  * @regs:	the SysMMU's register window, in RAM, or NULL.
  * @vcm:	the SysMMU's context, or NULL.
  * @res:	the frame buffer's reservation in @vcm, or NULL.
@@ -83,8 +111,15 @@ enum { CAMERA, DISPLAY, NR_DEVICES };
 struct pipeline_device {
 	const char *name;
 	const char *sysmmu_name;
+	const char *iommu_name;
 	dma_addr_t start;
+	dma_addr_t edu_start;
+	const char *ctx_name;
 	struct platform_device *pdev;
+#ifdef PIPELINE_EDU
+	struct edu *edu;
+#endif
+	struct vcm_res *own;
 	u32 *regs;
 	struct vcm *vcm;
 	struct vcm_res *res;
@@ -96,6 +131,7 @@ struct pipeline_device {
  * struct vcm_pipeline - what the steps made so far.
  * @lock:	serialises the steps and the readers of the step file.
  * @next:	index of the next step in pipeline_steps[].
+ * @iommu:	the contexts are on the IOMMU API, with edu devices.
  * @frame:	the frame buffer, or NULL.
  * @dev:	the camera and the display.
  * @dir:	the debugfs directory vcm-pipeline.
@@ -104,6 +140,7 @@ struct vcm_pipeline {
 	/* Serialises the steps; protects every other field. */
 	struct mutex lock;
 	unsigned int next;
+	bool iommu;
 	struct vcm_phys *frame;
 	struct pipeline_device dev[NR_DEVICES];
 	struct dentry *dir;
@@ -115,12 +152,16 @@ static struct vcm_pipeline pipeline = {
 		[CAMERA] = {
 			.name = "camera",
 			.sysmmu_name = "camera-sysmmu",
+			.iommu_name = "camera-iommu",
 			.start = SZ_256M,
+			.edu_start = SZ_16M,
 		},
 		[DISPLAY] = {
 			.name = "display",
 			.sysmmu_name = "display-sysmmu",
+			.iommu_name = "display-iommu",
 			.start = SZ_1G,
+			.edu_start = SZ_128M + SZ_32M,
 		},
 	},
 };
@@ -130,15 +171,31 @@ static u32 sysmmu_reg(const struct pipeline_device *d, unsigned int offset)
 	return READ_ONCE(d->regs[offset / 4]);
 }
 
-/* Checks that @d's SysMMU faults at the start of its reservation. */
-static int expect_fault(const struct pipeline_device *d)
+/* Checks that @d's IOMMU maps nothing at the start of its reservation. */
+static int expect_fault(const struct vcm_pipeline *p,
+			const struct pipeline_device *d)
 {
 	phys_addr_t paddr;
-	int ret = vcm_sysmmu_translate(d->vcm, d->res->start, &paddr);
+	int ret;
+
+#ifdef PIPELINE_EDU
+	if (p->iommu) {
+		paddr = iommu_iova_to_phys(vcm_iommu_domain(d->vcm), d->res->start);
+		if (paddr) {
+			pr_err("%s: %pad translates to %pa while %s is not active\n",
+			       d->name, &d->res->start, &paddr, d->ctx_name);
+			return -EIO;
+		}
+		pr_info("%s: %pad has no entry in the IOMMU's page tables, and the device's DMA is blocked: nothing is mapped while the context is not active\n",
+			d->name, &d->res->start);
+		return 0;
+	}
+#endif
+	ret = vcm_sysmmu_translate(d->vcm, d->res->start, &paddr);
 
 	if (ret != -EFAULT) {
 		pr_err("%s: %pad translates (%d) while %s-sysmmu is not active\n",
-		       d->name, &d->res->start, ret, d->name);
+		       d->name, &d->res->start, ret, d->ctx_name);
 		return -EIO;
 	}
 	pr_info("%s: an access to %pad faults (%pe): nothing is mapped while the context is not active\n",
@@ -195,6 +252,9 @@ static void pipeline_destroy(struct vcm_pipeline *p)
 
 	for (i = 0; i < NR_DEVICES; i++) {
 		d = &p->dev[i];
+		if (d->own)
+			vcm_destroy_binding(d->own);
+		d->own = NULL;
 		if (d->vcm)
 			vcm_destroy(d->vcm);
 		d->vcm = NULL;
@@ -218,7 +278,7 @@ static void pipeline_undo(struct vcm_pipeline *p)
 
 /* ---- the steps ---- */
 
-static int step_contexts(struct vcm_pipeline *p)
+static int contexts_sysmmu(struct vcm_pipeline *p)
 {
 	struct vcm_sysmmu_stats stats;
 	struct pipeline_device *d;
@@ -228,6 +288,7 @@ static int step_contexts(struct vcm_pipeline *p)
 
 	for (i = 0; i < NR_DEVICES; i++) {
 		d = &p->dev[i];
+		d->ctx_name = d->sysmmu_name;
 		d->regs = kzalloc(SYSMMU_REGS_SIZE, GFP_KERNEL);
 		if (!d->regs)
 			return -ENOMEM;
@@ -265,6 +326,70 @@ static int step_contexts(struct vcm_pipeline *p)
 	return 0;
 }
 
+#ifdef PIPELINE_EDU
+/* The edu devices bound, if there are two and an IOMMU translates both. */
+static bool edus_ready(struct vcm_pipeline *p)
+{
+	unsigned int i;
+	bool ready = true;
+
+	mutex_lock(&edu_lock);
+	for (i = 0; i < NR_DEVICES; i++) {
+		p->dev[i].edu = edus[i];
+		ready &= edus[i] && device_iommu_mapped(&edus[i]->pdev->dev);
+	}
+	mutex_unlock(&edu_lock);
+	return ready;
+}
+
+/*
+ * A context on the IOMMU API for each edu device, and in it the device's
+ * own buffer of a page: the camera's sensor, the display's scan-out.
+ */
+static int contexts_iommu(struct vcm_pipeline *p)
+{
+	struct pipeline_device *d;
+	struct vcm_res *own;
+	struct vcm *vcm;
+	dma_addr_t end;
+	unsigned int i;
+
+	for (i = 0; i < NR_DEVICES; i++) {
+		d = &p->dev[i];
+		d->ctx_name = d->iommu_name;
+		vcm = vcm_iommu_create(&d->edu->pdev->dev, d->edu_start,
+				       EDU_CONTEXT_SIZE, d->iommu_name);
+		if (IS_ERR(vcm)) {
+			pr_err("%s: vcm_iommu_create() failed: %pe\n", d->name, vcm);
+			return PTR_ERR(vcm);
+		}
+		d->vcm = vcm;
+		own = vcm_make_binding(vcm, PAGE_SIZE, 0, 0);
+		if (IS_ERR(own)) {
+			pr_err("%s: vcm_make_binding() failed: %pe\n", d->name, own);
+			return PTR_ERR(own);
+		}
+		d->own = own;
+		end = vcm->start + vcm->size - 1;
+		pr_info("%s: edu %s, in an IOMMU domain of its own (page sizes %#lx): device addresses %pad-%pad; its %s buffer, a page, at %pad\n",
+			d->iommu_name, pci_name(d->edu->pdev),
+			vcm_iommu_domain(vcm)->pgsize_bitmap, &vcm->start, &end,
+			i == CAMERA ? "sensor" : "scan-out", &own->start);
+	}
+	return 0;
+}
+#endif
+
+static int step_contexts(struct vcm_pipeline *p)
+{
+#ifdef PIPELINE_EDU
+	p->iommu = edus_ready(p);
+	if (p->iommu)
+		return contexts_iommu(p);
+#endif
+	return contexts_sysmmu(p);
+}
+
 static int step_alloc(struct vcm_pipeline *p)
 {
 	unsigned int i, n_1m = 0, n_64k = 0, n_4k = 0, n_other = 0;
@@ -297,7 +422,7 @@ static int step_alloc(struct vcm_pipeline *p)
 		n_1m, n_64k, n_4k);
 	if (n_other)
 		pr_info("frame buffer: %u parts of other sizes\n", n_other);
-	pr_info("first part at %pa, last at %pa: scattered, as the SysMMUs' page sizes allow\n",
+	pr_info("first part at %pa, last at %pa: scattered, as the IOMMUs' page sizes allow\n",
 		&frame->parts[0].start, &frame->parts[frame->count - 1].start);
 	return 0;
 }
@@ -319,7 +444,7 @@ static int step_reserve(struct vcm_pipeline *p)
 		d->res = res;
 		end = res->start + res->res_size - 1;
 		pr_info("%s: reserved %pad-%pad in %s's context\n",
-			d->name, &res->start, &end, d->sysmmu_name);
+			d->name, &res->start, &end, d->ctx_name);
 	}
 	return 0;
 }
@@ -341,7 +466,7 @@ static int step_bind(struct vcm_pipeline *p)
 		d->bound = true;
 		pr_info("%s: the frame buffer is bound to %pad (%pa bytes)\n",
 			d->name, &d->res->start, &d->res->bound_size);
-		ret = expect_fault(d);
+		ret = expect_fault(p, d);
 		if (ret)
 			return ret;
 	}
@@ -365,6 +490,20 @@ static int step_activate(struct vcm_pipeline *p)
 			return ret;
 		}
 		d->active = true;
+#ifdef PIPELINE_EDU
+		if (p->iommu) {
+			struct iommu_domain *domain = vcm_iommu_domain(d->vcm);
+			phys_addr_t paddr = iommu_iova_to_phys(domain, d->res->start);
+
+			pr_info("%s: its domain attached to %s; the binding mapped: %pad translates to %pa, the frame's first part\n",
+				d->ctx_name, pci_name(d->edu->pdev), &d->res->start,
+				&paddr);
+			if (iommu_get_domain_for_dev(&d->edu->pdev->dev) != domain ||
+			    paddr != p->frame->parts[0].start)
+				return -EIO;
+			continue;
+		}
+#endif
 		ret = vcm_sysmmu_stats(d->vcm, &stats);
 		if (ret)
 			return ret;
@@ -401,6 +540,109 @@ static int device_page(const struct pipeline_device *d, unsigned int i,
 	return order;
 }
 
+#ifdef PIPELINE_EDU
+/* Stripe @k of the frame: across a page boundary, 4-byte aligned. */
+static u32 stripe_offset(unsigned int k)
+{
+	return ALIGN_DOWN(FRAME_BYTES / STRIPES * k, PAGE_SIZE) + PAGE_SIZE - 2000;
+}
+
+/* edu @d copies @count bytes from @from to @to by DMA through its IOMMU. */
+static int edu_copy(const struct pipeline_device *d, dma_addr_t from,
+		    dma_addr_t to, u32 count)
+{
+	int ret = edu_dma(d->edu, from, EDU_BUFFER, count, 0);
+
+	if (!ret)
+		ret = edu_dma(d->edu, EDU_BUFFER, to, count, EDU_DMA_TO_RAM);
+	if (ret)
+		pr_err("%s: edu's DMA from %pad to %pad did not end: %pe\n",
+		       d->name, &from, &to, ERR_PTR(ret));
+	return ret;
+}
+
+/* The sensor holds stripe @k's pixels; edu copies them into the frame. */
+static int camera_edu(struct vcm_pipeline *p)
+{
+	const struct pipeline_device *d = &p->dev[CAMERA];
+	u32 *sensor, first;
+	unsigned int k, w;
+	int ret;
+
+	for (k = 0; k < STRIPES; k++) {
+		first = stripe_offset(k) / 4;
+		sensor = kmap_local_page(d->own->phys->parts[0].page);
+		for (w = 0; w < STRIPE_BYTES / 4; w++)
+			sensor[w] = CAMERA_SEED ^ (first + w);
+		kunmap_local(sensor);
+		ret = edu_copy(d, d->own->start, d->res->start + stripe_offset(k),
+			       STRIPE_BYTES);
+		if (ret)
+			return ret;
+	}
+	pr_info("camera: edu %s copied %u stripes of %u bytes (pixel n = %#x ^ n) by DMA from its sensor at %pad to the frame at %pad + %#x ... + %#x, through the SMMU\n",
+		pci_name(d->edu->pdev), STRIPES, STRIPE_BYTES, CAMERA_SEED,
+		&d->own->start, &d->res->start, stripe_offset(0),
+		stripe_offset(STRIPES - 1));
+	return 0;
+}
+
+/*
+ * edu copies each stripe from the frame, at the display's own address of
+ * it, to its scan-out buffer; the CPU checks the pixels there, and the
+ * whole frame through vcm_vmap().
+ */
+static int display_edu(struct vcm_pipeline *p)
+{
+	const struct pipeline_device *camera = &p->dev[CAMERA];
+	const struct pipeline_device *d = &p->dev[DISPLAY];
+	unsigned int k, w, bad = 0, cpu_bad = 0, shared = 0, stripe;
+	struct iommu_domain *cd = vcm_iommu_domain(camera->vcm);
+	struct iommu_domain *dd = vcm_iommu_domain(d->vcm);
+	u32 *map, first, want;
+	int ret;
+
+	for (k = 0; k < STRIPES; k++) {
+		ret = edu_copy(d, d->res->start + stripe_offset(k), d->own->start,
+			       STRIPE_BYTES);
+		if (ret)
+			return ret;
+		first = stripe_offset(k) / 4;
+		map = kmap_local_page(d->own->phys->parts[0].page);
+		for (w = 0; w < STRIPE_BYTES / 4; w++)
+			bad += map[w] != (CAMERA_SEED ^ (first + w));
+		kunmap_local(map);
+	}
+	for (k = 0; k < FRAME_PAGES; k++)
+		shared += iommu_iova_to_phys(dd, d->res->start + k * PAGE_SIZE) ==
+			  iommu_iova_to_phys(cd, camera->res->start + k * PAGE_SIZE);
+	pr_info("display: edu %s read %u pixels by DMA from the frame at %pad + %#x ... + %#x, through the SMMU, into its scan-out buffer: %u differ from what the camera wrote\n",
+		pci_name(d->edu->pdev), STRIPES * STRIPE_BYTES / 4,
+		&d->res->start, stripe_offset(0), stripe_offset(STRIPES - 1), bad);
+	pr_info("display: %u of %lu pages are the very physical pages the camera wrote: shared, not copied\n",
+		shared, FRAME_PAGES);
+
+	map = vcm_vmap(p->frame);
+	if (IS_ERR(map)) {
+		pr_err("vcm_vmap() failed: %pe\n", map);
+		return PTR_ERR(map);
+	}
+	for (w = 0; w < FRAME_BYTES / 4; w++) {
+		for (k = 0, stripe = 0; k < STRIPES; k++)
+			stripe |= w >= stripe_offset(k) / 4 &&
+				  w < (stripe_offset(k) + STRIPE_BYTES) / 4;
+		want = stripe ? CAMERA_SEED ^ w : 0;
+		cpu_bad += map[w] != want;
+	}
+	ret = vcm_vunmap(p->frame, map);
+	pr_info("CPU: read the whole frame through vcm_vmap(): %u pixels differ from the stripes the camera wrote and the zeros around them\n",
+		cpu_bad);
+	if (ret)
+		return ret;
+	return bad || cpu_bad || shared != FRAME_PAGES ? -EIO : 0;
+}
+#endif
+
 static int step_camera(struct vcm_pipeline *p)
 {
 	const struct pipeline_device *d = &p->dev[CAMERA];
@@ -410,6 +652,10 @@ static int step_camera(struct vcm_pipeline *p)
 	u32 *map;
 	int order;
 
+#ifdef PIPELINE_EDU
+	if (p->iommu)
+		return camera_edu(p);
+#endif
 	for (i = 0; i < FRAME_PAGES; i++) {
 		order = device_page(d, i, &iova, &paddr);
 		if (order < 0)
@@ -452,6 +698,10 @@ static int step_display(struct vcm_pipeline *p)
 	u32 *map;
 	int ret;
 
+#ifdef PIPELINE_EDU
+	if (p->iommu)
+		return display_edu(p);
+#endif
 	for (i = 0; i < FRAME_PAGES; i++) {
 		ret = device_page(d, i, &iova, &paddr);
 		if (ret < 0)
@@ -504,6 +754,12 @@ static int step_deactivate(struct vcm_pipeline *p)
 	pipeline_deactivate(p);
 	for (i = 0; i < NR_DEVICES; i++) {
 		d = &p->dev[i];
+		if (p->iommu) {
+			ret = expect_fault(p, d);
+			if (ret)
+				return ret;
+			continue;
+		}
 		ret = vcm_sysmmu_stats(d->vcm, &stats);
 		if (ret)
 			return ret;
@@ -513,7 +769,7 @@ static int step_deactivate(struct vcm_pipeline *p)
 		if (sysmmu_reg(d, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_ENABLE ||
 		    stats.l2_tables)
 			return -EIO;
-		ret = expect_fault(d);
+		ret = expect_fault(p, d);
 		if (ret)
 			return ret;
 	}
@@ -533,7 +789,10 @@ static int step_release(struct vcm_pipeline *p)
 static int step_destroy(struct vcm_pipeline *p)
 {
 	pipeline_destroy(p);
-	pr_info("camera-sysmmu, display-sysmmu: contexts destroyed, devices unregistered, register windows freed\n");
+	if (p->iommu)
+		pr_info("camera-iommu, display-iommu: sensor and scan-out buffers freed, contexts destroyed: the edu devices are back in their default domains\n");
+	else
+		pr_info("camera-sysmmu, display-sysmmu: contexts destroyed, devices unregistered, register windows freed\n");
 	return 0;
 }
 
@@ -550,17 +809,17 @@ struct pipeline_step {
 };
 
 static const struct pipeline_step pipeline_steps[] = {
-	{ "contexts", "make a SysMMU context for the camera and one for the display",
+	{ "contexts", "make an IOMMU context for the camera and one for the display",
 	  step_contexts },
 	{ "alloc", "allocate one frame buffer with vcm_alloc()", step_alloc },
 	{ "reserve", "reserve device addresses for it in each context",
 	  step_reserve },
 	{ "bind", "bind the one buffer into both reservations", step_bind },
-	{ "activate", "activate both contexts: the SysMMUs translate",
+	{ "activate", "activate both contexts: the IOMMUs translate",
 	  step_activate },
-	{ "camera", "the camera writes a frame through its SysMMU",
+	{ "camera", "the camera writes a frame through its IOMMU",
 	  step_camera },
-	{ "display", "the display reads the frame through its own SysMMU",
+	{ "display", "the display reads the frame through its own IOMMU",
 	  step_display },
 	{ "deactivate", "deactivate both contexts", step_deactivate },
 	{ "release", "unbind, unreserve, free the buffer", step_release },
@@ -647,6 +906,12 @@ static const struct file_operations step_fops = {
 
 static int __init vcm_pipeline_init(void)
 {
+#ifdef PIPELINE_EDU
+	int ret = pci_register_driver(&edu_driver);
+
+	if (ret)
+		return ret;
+#endif
 	pipeline.dir = debugfs_create_dir("vcm-pipeline", NULL);
 	debugfs_create_file("step", 0600, pipeline.dir, &pipeline, &step_fops);
 	pr_info("ready: write \"next\" to /sys/kernel/debug/vcm-pipeline/step to run each of its %zu steps\n",
@@ -661,8 +926,11 @@ static void __exit vcm_pipeline_exit(void)
 	mutex_lock(&pipeline.lock);
 	pipeline_undo(&pipeline);
 	mutex_unlock(&pipeline.lock);
+#ifdef PIPELINE_EDU
+	pci_unregister_driver(&edu_driver);
+#endif
 }
 module_exit(vcm_pipeline_exit);
 
-MODULE_DESCRIPTION("VCM sample: a camera -> display pipeline on two SysMMU contexts");
+MODULE_DESCRIPTION("VCM sample: a camera -> display pipeline on two IOMMU contexts");
 MODULE_LICENSE("GPL");
