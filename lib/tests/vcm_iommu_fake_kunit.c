@@ -778,7 +778,7 @@ static struct kunit_suite vcm_iommu_fake_suite = {
 
 static void vcm_iommu_fake_test(struct kunit *test)
 {
-	kunit_skip(test, "a fake IOMMU driver needs Linux 6.11's IOMMU core; 6.1 takes one driver per bus");
+	kunit_skip(test, "needs Linux 6.11's IOMMU core (6.1 takes one driver per bus)");
 }
 
 static struct kunit_case vcm_iommu_fake_cases[] = {
