@@ -40,8 +40,9 @@
 #define FAKE_APERTURE_END	(SZ_1G - 1)
 #define FAKE_MSI_START		0x08000000
 #define FAKE_MSI_SIZE		SZ_1M
-#define FAKE_ODD_START		0x10000800	/* meets two pages */
-#define FAKE_ODD_SIZE		SZ_4K
+#define FAKE_ODD_PAGES		0x10000000	/* the two pages it meets */
+#define FAKE_ODD_START		(FAKE_ODD_PAGES + PAGE_SIZE / 2)
+#define FAKE_ODD_SIZE		PAGE_SIZE
 
 /* A context of a test: it holds both reserved regions. */
 #define CTX_START		SZ_64M
@@ -83,7 +84,14 @@ struct fake_domain {
 
 static struct iommu_device fake_iommu;
 static atomic_t fake_domains = ATOMIC_INIT(0);	/* paging domains live */
+static int fake_domains_before;			/* ... when the test began */
 static unsigned int fake_blocks;		/* blocked domain attaches */
+
+/* The paging domains the current test made and has not freed. */
+static int live_domains(void)
+{
+	return atomic_read(&fake_domains) - fake_domains_before;
+}
 
 static struct fake_domain *to_fake(struct iommu_domain *domain)
 {
@@ -223,7 +231,7 @@ static struct iommu_domain *fake_domain_alloc_paging(struct device *dev)
 		.oas		= 40,
 		.coherent_walk	= true,
 		.tlb		= &fake_flush_ops,
-		.iommu_dev	= dev,
+		.iommu_dev	= fake_iommu.dev,
 	};
 	fd->pgtbl = alloc_io_pgtable_ops(ARM_64_LPAE_S1, &fd->cfg, fd);
 	if (!fd->pgtbl) {
@@ -315,9 +323,16 @@ static struct device *fake_master(struct kunit *test, bool driven)
 	mutex_lock(&iommu_probe_device_lock);
 	ret = iommu_fwspec_init(&pdev->dev, fake_iommu.fwnode);
 	mutex_unlock(&iommu_probe_device_lock);
-	if (ret || platform_device_add(pdev)) {
+	if (!ret)
+		ret = platform_device_add(pdev);
+	if (ret) {
+		/* Not added: the IOMMU core never saw it, nor will free that. */
+		mutex_lock(&iommu_probe_device_lock);
+		iommu_fwspec_free(&pdev->dev);
+		mutex_unlock(&iommu_probe_device_lock);
 		platform_device_put(pdev);
-		KUNIT_FAIL_AND_ABORT(test, "cannot add a master of the fake IOMMU");
+		KUNIT_FAIL_AND_ABORT(test, "cannot add a master of the fake IOMMU: %pe",
+				     ERR_PTR(ret));
 	}
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, unregister_action, pdev), 0);
 	KUNIT_ASSERT_TRUE(test, device_iommu_mapped(&pdev->dev));
@@ -349,22 +364,49 @@ static struct fake_domain *fake_domain(struct kunit *test, struct vcm *vcm)
 
 static void free_block_action(void *block)
 {
-	__free_pages(block, 2);
+	struct page *page = block;
+	unsigned int order = page_private(page);
+
+	set_page_private(page, 0);
+	__free_pages(page, order);
+}
+
+/* A block of 2^@order pages, freed when the test ends. */
+static struct page *alloc_block(struct kunit *test, unsigned int order)
+{
+	struct page *block = alloc_pages(GFP_KERNEL, order);
+
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	set_page_private(block, order);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_block_action, block), 0);
+	return block;
+}
+
+/* Memory of one part, a block of 2^@order pages. */
+static struct vcm_phys *block_of(struct kunit *test, unsigned int order)
+{
+	struct page *block = alloc_block(test, order);
+	struct vcm_phys_part part = {
+		.page = block,
+		.start = page_to_phys(block),
+		.size = PAGE_SIZE << order,
+	};
+
+	return phys_make(test, &part, 1);
 }
 
 /*
  * Memory of the four pages of an order-2 block, in the order 0, 2, 1, 3:
- * four runs of contiguous parts.
+ * four runs of contiguous parts.  Make it before the context that binds
+ * it, so that a test that stops early frees it after the context.
  */
 static struct vcm_phys *scattered(struct kunit *test)
 {
 	static const unsigned int order[] = { 0, 2, 1, 3 };
 	struct vcm_phys_part parts[ARRAY_SIZE(order)];
-	struct page *block = alloc_pages(GFP_KERNEL, 2);
+	struct page *block = alloc_block(test, 2);
 	unsigned int i;
 
-	KUNIT_ASSERT_NOT_NULL(test, block);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_block_action, block), 0);
 	for (i = 0; i < ARRAY_SIZE(parts); i++) {
 		parts[i].page = block + order[i];
 		parts[i].start = page_to_phys(block + order[i]);
@@ -416,13 +458,14 @@ static void vcm_iommu_fake_create_test(struct kunit *test)
 	/* Inside the reserved regions only: the odd one is widened to pages. */
 	KUNIT_EXPECT_EQ(test, PTR_ERR(vcm_iommu_create(dev, FAKE_MSI_START, SZ_1M,
 						       NULL)), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(vcm_iommu_create(dev, FAKE_ODD_START - SZ_2K,
-						       2 * SZ_4K, NULL)), -ENOSPC);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_domains), 0);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(vcm_iommu_create(dev, FAKE_ODD_PAGES,
+						       2 * PAGE_SIZE, NULL)), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, live_domains(), 0);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(dev), def);
 
-	vcm = vcm_iommu_create(dev, CTX_START, CTX_SIZE, "fake");
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
+	/* Before the context, to be freed after it if the test stops. */
+	phys = block_of(test, get_order(SZ_2M));
+	vcm = fake_context(test, dev);
 	fd = fake_domain(test, vcm);
 	KUNIT_EXPECT_EQ(test, fd->attaches, 1);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(dev), &fake_blocked);
@@ -430,10 +473,12 @@ static void vcm_iommu_fake_create_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(vcm_iommu_create(dev, CTX_START, SZ_1M, NULL)),
 			-EPERM);
 
-	/* 2 MiB is a page size of the domain: allocated and mapped as one. */
-	phys = vcm_alloc(vcm, SZ_2M, 0);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
-	KUNIT_EXPECT_EQ(test, phys->count, 1);
+	/*
+	 * 2 MiB is a page size of the domain: the context's (what vcm_alloc()
+	 * tries first), and a block of it is mapped as one page.
+	 */
+	KUNIT_EXPECT_EQ(test, vcm_to_mmu(vcm)->orders[0], get_order(SZ_2M));
+	KUNIT_EXPECT_EQ(test, vcm_to_mmu(vcm)->orders[1], 0);
 	res = vcm_map(vcm, phys, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
@@ -444,15 +489,14 @@ static void vcm_iommu_fake_create_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(&fd->domain, res->start + SZ_2M - 1),
 			phys->parts[0].start + SZ_2M - 1);
 
-	vcm_destroy(vcm);
+	kunit_release_action(test, destroy_action, vcm);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(dev), def);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_domains), 1);
+	KUNIT_EXPECT_EQ(test, live_domains(), 1);
 	vcm_deactivate(vcm);
 	vcm_unmap(res);
-	vcm_free(phys);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_domains), 0);
+	KUNIT_EXPECT_EQ(test, live_domains(), 0);
 	/* Given back: the device can be taken again. */
-	vcm = fake_context(test, dev);
+	fake_context(test, dev);
 }
 
 /*
@@ -462,10 +506,10 @@ static void vcm_iommu_fake_create_test(struct kunit *test)
  */
 static void vcm_iommu_fake_bind_test(struct kunit *test)
 {
+	struct vcm_phys *phys = scattered(test);
 	struct device *dev = fake_master(test, false);
 	struct vcm *vcm = fake_context(test, dev);
 	struct fake_domain *fd = fake_domain(test, vcm);
-	struct vcm_phys *phys = scattered(test);
 	int cache = dev_is_dma_coherent(dev) ? IOMMU_CACHE : 0;
 	unsigned int blocks = fake_blocks;
 	struct vcm_res *res, *ro;
@@ -523,10 +567,10 @@ static void vcm_iommu_fake_bind_test(struct kunit *test)
  */
 static void vcm_iommu_fake_driver_fails_test(struct kunit *test)
 {
+	struct vcm_phys *phys = scattered(test);
 	struct device *dev = fake_master(test, false);
 	struct vcm *vcm = fake_context(test, dev);
 	struct fake_domain *fd = fake_domain(test, vcm);
-	struct vcm_phys *phys = scattered(test);
 	struct vcm_res *res;
 	unsigned int n;
 
@@ -600,9 +644,13 @@ static void vcm_iommu_fake_holes_test(struct kunit *test)
 static void vcm_iommu_fake_fault_test(struct kunit *test)
 {
 	struct device *dev = fake_master(test, false);
-	struct vcm *vcm = fake_context(test, dev);
-	struct iommu_domain *domain = vcm_iommu_domain(vcm);
+	struct vcm *vcm = vcm_iommu_create(dev, CTX_START, CTX_SIZE, "fake-faults");
 	struct fault_seen seen = { };
+	struct iommu_domain *domain;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, vcm), 0);
+	domain = vcm_iommu_domain(vcm);
 
 	KUNIT_EXPECT_EQ(test, report_iommu_fault(domain, dev, CTX_START + 0x1234,
 						 IOMMU_FAULT_WRITE), -EFAULT);
@@ -624,7 +672,8 @@ static void vcm_iommu_fake_fault_test(struct kunit *test)
 		dma_addr_t last = CTX_START + CTX_SIZE - 1, start = CTX_START;
 		const char *line;
 
-		snprintf(prefix, sizeof(prefix), "%pad-%pad ", &start, &last);
+		snprintf(prefix, sizeof(prefix), "%pad-%pad %llu name=fake-faults ",
+			 &start, &last, (u64)CTX_SIZE);
 		line = debugfs_line(test, vcm_contexts_show, prefix);
 		KUNIT_ASSERT_NOT_NULL(test, line);
 		KUNIT_EXPECT_NOT_NULL_MSG(test, strstr(line, " maps=0 unmaps=0 faults=3"),
@@ -659,12 +708,12 @@ static void vcm_iommu_fake_unplug_test(struct kunit *test)
 	kunit_release_action(test, unregister_action, to_platform_device(dev));
 	KUNIT_EXPECT_EQ(test, fd->syncs, 1);
 	expect_unmapped(test, &fd->domain, res->start, phys->size);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_domains), 1);
+	KUNIT_EXPECT_EQ(test, live_domains(), 1);
 	KUNIT_EXPECT_EQ(test, PTR_ERR(vcm_reserve(vcm, PAGE_SIZE, 0)), -ENODEV);
 	KUNIT_EXPECT_EQ(test, vcm_activate(vcm), -ENODEV);
 	vcm_deactivate(vcm);
 	vcm_unmap(res);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake_domains), 0);
+	KUNIT_EXPECT_EQ(test, live_domains(), 0);
 	vcm_free(phys);
 }
 
@@ -674,9 +723,9 @@ static void vcm_iommu_fake_unplug_test(struct kunit *test)
  */
 static void vcm_iommu_fake_failures_test(struct kunit *test)
 {
+	struct vcm_phys *phys = scattered(test);
 	struct device *dev = fake_master(test, false);
 	struct test_alloc *ta = test_alloc_start(test);
-	struct vcm_phys *phys = scattered(test);
 	struct fake_domain *fd;
 	unsigned int n, sites;
 	struct vcm_res *res;
@@ -690,7 +739,7 @@ static void vcm_iommu_fake_failures_test(struct kunit *test)
 		if (!IS_ERR(vcm))
 			break;
 		KUNIT_ASSERT_EQ(test, PTR_ERR(vcm), -ENOMEM);
-		KUNIT_EXPECT_EQ(test, atomic_read(&fake_domains), 0);
+		KUNIT_EXPECT_EQ(test, live_domains(), 0);
 		KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(dev), &fake_identity);
 	}
 	sites = n - 1;
@@ -710,8 +759,10 @@ static void vcm_iommu_fake_failures_test(struct kunit *test)
 		expect_unmapped(test, &fd->domain, res->start, 4 * PAGE_SIZE);
 	}
 	test_alloc_reset(ta);
-	/* The holes array, the state, the name, the domain, the wrapper's. */
-	KUNIT_EXPECT_GE(test, sites, 4);
+	/* The state, the name, the domain, the holes array, the wrapper's. */
+	KUNIT_EXPECT_GE(test, sites, 5);
+	kunit_info(test, "%u allocation sites in vcm_iommu_create(), each failed in turn\n",
+		   sites);
 	KUNIT_EXPECT_EQ(test, n, phys->count + 1);
 	expect_mapped(test, &fd->domain, res, phys);
 	vcm_deactivate(vcm);
@@ -756,6 +807,12 @@ static void vcm_iommu_fake_suite_exit(struct kunit_suite *suite)
 	fwnode_remove_software_node(fake_iommu.fwnode);
 }
 
+static int vcm_iommu_fake_test_init(struct kunit *test)
+{
+	fake_domains_before = atomic_read(&fake_domains);
+	return 0;
+}
+
 static struct kunit_case vcm_iommu_fake_cases[] = {
 	KUNIT_CASE(vcm_iommu_fake_create_test),
 	KUNIT_CASE(vcm_iommu_fake_bind_test),
@@ -769,6 +826,7 @@ static struct kunit_case vcm_iommu_fake_cases[] = {
 
 static struct kunit_suite vcm_iommu_fake_suite = {
 	.name = "vcm_iommu_fake",
+	.init = vcm_iommu_fake_test_init,
 	.suite_init = vcm_iommu_fake_suite_init,
 	.suite_exit = vcm_iommu_fake_suite_exit,
 	.test_cases = vcm_iommu_fake_cases,
