@@ -15,11 +15,15 @@ help:
 test:
 	@bash harness/test.sh
 
+# ARCH=arm64 on make's command line; an ARCH of the environment (a kernel
+# developer's) is not ours.
+RUN_ARCH := $(if $(filter command line,$(origin ARCH)),$(ARCH))
+
 run:
-	@bash harness/run.sh story $(ARCH)
+	@bash harness/run.sh story $(RUN_ARCH)
 
 shell:
-	@bash harness/run.sh shell $(ARCH)
+	@bash harness/run.sh shell $(RUN_ARCH)
 
 bench:
 	@bash harness/bench.sh

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # /init of the initramfs that make run and make shell boot: a busybox sh
-# script, run by Debian's busybox-static for armhf.  Userspace; not a
+# script, run by Debian's busybox-static (armhf or arm64).  Userspace; not a
 # kernel file.
 #
 # make run (vcm_run.mode=story on the kernel command line): loads the VCM

@@ -111,7 +111,7 @@ LIST
 if [ "$arch" = arm64 ]; then
 	# The camera and the display: two edu devices behind the SMMUv3.
 	qemu=(qemu-system-aarch64 -nodefaults -machine virt,iommu=smmuv3
-	      -cpu max -m 1024 -smp 2 -device edu -device edu
+	      -cpu max,pauth-impdef=on -m 1024 -smp 2 -device edu -device edu
 	      -kernel "$bdir/arch/arm64/boot/Image")
 else
 	qemu=(qemu-system-arm -nodefaults -machine virt -m 1024 -smp 2

@@ -99,6 +99,8 @@ static struct pci_driver edu_driver = {
 	.probe			= edu_probe,
 	.remove			= edu_remove,
 	.driver_managed_dma	= true,
+	/* Its users hold VCM contexts of the devices: no unbind under them. */
+	.driver.suppress_bind_attrs = true,
 };
 
 /* Edu device @n, behind an IOMMU; skips the test if there is none. */

@@ -20,7 +20,7 @@
  * board with iommu=smmuv3: make run ARCH=arm64), the same steps run on
  * the IOMMU API backend instead and the devices are real: edu "camera"
  * copies the frame's pixels by DMA from a sensor buffer to the frame at
- * its VCM address, through the SMMU, and edu "display" copies them from
+ * its VCM address, through the IOMMU, and edu "display" copies them from
  * the frame at its own VCM address to a scan-out buffer, where the CPU
  * checks them.  An edu transfer moves less than 4 KiB and takes about
  * 100 ms, so the camera writes 8 stripes of the frame, each across a page
@@ -91,7 +91,7 @@
 enum { CAMERA, DISPLAY, NR_DEVICES };
 
 /**
- * struct pipeline_device - a device and the SysMMU in front of it.
+ * struct pipeline_device - a device and the IOMMU in front of it.
  * @name:	the device: "camera" or "display".
  * @sysmmu_name: its SysMMU's platform device, which names the context.
  * @iommu_name:	its context's name on the IOMMU API.
@@ -103,7 +103,7 @@ enum { CAMERA, DISPLAY, NR_DEVICES };
  * @own:	its own buffer there (the camera's sensor, the display's
  *		scan-out), bound in its context, or NULL.
  * @regs:	the SysMMU's register window, in RAM, or NULL.
- * @vcm:	the SysMMU's context, or NULL.
+ * @vcm:	its context, or NULL.
  * @res:	the frame buffer's reservation in @vcm, or NULL.
  * @bound:	the frame buffer is bound to @res.
  * @active:	@vcm is activated.
@@ -132,6 +132,7 @@ struct pipeline_device {
  * @lock:	serialises the steps and the readers of the step file.
  * @next:	index of the next step in pipeline_steps[].
  * @iommu:	the contexts are on the IOMMU API, with edu devices.
+ * @edu_registered: the edu driver is registered, for those contexts.
  * @frame:	the frame buffer, or NULL.
  * @dev:	the camera and the display.
  * @dir:	the debugfs directory vcm-pipeline.
@@ -141,6 +142,7 @@ struct vcm_pipeline {
 	struct mutex lock;
 	unsigned int next;
 	bool iommu;
+	bool edu_registered;
 	struct vcm_phys *frame;
 	struct pipeline_device dev[NR_DEVICES];
 	struct dentry *dir;
@@ -194,7 +196,7 @@ static int expect_fault(const struct vcm_pipeline *p,
 	ret = vcm_sysmmu_translate(d->vcm, d->res->start, &paddr);
 
 	if (ret != -EFAULT) {
-		pr_err("%s: %pad translates (%d) while %s-sysmmu is not active\n",
+		pr_err("%s: %pad translates (%d) while %s is not active\n",
 		       d->name, &d->res->start, ret, d->ctx_name);
 		return -EIO;
 	}
@@ -264,6 +266,11 @@ static void pipeline_destroy(struct vcm_pipeline *p)
 		kfree(d->regs);
 		d->regs = NULL;
 	}
+#ifdef PIPELINE_EDU
+	if (p->edu_registered)
+		pci_unregister_driver(&edu_driver);
+	p->edu_registered = false;
+#endif
 }
 
 /* Releases whatever the steps made, and starts over. */
@@ -327,18 +334,29 @@ static int contexts_sysmmu(struct vcm_pipeline *p)
 }
 
 #ifdef PIPELINE_EDU
-/* The edu devices bound, if there are two and an IOMMU translates both. */
+/*
+ * Binds the edu driver (only while the pipeline's contexts exist, so that
+ * the KUnit suites can bind it the rest of the time); whether two edu
+ * devices are bound and an IOMMU translates both.
+ */
 static bool edus_ready(struct vcm_pipeline *p)
 {
 	unsigned int i;
 	bool ready = true;
 
+	if (pci_register_driver(&edu_driver))
+		return false;
+	p->edu_registered = true;
 	mutex_lock(&edu_lock);
 	for (i = 0; i < NR_DEVICES; i++) {
 		p->dev[i].edu = edus[i];
 		ready &= edus[i] && device_iommu_mapped(&edus[i]->pdev->dev);
 	}
 	mutex_unlock(&edu_lock);
+	if (!ready) {
+		pci_unregister_driver(&edu_driver);
+		p->edu_registered = false;
+	}
 	return ready;
 }
 
@@ -580,7 +598,7 @@ static int camera_edu(struct vcm_pipeline *p)
 		if (ret)
 			return ret;
 	}
-	pr_info("camera: edu %s copied %u stripes of %u bytes (pixel n = %#x ^ n) by DMA from its sensor at %pad to the frame at %pad + %#x ... + %#x, through the SMMU\n",
+	pr_info("camera: edu %s copied %u stripes of %u bytes (pixel n = %#x ^ n) by DMA from its sensor at %pad to the frame at %pad + %#x ... + %#x, through its IOMMU\n",
 		pci_name(d->edu->pdev), STRIPES, STRIPE_BYTES, CAMERA_SEED,
 		&d->own->start, &d->res->start, stripe_offset(0),
 		stripe_offset(STRIPES - 1));
@@ -616,7 +634,7 @@ static int display_edu(struct vcm_pipeline *p)
 	for (k = 0; k < FRAME_PAGES; k++)
 		shared += iommu_iova_to_phys(dd, d->res->start + k * PAGE_SIZE) ==
 			  iommu_iova_to_phys(cd, camera->res->start + k * PAGE_SIZE);
-	pr_info("display: edu %s read %u pixels by DMA from the frame at %pad + %#x ... + %#x, through the SMMU, into its scan-out buffer: %u differ from what the camera wrote\n",
+	pr_info("display: edu %s read %u pixels by DMA from the frame at %pad + %#x ... + %#x, through its IOMMU, into its scan-out buffer: %u differ from what the camera wrote\n",
 		pci_name(d->edu->pdev), STRIPES * STRIPE_BYTES / 4,
 		&d->res->start, stripe_offset(0), stripe_offset(STRIPES - 1), bad);
 	pr_info("display: %u of %lu pages are the very physical pages the camera wrote: shared, not copied\n",
@@ -906,12 +924,6 @@ static const struct file_operations step_fops = {
 
 static int __init vcm_pipeline_init(void)
 {
-#ifdef PIPELINE_EDU
-	int ret = pci_register_driver(&edu_driver);
-
-	if (ret)
-		return ret;
-#endif
 	pipeline.dir = debugfs_create_dir("vcm-pipeline", NULL);
 	debugfs_create_file("step", 0600, pipeline.dir, &pipeline, &step_fops);
 	pr_info("ready: write \"next\" to /sys/kernel/debug/vcm-pipeline/step to run each of its %zu steps\n",
@@ -926,9 +938,6 @@ static void __exit vcm_pipeline_exit(void)
 	mutex_lock(&pipeline.lock);
 	pipeline_undo(&pipeline);
 	mutex_unlock(&pipeline.lock);
-#ifdef PIPELINE_EDU
-	pci_unregister_driver(&edu_driver);
-#endif
 }
 module_exit(vcm_pipeline_exit);
 
