@@ -339,17 +339,12 @@ static struct device *fake_master(struct kunit *test, bool driven)
 	return &pdev->dev;
 }
 
-static void destroy_action(void *vcm)
-{
-	vcm_destroy(vcm);
-}
-
 static struct vcm *fake_context(struct kunit *test, struct device *dev)
 {
 	struct vcm *vcm = vcm_iommu_create(dev, CTX_START, CTX_SIZE, NULL);
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, vcm), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vcm_destroy_action, vcm), 0);
 	return vcm;
 }
 
@@ -360,59 +355,6 @@ static struct fake_domain *fake_domain(struct kunit *test, struct vcm *vcm)
 	KUNIT_ASSERT_NOT_NULL(test, domain);
 	KUNIT_ASSERT_PTR_EQ(test, domain->ops, &fake_paging_ops);
 	return to_fake(domain);
-}
-
-static void free_block_action(void *block)
-{
-	struct page *page = block;
-	unsigned int order = page_private(page);
-
-	set_page_private(page, 0);
-	__free_pages(page, order);
-}
-
-/* A block of 2^@order pages, freed when the test ends. */
-static struct page *alloc_block(struct kunit *test, unsigned int order)
-{
-	struct page *block = alloc_pages(GFP_KERNEL, order);
-
-	KUNIT_ASSERT_NOT_NULL(test, block);
-	set_page_private(block, order);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_block_action, block), 0);
-	return block;
-}
-
-/* Memory of one part, a block of 2^@order pages. */
-static struct vcm_phys *block_of(struct kunit *test, unsigned int order)
-{
-	struct page *block = alloc_block(test, order);
-	struct vcm_phys_part part = {
-		.page = block,
-		.start = page_to_phys(block),
-		.size = PAGE_SIZE << order,
-	};
-
-	return phys_make(test, &part, 1);
-}
-
-/*
- * Memory of the four pages of an order-2 block, in the order 0, 2, 1, 3:
- * four runs of contiguous parts.  Make it before the context that binds
- * it, so that a test that stops early frees it after the context.
- */
-static struct vcm_phys *scattered(struct kunit *test)
-{
-	static const unsigned int order[] = { 0, 2, 1, 3 };
-	struct vcm_phys_part parts[ARRAY_SIZE(order)];
-	struct page *block = alloc_block(test, 2);
-	unsigned int i;
-
-	for (i = 0; i < ARRAY_SIZE(parts); i++) {
-		parts[i].page = block + order[i];
-		parts[i].start = page_to_phys(block + order[i]);
-		parts[i].size = PAGE_SIZE;
-	}
-	return phys_make(test, parts, ARRAY_SIZE(parts));
 }
 
 /* Whether the domain translates every page of @res to @phys's pages. */
@@ -489,7 +431,7 @@ static void vcm_iommu_fake_create_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(&fd->domain, res->start + SZ_2M - 1),
 			phys->parts[0].start + SZ_2M - 1);
 
-	kunit_release_action(test, destroy_action, vcm);
+	kunit_release_action(test, vcm_destroy_action, vcm);
 	KUNIT_EXPECT_PTR_EQ(test, iommu_get_domain_for_dev(dev), def);
 	KUNIT_EXPECT_EQ(test, live_domains(), 1);
 	vcm_deactivate(vcm);
@@ -649,7 +591,7 @@ static void vcm_iommu_fake_fault_test(struct kunit *test)
 	struct iommu_domain *domain;
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, vcm), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vcm_destroy_action, vcm), 0);
 	domain = vcm_iommu_domain(vcm);
 
 	KUNIT_EXPECT_EQ(test, report_iommu_fault(domain, dev, CTX_START + 0x1234,
@@ -744,7 +686,7 @@ static void vcm_iommu_fake_failures_test(struct kunit *test)
 	}
 	sites = n - 1;
 	test_alloc_reset(ta);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, vcm), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vcm_destroy_action, vcm), 0);
 	fd = fake_domain(test, vcm);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
 	res = vcm_reserve(vcm, 4 * PAGE_SIZE, 0);

@@ -96,11 +96,6 @@ static bool edu_write_faults(struct kunit *test, struct edu *edu, dma_addr_t iov
 	return !known;
 }
 
-static void destroy_action(void *vcm)
-{
-	vcm_destroy(vcm);
-}
-
 /* A context over edu's reach, destroyed when the test ends. */
 static struct vcm *edu_context(struct kunit *test, struct edu *edu,
 			       dma_addr_t start, resource_size_t size)
@@ -109,7 +104,7 @@ static struct vcm *edu_context(struct kunit *test, struct edu *edu,
 					   pci_name(edu->pdev));
 
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, vcm), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vcm_destroy_action, vcm), 0);
 	return vcm;
 }
 
@@ -470,24 +465,17 @@ static void vcm_iommu_destroy_test(struct kunit *test)
 	vcm_destroy_binding(res);
 }
 
-static void free_block_action(void *block)
-{
-	__free_pages(block, 2);
-}
-
 /*
  * Every allocation of creation and of mapping fails in turn: -ENOMEM,
  * nothing stays mapped, and the device can be taken again.
  */
 static void vcm_iommu_failures_test(struct kunit *test)
 {
-	static const unsigned int order[] = { 0, 2, 1, 3 };
-	struct vcm_phys_part parts[ARRAY_SIZE(order)];
-	struct page *block;
+	/* Four pages of a block, out of order: four runs, four map calls. */
+	struct vcm_phys *phys = scattered(test);
 	struct edu *edu = edu_get(test, 0);
 	struct test_alloc *ta = test_alloc_start(test);
 	struct iommu_domain *domain;
-	struct vcm_phys *phys;
 	unsigned int n, sites;
 	struct vcm_res *res;
 	struct vcm *vcm;
@@ -503,18 +491,8 @@ static void vcm_iommu_failures_test(struct kunit *test)
 	}
 	sites = n - 1;
 	test_alloc_reset(ta);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, destroy_action, vcm), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vcm_destroy_action, vcm), 0);
 	domain = vcm_iommu_domain(vcm);
-	/* Four pages of a block, out of order: four runs, four map calls. */
-	block = alloc_pages(GFP_KERNEL, 2);
-	KUNIT_ASSERT_NOT_NULL(test, block);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_block_action, block), 0);
-	for (n = 0; n < ARRAY_SIZE(parts); n++) {
-		parts[n].page = block + order[n];
-		parts[n].start = page_to_phys(block + order[n]);
-		parts[n].size = PAGE_SIZE;
-	}
-	phys = phys_make(test, parts, ARRAY_SIZE(parts));
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
 	res = vcm_reserve(vcm, 4 * PAGE_SIZE, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
@@ -529,7 +507,7 @@ static void vcm_iommu_failures_test(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, res->start), 0);
 		KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, res->start + 3 * PAGE_SIZE), 0);
 	}
-	KUNIT_EXPECT_EQ(test, n, ARRAY_SIZE(parts) + 1);
+	KUNIT_EXPECT_EQ(test, n, phys->count + 1);
 	test_alloc_reset(ta);
 	KUNIT_EXPECT_EQ(test, iommu_iova_to_phys(domain, res->start + 3 * PAGE_SIZE),
 			phys_at(phys, 3 * PAGE_SIZE));

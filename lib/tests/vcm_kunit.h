@@ -9,6 +9,7 @@
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/gfp.h>
+#include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/overflow.h>
@@ -208,6 +209,65 @@ static inline void test_alloc_reset(struct test_alloc *ta)
 	ta->fail_from = 0;
 	memset(ta->order_calls, 0, sizeof(ta->order_calls));
 	memset(ta->fail_order_from, 0, sizeof(ta->fail_order_from));
+}
+
+/* A KUnit action: vcm_destroy() of the context it is given. */
+static inline void vcm_destroy_action(void *vcm)
+{
+	vcm_destroy(vcm);
+}
+
+static inline void free_block_action(void *block)
+{
+	struct page *page = block;
+	unsigned int order = page_private(page);
+
+	set_page_private(page, 0);
+	__free_pages(page, order);
+}
+
+/* A block of 2^@order pages, freed when the test ends. */
+static inline struct page *alloc_block(struct kunit *test, unsigned int order)
+{
+	struct page *block = alloc_pages(GFP_KERNEL, order);
+
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	set_page_private(block, order);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, free_block_action, block), 0);
+	return block;
+}
+
+/* Memory of one part, a block of 2^@order pages. */
+static inline struct vcm_phys *block_of(struct kunit *test, unsigned int order)
+{
+	struct page *block = alloc_block(test, order);
+	struct vcm_phys_part part = {
+		.page = block,
+		.start = page_to_phys(block),
+		.size = PAGE_SIZE << order,
+	};
+
+	return phys_make(test, &part, 1);
+}
+
+/*
+ * Memory of the four pages of an order-2 block, in the order 0, 2, 1, 3:
+ * four runs of contiguous parts.  Make it before the context that binds
+ * it, so that a test that stops early frees it after the context.
+ */
+static inline struct vcm_phys *scattered(struct kunit *test)
+{
+	static const unsigned int order[] = { 0, 2, 1, 3 };
+	struct vcm_phys_part parts[ARRAY_SIZE(order)];
+	struct page *block = alloc_block(test, 2);
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(parts); i++) {
+		parts[i].page = block + order[i];
+		parts[i].start = page_to_phys(block + order[i]);
+		parts[i].size = PAGE_SIZE;
+	}
+	return phys_make(test, parts, ARRAY_SIZE(parts));
 }
 
 /* What a vcm_fault_fn of a test saw, and what it returns. */
