@@ -89,6 +89,14 @@ struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order);
 void vcm_phys_put_pages(struct page *page, unsigned int order);
 #endif
 
+/* Cache maintenance, for the KUnit tests to record; see mm/vcm.c. */
+#if IS_ENABLED(CONFIG_KUNIT)
+#include <linux/dma-direction.h>
+
+void vcm_sync_range(phys_addr_t paddr, size_t size, enum dma_data_direction dir,
+		    bool for_device);
+#endif
+
 /*
  * Returns the ranges the MMU wrapper's per-CPU caches hold to its pool, so
  * that a test can see the pool whole; the wrapper does it itself when the

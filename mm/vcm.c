@@ -55,14 +55,18 @@
 
 #include <linux/align.h>
 #include <linux/debugfs.h>
+#include <linux/dma-map-ops.h>
 #include <linux/err.h>
 #include <linux/export.h>
+#include <linux/io.h>
 #include <linux/lockdep.h>
+#include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
 #include <linux/vmalloc.h>
@@ -596,6 +600,7 @@ void vcm_phys_init(struct vcm_phys *phys, void (*free)(struct vcm_phys *phys))
 	mutex_init(&phys->vmap_lock);
 	phys->vmap_count = 0;
 	phys->vaddr = NULL;
+	phys->dirty = true;
 }
 EXPORT_SYMBOL_GPL(vcm_phys_init);
 
@@ -733,8 +738,9 @@ EXPORT_SYMBOL_GPL(vcm_vunmap);
 
 /*
  * Checks the layout of memory that a driver may have built itself: at
- * least one part, every part non-empty, page aligned and not running past
- * the last physical address, and the parts adding up to the size.
+ * least one part, every part non-empty, page aligned, not running past
+ * the last physical address and, if it has a page, starting at that
+ * page's address, and the parts adding up to the size.
  */
 bool vcm_phys_valid(const struct vcm_phys *phys)
 {
@@ -749,11 +755,168 @@ bool vcm_phys_valid(const struct vcm_phys *phys)
 		if (!part->size || !PAGE_ALIGNED(part->start) ||
 		    !PAGE_ALIGNED(part->size) ||
 		    part->size - 1 > (phys_addr_t)~(phys_addr_t)0 - part->start ||
+		    (part->page && page_to_phys(part->page) != part->start) ||
 		    check_add_overflow(sum, part->size, &sum))
 			return false;
 	}
 	return sum == phys->size;
 }
+
+/*
+ * CPU caches
+ * ==========
+ *
+ * Cache maintenance uses the primitives the DMA API uses for a device that
+ * does not snoop the CPU caches, on the memory's physical addresses, and
+ * only for parts with struct pages: memory without them (a carve-out) has
+ * no cacheable kernel mapping VCM knows of.  Memory is cleaned once before
+ * its first binding into a context that is not coherent (@dirty), and
+ * whenever its driver hands it over with vcm_sync_for_device() or
+ * vcm_sync_for_cpu().
+ */
+
+/*
+ * Cache maintenance of @size bytes at @paddr, for the device or for the CPU.
+ * A KUnit test redirects it with kunit_activate_static_stub() to record the
+ * operations.
+ */
+VISIBLE_IF_KUNIT void vcm_sync_range(phys_addr_t paddr, size_t size,
+				     enum dma_data_direction dir,
+				     bool for_device)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vcm_sync_range, paddr, size, dir, for_device);
+	if (for_device) {
+		arch_sync_dma_for_device(paddr, size, dir);
+	} else {
+		arch_sync_dma_for_cpu(paddr, size, dir);
+		arch_sync_dma_for_cpu_all();
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_sync_range);
+
+/* Cache maintenance of the bytes [@offset, @offset + @size) of @phys. */
+static void vcm_phys_sync(const struct vcm_phys *phys, resource_size_t offset,
+			  resource_size_t size, enum dma_data_direction dir,
+			  bool for_device)
+{
+	unsigned int i;
+
+	for (i = 0; i < phys->count && size; i++) {
+		const struct vcm_phys_part *part = &phys->parts[i];
+		resource_size_t len;
+
+		if (offset >= part->size) {
+			offset -= part->size;
+			continue;
+		}
+		len = min(size, part->size - offset);
+		size -= len;
+		if (part->page) {
+			phys_addr_t paddr = part->start + offset;
+
+			/* A part may be larger than size_t on LPAE. */
+			while (len) {
+				size_t chunk = min_t(resource_size_t, len, SZ_1G);
+
+				vcm_sync_range(paddr, chunk, dir, for_device);
+				paddr += chunk;
+				len -= chunk;
+			}
+		}
+		offset = 0;
+	}
+}
+
+/* Cleans @phys once, before a context that is not coherent can reach it. */
+static void vcm_phys_clean(struct vcm_phys *phys)
+{
+	mutex_lock(&phys->vmap_lock);
+	if (phys->dirty) {
+		vcm_phys_sync(phys, 0, phys->size, DMA_BIDIRECTIONAL, true);
+		phys->dirty = false;
+	}
+	mutex_unlock(&phys->vmap_lock);
+}
+
+/*
+ * Checks a vcm_sync_for_*() call: the memory bound to @res, or an error
+ * pointer.
+ */
+static struct vcm_phys *vcm_sync_phys(struct vcm_res *res, resource_size_t offset,
+				      resource_size_t size,
+				      enum dma_data_direction dir)
+{
+	struct vcm_phys *phys;
+
+	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
+		return ERR_PTR(-EINVAL);
+	/* Its owner keeps it bound while it syncs. */
+	phys = READ_ONCE(res->phys);
+	if (!phys || !valid_dma_direction(dir) || !size ||
+	    offset >= phys->size || size > phys->size - offset)
+		return ERR_PTR(-EINVAL);
+	return phys;
+}
+
+/**
+ * vcm_sync_for_device() - Hand bound memory from the CPU to the device.
+ * @res: A bound reservation, of the device's context.
+ * @offset: Offset in bytes into the memory bound to @res.
+ * @size: Number of bytes.
+ * @dir: What the device does with them: DMA_TO_DEVICE (reads them),
+ *	 DMA_FROM_DEVICE (writes them) or DMA_BIDIRECTIONAL.
+ *
+ * Call it after the CPU wrote the bytes (or, for DMA_FROM_DEVICE, may have
+ * cached them) and before the device uses them, as
+ * dma_sync_single_for_device(): in a context that is not coherent it
+ * cleans (or invalidates) the CPU caches for them, as the DMA API does for
+ * a device that does not snoop them; in a coherent one it does nothing.
+ * Parts of the memory without struct pages are left alone.
+ *
+ * Context: Any context.
+ * Return: 0, or -EINVAL for a bad @res (which also warns once) or @dir,
+ * an unbound @res, or a range that is empty or outside the bound memory.
+ */
+int vcm_sync_for_device(struct vcm_res *res, resource_size_t offset,
+			resource_size_t size, enum dma_data_direction dir)
+{
+	struct vcm_phys *phys = vcm_sync_phys(res, offset, size, dir);
+
+	if (IS_ERR(phys))
+		return PTR_ERR(phys);
+	if (!res->vcm->coherent)
+		vcm_phys_sync(phys, offset, size, dir, true);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vcm_sync_for_device);
+
+/**
+ * vcm_sync_for_cpu() - Hand bound memory from the device back to the CPU.
+ * @res: A bound reservation, of the device's context.
+ * @offset: Offset in bytes into the memory bound to @res.
+ * @size: Number of bytes.
+ * @dir: What the device did with them, as for vcm_sync_for_device().
+ *
+ * Call it after the device wrote the bytes and before the CPU reads them
+ * (through vcm_vmap() or any other mapping), as dma_sync_single_for_cpu():
+ * in a context that is not coherent it invalidates what the CPU caches
+ * may hold of them; in a coherent one it does nothing.
+ *
+ * Context: Any context.
+ * Return: as vcm_sync_for_device().
+ */
+int vcm_sync_for_cpu(struct vcm_res *res, resource_size_t offset,
+		     resource_size_t size, enum dma_data_direction dir)
+{
+	struct vcm_phys *phys = vcm_sync_phys(res, offset, size, dir);
+
+	if (IS_ERR(phys))
+		return PTR_ERR(phys);
+	if (!res->vcm->coherent)
+		vcm_phys_sync(phys, offset, size, dir, false);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vcm_sync_for_cpu);
 
 /*
  * vcm_bind() for @phys that vcm_phys_valid() accepted, with the context's
@@ -775,6 +938,8 @@ static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys, bool mapped)
 		return -ENOSPC;
 	if (!vcm_phys_get(phys))
 		return -EINVAL;
+	if (!vcm->coherent)
+		vcm_phys_clean(phys);
 	ret = vcm->driver->bind(res, phys);
 	if (ret) {
 		/* Not the last reference: the caller holds one. */
@@ -830,40 +995,34 @@ EXPORT_SYMBOL_GPL(vcm_bind);
  * @res: A bound reservation.
  *
  * The binding's reference to the memory is dropped, which frees memory
- * whose owner called vcm_free() and which is bound nowhere else.  Memory
- * that vcm_make_binding() allocated goes to the caller instead, as its
- * owner, to vcm_free(): the reservation will not free it.
+ * whose owner called vcm_free() and which is bound nowhere else.  The
+ * reservation stays reserved, unbound.
  *
  * Context: Process context.  Takes and releases @res->vcm->lock.
- * Return: The memory that was bound, or ERR_PTR(-EINVAL) if @res is bad
- * or not bound, -EBUSY if it is a mapping shared by VCM_MAP_REUSE (its
- * owners may only vcm_unmap() it).  The pointer is for comparing, unless
- * the caller holds a reference to the memory (as its owner, or as above):
- * if the owner had freed the memory, it is gone now.
+ * Return: 0, or -EINVAL if @res is bad or not bound, -EBUSY if its binding
+ * is not for vcm_unbind() to end: memory that vcm_make_binding() allocated
+ * for it (vcm_destroy_binding() ends both) or a mapping shared by
+ * VCM_MAP_REUSE (its owners may only vcm_unmap() it).
  */
-struct vcm_phys *vcm_unbind(struct vcm_res *res)
+int vcm_unbind(struct vcm_res *res)
 {
 	struct vcm_phys *phys;
-	bool owned;
 
 	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
-		return ERR_PTR(-EINVAL);
+		return -EINVAL;
 
 	mutex_lock(&res->vcm->lock);
-	if (res->reusable) {
+	if (res->reusable || res->owns_phys) {
 		mutex_unlock(&res->vcm->lock);
-		return ERR_PTR(-EBUSY);
+		return -EBUSY;
 	}
-	owned = res->owns_phys;
 	phys = __vcm_unbind(res);
 	res->mapped = false;
-	res->owns_phys = false;
 	mutex_unlock(&res->vcm->lock);
 	if (!phys)
-		return ERR_PTR(-EINVAL);
-	if (!owned)
-		vcm_phys_put(phys);
-	return phys;
+		return -EINVAL;
+	vcm_phys_put(phys);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(vcm_unbind);
 
@@ -1210,8 +1369,9 @@ static int __init vcm_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("vcm", NULL);
 
-	debugfs_create_file("contexts", 0444, dir, NULL, &vcm_contexts_fops);
-	debugfs_create_file("reservations", 0444, dir, NULL,
+	/* Physical addresses are for root only, as in /proc/vmallocinfo. */
+	debugfs_create_file("contexts", 0400, dir, NULL, &vcm_contexts_fops);
+	debugfs_create_file("reservations", 0400, dir, NULL,
 			    &vcm_reservations_fops);
 	return 0;
 }

@@ -515,7 +515,8 @@ struct vcm *vcm_iommu_create(struct device *dev, dma_addr_t start,
 	vi->mmu.vcm.name = vi->name;
 	vi->mmu.driver = &vcm_iommu_driver;
 	vi->mmu.orders = vi->orders;
-	vi->prot = dev_is_dma_coherent(dev) ? IOMMU_CACHE : 0;
+	vi->mmu.vcm.coherent = dev_is_dma_coherent(dev);
+	vi->prot = vi->mmu.vcm.coherent ? IOMMU_CACHE : 0;
 	ret = vcm_iommu_check_range(vi);
 	if (!ret)
 		ret = vcm_iommu_set_orders(vi);

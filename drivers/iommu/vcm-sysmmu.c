@@ -91,6 +91,7 @@
 #include <linux/bug.h>
 #include <linux/clk.h>
 #include <linux/device.h>
+#include <linux/dma-map-ops.h>
 #include <linux/dma-mapping.h>
 #include <linux/export.h>
 #include <linux/gfp.h>
@@ -817,6 +818,8 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	sm->mmu.vcm.size = size;
 	strscpy(sm->name, dev ? dev_name(dev) : "sysmmu-window", sizeof(sm->name));
 	sm->mmu.vcm.name = sm->name;
+	/* Its masters' accesses snoop the CPU caches if the SysMMU's do. */
+	sm->mmu.vcm.coherent = dev && dev_is_dma_coherent(dev);
 	ratelimit_state_init(&sm->ratelimit, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 

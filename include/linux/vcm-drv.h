@@ -104,10 +104,15 @@ struct vcm_phys_part {
  *		not depend on the context that allocated the memory, which
  *		may be gone by then.
  * @users:	the owner's reference and one for each binding; internal.
- * @vmap_lock:	serialises vcm_vmap() and vcm_vunmap(); internal.
+ * @vmap_lock:	serialises vcm_vmap(), vcm_vunmap() and the first cleaning
+ *		of the CPU caches; internal.
  * @vmap_count:	vcm_vmap() calls not yet undone; under @vmap_lock;
  *		internal.
  * @vaddr:	the kernel mapping while @vmap_count is not 0; internal.
+ * @dirty:	the CPU caches may hold lines of the memory that were never
+ *		cleaned: set by vcm_phys_init(), cleared when the first
+ *		binding into a context that is not coherent cleans them;
+ *		under @vmap_lock; internal.
  * @parts:	the parts, in device-address order.
  *
  * A driver may build its own vcm_phys (from CMA or a carve-out) with its
@@ -123,6 +128,7 @@ struct vcm_phys {
 	struct mutex vmap_lock;
 	unsigned int vmap_count;
 	void *vaddr;
+	bool dirty;
 	struct vcm_phys_part parts[];
 };
 

@@ -64,6 +64,20 @@
  * vcm_vmap() gives the memory one kernel mapping, counted: every
  * vcm_vmap() returns the same address and is undone by one vcm_vunmap().
  *
+ * CPU caches
+ * ==========
+ *
+ * A context is coherent when its device snoops the CPU caches (@coherent).
+ * For the others VCM cleans memory once, to the point of coherency, before
+ * a device can first reach it: when it is first bound into such a context.
+ * That covers the zeroes of vcm_alloc() and whatever a driver wrote into
+ * memory it built before that binding.  From then on the memory is the
+ * driver's to hand over, as with the DMA API's streaming mappings: after
+ * the CPU wrote it (through vcm_vmap(), a cacheable mapping, or any other)
+ * and before the device reads it, vcm_sync_for_device(); after the device
+ * wrote it and before the CPU reads it, vcm_sync_for_cpu().  Both are
+ * no-ops in a coherent context.
+ *
  * Lifetimes
  * =========
  *
@@ -84,6 +98,7 @@
 
 #include <linux/bits.h>
 #include <linux/compiler.h>
+#include <linux/dma-direction.h>
 #include <linux/err.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -154,9 +169,11 @@ struct vcm_phys;
  * @fault_handler: the driver's handler of the context's faults, or NULL;
  *		set while the context is inactive; internal.
  * @fault_priv:	what @fault_handler is given; internal.
+ * @coherent:	the device sees the CPU caches: memory needs no cache
+ *		maintenance for it; set by the backend, read only.
  *
  * A backend embeds this structure in its own context, fills in @start,
- * @size, @driver and, if it likes, @name, and calls vcm_init().
+ * @size, @driver, @coherent and, if it likes, @name, and calls vcm_init().
  */
 struct vcm {
 	dma_addr_t start;
@@ -165,6 +182,7 @@ struct vcm {
 	const char *name;
 	vcm_fault_fn *fault_handler;
 	void *fault_priv;
+	bool coherent;
 
 	/* Serialises binding and activation in this context. */
 	struct mutex lock;
@@ -238,7 +256,7 @@ vcm_alloc(struct vcm *vcm, resource_size_t size, unsigned int flags);
 void vcm_free(struct vcm_phys *phys);
 
 int __must_check vcm_bind(struct vcm_res *res, struct vcm_phys *phys);
-struct vcm_phys *__must_check vcm_unbind(struct vcm_res *res);
+int vcm_unbind(struct vcm_res *res);
 
 struct vcm_res *__must_check
 vcm_map(struct vcm *vcm, struct vcm_phys *phys, unsigned int flags);
@@ -251,6 +269,11 @@ void vcm_destroy_binding(struct vcm_res *res);
 
 void *__must_check vcm_vmap(struct vcm_phys *phys);
 int vcm_vunmap(struct vcm_phys *phys, void *vaddr);
+
+int vcm_sync_for_device(struct vcm_res *res, resource_size_t offset,
+			resource_size_t size, enum dma_data_direction dir);
+int vcm_sync_for_cpu(struct vcm_res *res, resource_size_t offset,
+		     resource_size_t size, enum dma_data_direction dir);
 
 int __must_check vcm_activate(struct vcm *vcm);
 void vcm_deactivate(struct vcm *vcm);

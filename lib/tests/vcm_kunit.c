@@ -12,6 +12,8 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/dcache.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
 #include <linux/sched/task.h>
@@ -405,7 +407,7 @@ static void vcm_bad_pointers_test(struct kunit *test)
 		KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(bad[i], SZ_4K, 0), ERR_PTR(-EINVAL));
 		KUNIT_EXPECT_EQ(test, vcm_bind(bad[i], phys), -EINVAL);
 		KUNIT_EXPECT_EQ(test, vcm_bind(res, bad[i]), -EINVAL);
-		KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(bad[i]), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_EQ(test, vcm_unbind(bad[i]), -EINVAL);
 		KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, bad[i], 0), ERR_PTR(-EINVAL));
 		KUNIT_EXPECT_PTR_EQ(test, vcm_map(bad[i], phys, 0), ERR_PTR(-EINVAL));
 		KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(bad[i], SZ_4K, 0, 0),
@@ -570,8 +572,7 @@ static void vcm_bind_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, fake->log[0].phys, phys);
 	EXPECT_CALLS(test, fake, OP_BIND);
 
-	ret = vcm_unbind(res);
-	KUNIT_EXPECT_PTR_EQ(test, ret, phys);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	KUNIT_EXPECT_NULL(test, res->phys);
 	KUNIT_EXPECT_EQ(test, res->bound_size, 0);
 	KUNIT_EXPECT_PTR_EQ(test, fake->log[0].obj, res);
@@ -579,7 +580,7 @@ static void vcm_bind_test(struct kunit *test)
 
 	/* Unbound, the reservation binds again. */
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND);
 
 	vcm_free(phys);
@@ -605,7 +606,7 @@ static void vcm_bind_errors_test(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, big), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, empty), -EINVAL);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), -EINVAL);
 	EXPECT_NO_CALLS(test, fake);
 
 	/* The backend's failure leaves the reservation unbound. */
@@ -622,8 +623,8 @@ static void vcm_bind_errors_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
 	EXPECT_CALLS(test, fake, OP_BIND);
 
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), -EINVAL);
 	EXPECT_CALLS(test, fake, OP_UNBIND);
 
 	/* A backend without bind. */
@@ -779,7 +780,7 @@ static void vcm_ownership_test(struct kunit *test)
 	phys = fake_phys_make(fake, SZ_64K);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND);
 
 	/* The last release ends it, once. */
@@ -850,16 +851,16 @@ static void vcm_release_ends_as_made_test(struct kunit *test)
 		EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE);
 	}
 
-	/* vcm_unbind() hands allocated memory to the caller. */
+	/* Only vcm_destroy_binding() ends what vcm_make_binding() made. */
 	res = vcm_make_binding(&fake->vcm, SZ_64K, 0, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
-	mine = vcm_unbind(res);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(mine));
+	mine = res->phys;
 	fake_forget_calls(fake);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), -EBUSY);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, mine);
+	EXPECT_NO_CALLS(test, fake);
 	vcm_destroy_binding(res);
-	EXPECT_CALLS(test, fake, OP_UNRESERVE);
-	vcm_free(mine);
-	EXPECT_CALLS(test, fake, OP_FREE);
+	EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE, OP_FREE);
 
 	vcm_free(phys);
 	expect_nothing_live(test, fake);
@@ -915,7 +916,7 @@ static void vcm_driver_phys_test(struct kunit *test)
 			EXPECT_NO_CALLS(test, fake);
 			continue;
 		}
-		KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+		KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 		mapped = vcm_map(&fake->vcm, phys, 0);
 		KUNIT_EXPECT_FALSE(test, IS_ERR(mapped));
 		if (!IS_ERR(mapped))
@@ -926,6 +927,57 @@ static void vcm_driver_phys_test(struct kunit *test)
 	vcm_unreserve(res);
 	expect_nothing_live(test, fake);
 }
+
+/* A part with a page must start at the page's address. */
+static void vcm_driver_phys_page_test(struct kunit *test)
+{
+	struct page *block = alloc_block(test, 1);
+	const struct vcm_phys_part part = {
+		.start = page_to_phys(block) + PAGE_SIZE,
+		.page = block,
+		.size = PAGE_SIZE,
+	};
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys = phys_make(test, &part, 1);
+	struct vcm_res *res = vcm_reserve(&fake->vcm, SZ_4K, 0);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -EINVAL);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_vmap(phys), ERR_PTR(-EINVAL));
+
+	phys->parts[0].page = nth_page(block, 1);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	vcm_unreserve(res);
+	expect_nothing_live(test, fake);
+}
+
+#if IS_ENABLED(CONFIG_DEBUG_FS)
+/* The debugfs files print physical addresses: root's only, 0400. */
+static void vcm_debugfs_mode_test(struct kunit *test)
+{
+	static const char *const names[] = { "contexts", "reservations" };
+	struct dentry *dir = debugfs_lookup("vcm", NULL), *file;
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dir);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		file = debugfs_lookup(names[i], dir);
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, file);
+		if (IS_ERR_OR_NULL(file))
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, d_inode(file)->i_mode & 07777, 0400,
+				    "vcm/%s", names[i]);
+		dput(file);
+	}
+	dput(dir);
+}
+#else
+static void vcm_debugfs_mode_test(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_DEBUG_FS");
+}
+#endif
 
 /*
  * Checks threads made by kthread_create() and not woken yet.  If any
@@ -1314,7 +1366,7 @@ static void vcm_destroy_test(struct kunit *test)
 	vcm_destroy(&fake->vcm);
 	expect_warning_end();
 	EXPECT_NO_CALLS(test, fake);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	vcm_free(phys);
 	vcm_unreserve(res);
 	EXPECT_CALLS(test, fake, OP_UNBIND, OP_FREE, OP_UNRESERVE, OP_CLEANUP);
@@ -1349,6 +1401,8 @@ static struct kunit_case vcm_core_cases[] = {
 	KUNIT_CASE(vcm_ownership_concurrent_test),
 	KUNIT_CASE(vcm_release_ends_as_made_test),
 	KUNIT_CASE(vcm_driver_phys_test),
+	KUNIT_CASE(vcm_driver_phys_page_test),
+	KUNIT_CASE(vcm_debugfs_mode_test),
 	KUNIT_CASE(vcm_unreserve_bound_test),
 	KUNIT_CASE(vcm_activate_test),
 	KUNIT_CASE(vcm_activate_fails_test),

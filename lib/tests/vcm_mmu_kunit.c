@@ -451,7 +451,7 @@ static void vcm_mmu_init_test(struct kunit *test)
 	EXPECT_LOG(test, fake, MAP(c->ops != OPS_PAGE, res->start, P, SZ_1M));
 	vcm_deactivate(vcm);
 	EXPECT_LOG(test, fake, UNMAP(c->ops != OPS_PAGE, res->start, P, SZ_1M));
-	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(res)));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	vcm_unreserve(res);
 	expect_clean(test, fake);
 }
@@ -548,7 +548,7 @@ static void vcm_mmu_bind_test(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vcm_bind(b, one_part(test, P + SZ_2M, SZ_64K)), 0);
 	EXPECT_LOG(test, fake, MAP(whole, MMU_START + SZ_1M, P + SZ_2M, SZ_64K));
-	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(b)));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(b), 0);
 	EXPECT_LOG(test, fake, UNMAP(whole, MMU_START + SZ_1M, P + SZ_2M, SZ_64K));
 
 	/* A mapping that fails leaves the reservation unbound. */
@@ -559,7 +559,7 @@ static void vcm_mmu_bind_test(struct kunit *test)
 
 	vcm_deactivate(vcm);
 	EXPECT_LOG(test, fake, UNMAP(whole, MMU_START, P, SZ_1M));
-	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(a)));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(a), 0);
 	EXPECT_NO_LOG(test, fake);
 
 	vcm_unreserve(a);
@@ -589,7 +589,7 @@ static void release_three(struct vcm_res *res[3])
 	unsigned int i;
 
 	for (i = 0; i < 3; i++) {
-		WARN_ON(IS_ERR(vcm_unbind(res[i])));
+		WARN_ON(vcm_unbind(res[i]));
 		vcm_unreserve(res[i]);
 	}
 }
@@ -895,7 +895,7 @@ static void vcm_mmu_address_zero_test(struct kunit *test)
 	EXPECT_LOG(test, fake, MAP(false, 0, P, SZ_1M));
 	vcm_deactivate(&fake->mmu.vcm);
 	EXPECT_LOG(test, fake, UNMAP(false, 0, P, SZ_1M));
-	KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(res)));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	vcm_unreserve(res);
 
 	res = reserve(test, fake, SZ_4K);
@@ -1258,7 +1258,7 @@ static void vcm_mmu_destroy_live_test(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, fake->cleaned_up);
 
 	/* The holder unbinds and releases; nothing reaches the hardware. */
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	vcm_unreserve(res);
 	KUNIT_EXPECT_EQ(test, fake->nr_log, 0);
 	KUNIT_EXPECT_FALSE(test, fake->cleaned_up);
@@ -1266,6 +1266,174 @@ static void vcm_mmu_destroy_live_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, fake->cleaned_up);
 	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 1);
 	expect_clean(test, fake);
+}
+
+/* ---- CPU caches ---- */
+
+#define SYNC_LOG_LEN	16
+
+struct sync_op {
+	phys_addr_t paddr;
+	size_t size;
+	enum dma_data_direction dir;
+	bool for_device;
+};
+
+/* The cache operations of the running test, recorded by record_sync(). */
+static struct sync_log {
+	struct sync_op op[SYNC_LOG_LEN];
+	unsigned int nr;
+} *sync_log;
+
+static void record_sync(phys_addr_t paddr, size_t size,
+			enum dma_data_direction dir, bool for_device)
+{
+	if (sync_log->nr < SYNC_LOG_LEN)
+		sync_log->op[sync_log->nr] = (struct sync_op){ paddr, size, dir, for_device };
+	sync_log->nr++;
+}
+
+/* Records every cache operation VCM makes until the test ends. */
+static void record_syncs(struct kunit *test)
+{
+	sync_log = kunit_kzalloc(test, sizeof(*sync_log), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, sync_log);
+	kunit_activate_static_stub(test, vcm_sync_range, record_sync);
+}
+
+/* Checks that VCM made exactly the cache operation @want as operation @i. */
+static void expect_sync(struct kunit *test, unsigned int i, phys_addr_t paddr,
+			size_t size, enum dma_data_direction dir, bool for_device)
+{
+	const struct sync_op *op = &sync_log->op[i];
+
+	KUNIT_ASSERT_LT(test, i, min_t(unsigned int, sync_log->nr, SYNC_LOG_LEN));
+	KUNIT_EXPECT_EQ_MSG(test, op->paddr, paddr, "operation %u", i);
+	KUNIT_EXPECT_EQ_MSG(test, op->size, size, "operation %u", i);
+	KUNIT_EXPECT_EQ_MSG(test, op->dir, dir, "operation %u", i);
+	KUNIT_EXPECT_EQ_MSG(test, op->for_device, for_device, "operation %u", i);
+}
+
+/*
+ * Memory VCM allocated is cleaned, each part once, when it is first bound
+ * into a context that is not coherent: not again by a second binding nor
+ * by activation.  A coherent context cleans nothing.
+ */
+static void vcm_mmu_clean_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct fake_mmu *coherent = fake_alloc(test, STYLE_PAGE);
+	struct vcm_res *res, *res2, *cres;
+	struct vcm_phys *phys;
+	unsigned int i;
+
+	coherent->mmu.vcm.coherent = true;
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, coherent), &coherent->mmu.vcm);
+	record_syncs(test);
+
+	phys = vcm_alloc(&fake->mmu.vcm, SZ_64K + SZ_4K, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
+	KUNIT_ASSERT_EQ(test, phys->count, 2);
+	KUNIT_EXPECT_EQ_MSG(test, sync_log->nr, 0, "allocation alone cleans nothing");
+
+	/* A coherent context's binding leaves the memory to be cleaned. */
+	cres = vcm_map(&coherent->mmu.vcm, phys, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, cres);
+	KUNIT_EXPECT_EQ(test, sync_log->nr, 0);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_device(cres, 0, SZ_4K, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_cpu(cres, 0, SZ_4K, DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, sync_log->nr, 0);
+
+	res = reserve(test, fake, SZ_128K);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_ASSERT_EQ(test, sync_log->nr, phys->count);
+	for (i = 0; i < phys->count; i++)
+		expect_sync(test, i, phys->parts[i].start, phys->parts[i].size,
+			    DMA_BIDIRECTIONAL, true);
+
+	res2 = reserve(test, fake, SZ_128K);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res2, phys), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->mmu.vcm), 0);
+	KUNIT_EXPECT_EQ_MSG(test, sync_log->nr, phys->count, "cleaned once only");
+
+	vcm_deactivate(&fake->mmu.vcm);
+	vcm_unmap(cres);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res2), 0);
+	vcm_unreserve(res);
+	vcm_unreserve(res2);
+	vcm_free(phys);
+}
+
+/*
+ * Memory a driver built is cleaned at its first binding too, but for its
+ * parts without struct pages, which VCM has no mapping of.
+ */
+static void vcm_mmu_clean_driver_memory_test(struct kunit *test)
+{
+	struct page *block = alloc_block(test, 1);
+	const struct vcm_phys_part parts[] = {
+		{ .start = P, .size = SZ_4K },
+		{ .start = page_to_phys(block), .page = block, .size = 2 * PAGE_SIZE },
+	};
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm_phys *phys = phys_make(test, parts, ARRAY_SIZE(parts));
+	struct vcm_res *res = reserve(test, fake, SZ_64K);
+
+	record_syncs(test);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_ASSERT_EQ(test, sync_log->nr, 1);
+	expect_sync(test, 0, page_to_phys(block), 2 * PAGE_SIZE, DMA_BIDIRECTIONAL, true);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	vcm_unreserve(res);
+}
+
+/*
+ * vcm_sync_for_device() and vcm_sync_for_cpu() cover exactly the bytes
+ * asked, part by part, in the direction asked, and refuse what is not
+ * bound memory.
+ */
+static void vcm_mmu_sync_test(struct kunit *test)
+{
+	struct vcm_phys *phys = scattered(test);
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm_res *res = reserve(test, fake, SZ_64K), *unbound;
+	const struct vcm_phys_part *p = phys->parts;
+
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	unbound = reserve(test, fake, SZ_4K);
+	record_syncs(test);
+
+	/* From the middle of the first part to the middle of the third. */
+	KUNIT_ASSERT_GE(test, phys->count, 3);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_device(res, p[0].size - 16,
+						  16 + p[1].size + 32,
+						  DMA_TO_DEVICE), 0);
+	KUNIT_ASSERT_EQ(test, sync_log->nr, 3);
+	expect_sync(test, 0, p[0].start + p[0].size - 16, 16, DMA_TO_DEVICE, true);
+	expect_sync(test, 1, p[1].start, p[1].size, DMA_TO_DEVICE, true);
+	expect_sync(test, 2, p[2].start, 32, DMA_TO_DEVICE, true);
+
+	sync_log->nr = 0;
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_cpu(res, phys->size - 1, 1,
+					       DMA_FROM_DEVICE), 0);
+	KUNIT_ASSERT_EQ(test, sync_log->nr, 1);
+	expect_sync(test, 0, p[phys->count - 1].start + p[phys->count - 1].size - 1,
+		    1, DMA_FROM_DEVICE, false);
+
+	sync_log->nr = 0;
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_device(res, 0, 0, DMA_TO_DEVICE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_device(res, phys->size, 1, DMA_TO_DEVICE),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_cpu(res, 1, phys->size, DMA_FROM_DEVICE),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_cpu(res, 0, 1, DMA_NONE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_device(unbound, 0, 1, DMA_TO_DEVICE), -EINVAL);
+	KUNIT_EXPECT_EQ(test, sync_log->nr, 0);
+
+	vcm_unreserve(unbound);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	vcm_unreserve(res);
 }
 
 static struct kunit_case vcm_mmu_cases[] = {
@@ -1292,6 +1460,9 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE(vcm_mmu_holes_invalid_test),
 	KUNIT_CASE(vcm_mmu_context_orders_test),
 	KUNIT_CASE(vcm_mmu_destroy_live_test),
+	KUNIT_CASE(vcm_mmu_clean_test),
+	KUNIT_CASE(vcm_mmu_clean_driver_memory_test),
+	KUNIT_CASE(vcm_mmu_sync_test),
 	{}
 };
 

@@ -371,7 +371,7 @@ static void vcm_share_release_order_test(struct kunit *test)
 	for (i = 0; i < NR_REL; i++) {
 		switch (order[i]) {
 		case REL_FIRST:
-			KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(first), phys);
+			KUNIT_EXPECT_EQ(test, vcm_unbind(first), 0);
 			vcm_unreserve(first);
 			KUNIT_EXPECT_EQ(test, ctr_mapped(a), 0);
 			break;
@@ -397,8 +397,9 @@ static void vcm_share_release_order_test(struct kunit *test)
 }
 
 /*
- * vcm_unbind() of memory vcm_make_binding() allocated hands its ownership
- * to the caller; memory freed by its owner can no longer be bound.
+ * vcm_unbind() refuses memory vcm_make_binding() allocated, which lives as
+ * long as its reservation; memory freed by its owner can no longer be
+ * bound.
  */
 static void vcm_share_ownership_test(struct kunit *test)
 {
@@ -411,13 +412,16 @@ static void vcm_share_ownership_test(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
 	phys = res->phys;
 	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 1);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), -EBUSY);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
 	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 1);
 	KUNIT_EXPECT_EQ(test, ta->live_pages, SZ_64K / PAGE_SIZE);
 	vcm_destroy_binding(res);
-	KUNIT_EXPECT_EQ(test, ta->live_pages, SZ_64K / PAGE_SIZE);
+	expect_no_live_pages(test, ta);
 
-	/* Bound again elsewhere, freed by its new owner, alive while bound. */
+	/* Bound elsewhere, freed by its owner, alive while bound. */
+	phys = vcm_alloc(a->vcm, SZ_64K, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
 	other = map_phys(test, a->vcm, phys, 0);
 	vcm_free(phys);
 	KUNIT_EXPECT_EQ(test, ta->live_pages, SZ_64K / PAGE_SIZE);
@@ -566,7 +570,7 @@ static void vcm_share_reuse_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 4);
 
 	/* Its owners share it: none may unbind it, or bind it elsewhere. */
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(r3), ERR_PTR(-EBUSY));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(r3), -EBUSY);
 	KUNIT_EXPECT_PTR_EQ(test, r3->phys, phys);
 	/* Other flags, another mapping. */
 	r1 = map_phys(test, a->vcm, phys, VCM_MAP_REUSE | 1);
@@ -802,7 +806,7 @@ static void vcm_share_hot_removal_test(struct kunit *test)
 				    ERR_PTR(-ENODEV));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(vcm, SZ_4K, 0, 0), ERR_PTR(-ENODEV));
 	KUNIT_EXPECT_EQ(test, vcm_activate(vcm), -ENODEV);
-	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(b[0]), phys[0]);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(b[0]), 0);
 	KUNIT_EXPECT_EQ(test, vcm_bind(b[0], phys[0]), -ENODEV);
 
 	/* Holder A lets go of everything: B still holds the context. */
@@ -822,7 +826,7 @@ static void vcm_share_hot_removal_test(struct kunit *test)
 			vcm_destroy_binding(res);
 		} else {
 			if (i)
-				KUNIT_EXPECT_FALSE(test, IS_ERR(vcm_unbind(res)));
+				KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 			vcm_unreserve(res);
 		}
 	}
@@ -886,7 +890,7 @@ static u32 stress_rand(struct stress_thread *s, u32 n)
 
 static void stress_release(struct stress_thread *s, struct stress_res *r)
 {
-	if (!r->made && r->res->phys && IS_ERR(vcm_unbind(r->res)))
+	if (!r->made && r->res->phys && vcm_unbind(r->res))
 		thread_fail(s->t, "vcm_unbind of a bound reservation failed");
 	while (r->owners) {
 		r->owners--;
@@ -964,7 +968,7 @@ static bool stress_step(struct stress_thread *s)
 		if (!r->res || r->made || !*p)
 			return false;
 		if (r->res->phys) {
-			stress_check(s, NULL, PTR_ERR_OR_ZERO(vcm_unbind(r->res)), 0,
+			stress_check(s, NULL, vcm_unbind(r->res), 0,
 				     "vcm_unbind");
 			break;
 		}
@@ -1446,28 +1450,21 @@ static bool m_bind(struct model *m, struct m_res *r, int p)
 
 static bool m_unbind(struct model *m, struct m_res *r)
 {
-	struct vcm_phys *got = vcm_unbind(r->res);
+	int ret = vcm_unbind(r->res);
 
-	if (r->reusable) {
-		m_ret(m, PTR_ERR_OR_ZERO(got), -EBUSY);
+	if (r->reusable || r->owns) {
+		m_ret(m, ret, -EBUSY);
 		return true;
 	}
 	if (r->phys < 0) {
-		m_ret(m, PTR_ERR_OR_ZERO(got), -EINVAL);
+		m_ret(m, ret, -EINVAL);
 		return true;
 	}
-	M_CHECK(m, got == m->phys[r->phys].phys, "returned %p", got);
-	if (r->owns) {
-		/* The memory is the test's now. */
-		m->phys[r->phys].bindings--;
-		m->phys[r->phys].owner = true;
-	} else {
-		m_phys_drop(m, r->phys, false);
-	}
+	m_ret(m, ret, 0);
+	m_phys_drop(m, r->phys, false);
 	r->phys = -1;
 	r->made = false;
 	r->reusable = false;
-	r->owns = false;
 	return true;
 }
 
@@ -1891,7 +1888,7 @@ static int sweep_sysmmu_bind(struct sweep *sw)
 
 static void sweep_sysmmu_unbind(struct sweep *sw)
 {
-	KUNIT_EXPECT_PTR_EQ(sw->test, vcm_unbind(sw->res), sw->small);
+	KUNIT_EXPECT_EQ(sw->test, vcm_unbind(sw->res), 0);
 }
 
 static int sweep_sysmmu_activate(struct sweep *sw)

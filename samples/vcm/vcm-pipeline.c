@@ -222,19 +222,15 @@ static void pipeline_deactivate(struct vcm_pipeline *p)
 static int pipeline_unbind(struct vcm_pipeline *p)
 {
 	struct pipeline_device *d;
-	struct vcm_phys *phys;
 	unsigned int i;
-	int ret = 0;
+	int ret = 0, err;
 
 	for (i = 0; i < NR_DEVICES; i++) {
 		d = &p->dev[i];
-		if (d->bound) {
-			phys = vcm_unbind(d->res);
-			if (IS_ERR(phys)) {
-				pr_err("%s: vcm_unbind() failed: %pe\n",
-				       d->name, phys);
-				ret = ret ?: PTR_ERR(phys);
-			}
+		err = d->bound ? vcm_unbind(d->res) : 0;
+		if (err) {
+			pr_err("%s: vcm_unbind() failed: %d\n", d->name, err);
+			ret = ret ?: err;
 		}
 		d->bound = false;
 		if (d->res)
