@@ -72,6 +72,21 @@ do {									\
 struct page;
 
 bool vcm_phys_valid(const struct vcm_phys *phys);
+
+/* Whether @vcm's hardware reaches every part of @phys. */
+static inline bool vcm_phys_reachable(const struct vcm *vcm,
+				      const struct vcm_phys *phys)
+{
+	unsigned int i;
+
+	if (!vcm->phys_max)
+		return true;
+	for (i = 0; i < phys->count; i++)
+		if (phys->parts[i].start > vcm->phys_max ||
+		    phys->parts[i].size - 1 > vcm->phys_max - phys->parts[i].start)
+			return false;
+	return true;
+}
 bool vcm_orders_valid(const unsigned char *orders);
 int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		    const unsigned char *orders, vcm_phys_walk_fn *callback,
@@ -104,6 +119,7 @@ void vcm_sync_range(phys_addr_t paddr, size_t size, enum dma_data_direction dir,
  */
 #if IS_ENABLED(CONFIG_KUNIT)
 void vcm_mmu_drain(struct vcm_mmu *mmu);
+bool vcm_mmu_pool_fits(resource_size_t nr_pages, unsigned long offset);
 #endif
 
 /* The debugfs files' contents, for the KUnit tests to read. */

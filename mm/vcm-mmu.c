@@ -415,10 +415,23 @@ static void vcm_mmu_unreserve(struct vcm_res *res)
 			  res->res_size >> PAGE_SHIFT, to_vcm_mmu_res(res));
 }
 
+/*
+ * Memory in the MMU's page sizes, that its hardware reaches: below 4 GiB
+ * if that is its limit; memory past a lower limit is given back.
+ */
 static struct vcm_phys *vcm_mmu_phys(struct vcm *vcm, resource_size_t size,
 				     unsigned int flags)
 {
-	return vcm_phys_alloc(size, flags, to_vcm_mmu(vcm)->orders);
+	struct vcm_phys *phys;
+
+	if (vcm->phys_max && vcm->phys_max <= U32_MAX)
+		flags |= VCM_PHYS_32BIT;
+	phys = vcm_phys_alloc(size, flags, to_vcm_mmu(vcm)->orders);
+	if (!IS_ERR(phys) && !vcm_phys_reachable(vcm, phys)) {
+		vcm_free(phys);
+		return ERR_PTR(-ENOMEM);
+	}
+	return phys;
 }
 
 /* vcm_phys_walk() callbacks for a backend that maps page by page. */
@@ -794,6 +807,21 @@ static bool vcm_mmu_holes_valid(const struct vcm_mmu *mmu)
 }
 
 /*
+ * Whether genalloc can hold @nr_pages from pool address @offset on.  It
+ * works in unsigned long: its bitmap's size in longs, a chunk's end and,
+ * while searching, a bit index plus a count of bits (which may reach twice
+ * the chunk's size) must not overflow.  Only a context of 2^31 pages or
+ * more where unsigned long is 32 bits (with LPAE's 64-bit resource_size_t)
+ * comes near.
+ */
+VISIBLE_IF_KUNIT bool vcm_mmu_pool_fits(resource_size_t nr_pages,
+					unsigned long offset)
+{
+	return offset <= ULONG_MAX / 2 && nr_pages <= ULONG_MAX / 2 - offset;
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_mmu_pool_fits);
+
+/*
  * Gives the pool the context's pages less its holes, one chunk for each
  * run of pages between them, at the pool addresses "Pool addresses" says.
  */
@@ -828,7 +856,7 @@ static int vcm_mmu_pool_fill(struct vcm_mmu *mmu)
  * Checks the driver (see struct vcm_mmu_driver), the orders and the holes,
  * sets up the address pool over [@vcm.start, @vcm.start + @vcm.size) less
  * the holes, and calls vcm_init().  The pool counts pages in unsigned
- * long: a context of about ULONG_MAX pages or more (possible only with a
+ * long: a context of ULONG_MAX / 2 pages or more (possible only with a
  * 64-bit resource_size_t and a 32-bit unsigned long) is refused.  On
  * failure nothing stays allocated and @mmu is the caller's again.
  *
@@ -866,7 +894,7 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	largest = vcm_mmu_page_pages(*order);
 	offset = (unsigned long)(mmu->vcm.start >> PAGE_SHIFT) & (largest - 1) ?: largest;
 	nr_pages = mmu->vcm.size >> PAGE_SHIFT;
-	if (nr_pages > ULONG_MAX - offset) {
+	if (!vcm_mmu_pool_fits(nr_pages, offset)) {
 		pr_err("context at %pad of size %pa is too large for its address pool\n",
 		       &mmu->vcm.start, &mmu->vcm.size);
 		return ERR_PTR(-EINVAL);

@@ -41,6 +41,12 @@
 
 /* Physical memory is zeroed: a device must not see what was there before. */
 #define VCM_PHYS_GFP	(GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO)
+/*
+ * Memory below 4 GiB: ZONE_DMA32 where there is one; else lowmem, which is
+ * below 4 GiB on the 32-bit machines VCM runs on, checked block by block.
+ */
+#define VCM_PHYS_GFP_32BIT	(GFP_KERNEL | __GFP_ZERO | \
+				 (IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0))
 
 /* The largest order whose pages fit dma_addr_t, phys_addr_t and a long. */
 static unsigned int vcm_max_order(void)
@@ -102,7 +108,7 @@ static void vcm_phys_free_pages(struct vcm_phys *phys)
  * a moment later.
  */
 static long vcm_phys_get_blocks(unsigned long nr_pages,
-				const unsigned char *orders,
+				const unsigned char *orders, gfp_t base,
 				struct list_head *blocks)
 {
 	long count = 0;
@@ -119,10 +125,15 @@ static long vcm_phys_get_blocks(unsigned long nr_pages,
 		}
 
 		/* Only the last resort may retry hard, and warn. */
-		gfp = VCM_PHYS_GFP;
+		gfp = base;
 		if (order)
 			gfp |= __GFP_NORETRY | __GFP_NOWARN;
 		page = vcm_phys_get_pages(gfp, order);
+		if (page && !(base & __GFP_HIGHMEM) &&
+		    upper_32_bits((u64)page_to_phys(page) + (PAGE_SIZE << order) - 1)) {
+			vcm_phys_put_pages(page, order);
+			return -ENOMEM;
+		}
 		if (!page) {
 			if (!order)
 				return -ENOMEM;
@@ -141,7 +152,7 @@ static long vcm_phys_get_blocks(unsigned long nr_pages,
 /**
  * vcm_phys_alloc() - Allocate physical memory in the pages an MMU maps.
  * @size: Size in bytes; rounded up to a multiple of PAGE_SIZE.
- * @flags: None are defined yet: must be 0.
+ * @flags: VCM_PHYS_32BIT for memory below 4 GiB, or 0.
  * @orders: The page sizes the MMU maps, largest first, terminated by 0.
  *
  * The memory is allocated in blocks of the largest orders first, each a
@@ -150,7 +161,9 @@ static long vcm_phys_get_blocks(unsigned long nr_pages,
  * page allocator's largest (MAX_PAGE_ORDER) is skipped.  Blocks above
  * order 0 are tried without retrying hard or warning, and when one fails
  * the next smaller order is used for the rest of the memory.  The memory
- * is zeroed and may be highmem; free it with vcm_free().
+ * is zeroed and may be highmem, unless @flags asks for memory below 4 GiB
+ * (then it is from ZONE_DMA32, or from lowmem where there is no such zone,
+ * and each block is checked); free it with vcm_free().
  *
  * Context: Process context; may sleep (GFP_KERNEL).
  * Return: The memory, or ERR_PTR(-EINVAL) for a zero @size, unknown
@@ -167,7 +180,7 @@ struct vcm_phys *vcm_phys_alloc(resource_size_t size, unsigned int flags,
 	long i;
 
 	might_alloc(VCM_PHYS_GFP);
-	if (!vcm_orders_valid(orders) || !size || flags)
+	if (!vcm_orders_valid(orders) || !size || (flags & ~VCM_PHYS_32BIT))
 		return ERR_PTR(-EINVAL);
 
 	/* More than all of RAM would only wake the OOM killer. */
@@ -175,7 +188,9 @@ struct vcm_phys *vcm_phys_alloc(resource_size_t size, unsigned int flags,
 		return ERR_PTR(-ENOMEM);
 	nr_pages = ((size - 1) >> PAGE_SHIFT) + 1;
 
-	count = vcm_phys_get_blocks(nr_pages, orders, &blocks);
+	count = vcm_phys_get_blocks(nr_pages, orders,
+				    flags & VCM_PHYS_32BIT ? VCM_PHYS_GFP_32BIT :
+				    VCM_PHYS_GFP, &blocks);
 	if (count < 0)
 		goto out_put_blocks;
 

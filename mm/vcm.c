@@ -386,7 +386,8 @@ static struct vcm_res *vcm_res_reuse(struct vcm *vcm,
  * Return: The unbound reservation, or ERR_PTR(-EINVAL) for a bad @vcm, a
  * zero @size or a flag of the core's (VCM_CORE_FLAGS), -ENODEV if the
  * context was destroyed, -ENOSPC if @size is larger than the context or
- * no range is free, -EOPNOTSUPP if the backend cannot reserve, -ENOMEM.
+ * no range is free, -EOPNOTSUPP if the backend cannot reserve or does not
+ * honour one of @flags (see struct vcm's @res_flags), -ENOMEM.
  */
 struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 			    unsigned int flags)
@@ -398,6 +399,8 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-EINVAL);
 	if (!size || (flags & VCM_CORE_FLAGS))
 		return ERR_PTR(-EINVAL);
+	if (flags & ~vcm->res_flags)
+		return ERR_PTR(-EOPNOTSUPP);
 	/* A hint for the error's order; vcm_res_hold() decides. */
 	if (READ_ONCE(vcm->dead))
 		return ERR_PTR(-ENODEV);
@@ -936,6 +939,8 @@ static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys, bool mapped)
 		return res->phys == phys ? -EALREADY : -EADDRINUSE;
 	if (phys->size > res->res_size)
 		return -ENOSPC;
+	if (!vcm_phys_reachable(vcm, phys))
+		return -ERANGE;
 	if (!vcm_phys_get(phys))
 		return -EINVAL;
 	if (!vcm->coherent)
@@ -972,7 +977,8 @@ static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys, bool mapped)
  * up to its size), -ENODEV if the context was destroyed, -EOPNOTSUPP if
  * the backend cannot bind, -EALREADY if @res is bound to @phys already,
  * -EADDRINUSE if it is bound to other memory, -ENOSPC if @phys is larger
- * than @res, or the backend's error.
+ * than @res, -ERANGE if a part of @phys lies past what the context's
+ * hardware reaches (struct vcm's @phys_max), or the backend's error.
  */
 int vcm_bind(struct vcm_res *res, struct vcm_phys *phys)
 {

@@ -149,7 +149,7 @@ static int vcm_iommu_prot(const struct vcm_iommu *vi, const struct vcm_res *res)
 {
 	int prot = IOMMU_READ | vi->prot;
 
-	if (!(res->flags & VCM_IOMMU_READ_ONLY))
+	if (!(res->flags & VCM_READ_ONLY))
 		prot |= IOMMU_WRITE;
 	return prot;
 }
@@ -516,6 +516,7 @@ struct vcm *vcm_iommu_create(struct device *dev, dma_addr_t start,
 	vi->mmu.driver = &vcm_iommu_driver;
 	vi->mmu.orders = vi->orders;
 	vi->mmu.vcm.coherent = dev_is_dma_coherent(dev);
+	vi->mmu.vcm.res_flags = VCM_READ_ONLY;
 	vi->prot = vi->mmu.vcm.coherent ? IOMMU_CACHE : 0;
 	ret = vcm_iommu_check_range(vi);
 	if (!ret)

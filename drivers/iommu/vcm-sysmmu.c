@@ -820,6 +820,7 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	sm->mmu.vcm.name = sm->name;
 	/* Its masters' accesses snoop the CPU caches if the SysMMU's do. */
 	sm->mmu.vcm.coherent = dev && dev_is_dma_coherent(dev);
+	sm->mmu.vcm.phys_max = U32_MAX;
 	ratelimit_state_init(&sm->ratelimit, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 

@@ -157,6 +157,9 @@ void vcm_phys_init(struct vcm_phys *phys, void (*free)(struct vcm_phys *phys));
 typedef int vcm_phys_walk_fn(dma_addr_t vaddr, phys_addr_t paddr,
 			     unsigned int order, void *priv);
 
+/* vcm_phys_alloc() flag: memory below 4 GiB. */
+#define VCM_PHYS_32BIT	BIT(0)
+
 struct vcm_phys *__must_check
 vcm_phys_alloc(resource_size_t size, unsigned int flags,
 	       const unsigned char *orders);

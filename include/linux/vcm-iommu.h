@@ -15,12 +15,6 @@
 struct device;
 struct iommu_domain;
 
-/*
- * vcm_reserve() flag of an IOMMU context: the device may read the memory
- * bound to the reservation but not write it.
- */
-#define VCM_IOMMU_READ_ONLY	BIT(0)
-
 struct vcm *__must_check
 vcm_iommu_create(struct device *dev, dma_addr_t start, resource_size_t size,
 		 const char *name);

@@ -20,9 +20,15 @@
  * last one ends the reservation the way it was made: it unbinds it,
  * returns its range to the context, and frees the memory that
  * vcm_make_binding() allocated for it.  Dropping an ownership that is no
- * longer held is a use-after-free in the caller; while the reservation's
- * memory still exists the refcount_t saturates and warns, so nothing is
- * released twice.
+ * longer held is a use-after-free in the caller, which VCM detects only in
+ * part.  The last release hands the structure back to the backend, which
+ * frees it or keeps it for its next reservation (the MMU wrapper keeps a
+ * few on each CPU, except under KASAN); the slab allocator reuses freed
+ * ones too.  While the structure is neither freed nor reused, the
+ * refcount_t saturates and warns and nothing is released twice.  Once it
+ * is freed, KASAN reports the release.  Once it is reused, the release
+ * ends the reservation that uses it now, and its range may be handed out
+ * twice: without KASAN, nothing detects that.
  *
  * Errors
  * ======
@@ -36,10 +42,12 @@
  *  -ENOMEM      out of memory;
  *  -ENOSPC      no room left in the address space, or physical memory
  *               larger than the reservation it is bound to;
+ *  -ERANGE      physical memory the context's hardware cannot reach;
  *  -EALREADY    the reservation is already bound to this physical memory;
  *  -EADDRINUSE  the reservation is already bound to other physical memory;
  *  -EBUSY       the reservation is a mapping shared by VCM_MAP_REUSE;
- *  -EOPNOTSUPP  the context's driver does not implement the operation;
+ *  -EOPNOTSUPP  the context's driver does not implement the operation,
+ *               or does not honour a reservation flag;
  *  -ENODEV      the context was destroyed (see "Lifetimes" below).
  *
  * Caller bugs that can never be a run-time condition (NULL or error
@@ -130,6 +138,14 @@ struct vcm_driver;
 struct vcm_phys;
 
 /*
+ * Reservation flag: the device may read the memory bound to the
+ * reservation but not write it.  A context whose hardware cannot enforce
+ * it refuses it (see struct vcm's @res_flags): a mapping is never made
+ * writable behind its driver's back.
+ */
+#define VCM_READ_ONLY		BIT(0)
+
+/*
  * vcm_map() flag: return the reservation mapping the same memory with this
  * flag in the context, if there is one, with another ownership.  The
  * flags from bit 24 on are the core's and never reach the backend.
@@ -171,9 +187,16 @@ struct vcm_phys;
  * @fault_priv:	what @fault_handler is given; internal.
  * @coherent:	the device sees the CPU caches: memory needs no cache
  *		maintenance for it; set by the backend, read only.
+ * @phys_max:	the last physical address the hardware can reach, or 0 for
+ *		any: vcm_bind() refuses memory past it; set by the backend,
+ *		read only.
+ * @res_flags:	the reservation flags the backend honours (VCM_READ_ONLY,
+ *		flags of its own below bit 24); vcm_reserve() refuses the
+ *		others; set by the backend, read only.
  *
  * A backend embeds this structure in its own context, fills in @start,
- * @size, @driver, @coherent and, if it likes, @name, and calls vcm_init().
+ * @size, @driver, @coherent, @phys_max, @res_flags and, if it likes, @name,
+ * and calls vcm_init().
  */
 struct vcm {
 	dma_addr_t start;
@@ -183,6 +206,8 @@ struct vcm {
 	vcm_fault_fn *fault_handler;
 	void *fault_priv;
 	bool coherent;
+	phys_addr_t phys_max;
+	unsigned int res_flags;
 
 	/* Serialises binding and activation in this context. */
 	struct mutex lock;

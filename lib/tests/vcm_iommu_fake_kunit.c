@@ -458,7 +458,7 @@ static void vcm_iommu_fake_bind_test(struct kunit *test)
 
 	res = vcm_reserve(vcm, 4 * PAGE_SIZE, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
-	ro = vcm_reserve(vcm, 4 * PAGE_SIZE, VCM_IOMMU_READ_ONLY);
+	ro = vcm_reserve(vcm, 4 * PAGE_SIZE, VCM_READ_ONLY);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
 

@@ -258,7 +258,7 @@ static void vcm_iommu_read_only_test(struct kunit *test)
 
 	phys = vcm_alloc(vcm, 2 * PAGE_SIZE, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
-	ro = vcm_map(vcm, phys, VCM_IOMMU_READ_ONLY);
+	ro = vcm_map(vcm, phys, VCM_READ_ONLY);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ro);
 	rw = vcm_map(vcm, phys, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, rw);

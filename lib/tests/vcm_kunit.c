@@ -471,11 +471,27 @@ static void vcm_reserve_test(struct kunit *test)
 static void vcm_reserve_errors_test(struct kunit *test)
 {
 	struct fake_vcm *fake = fake_create(test);
+	struct vcm_res *res;
 
 	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, 0, 0), ERR_PTR(-EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, CTX_SIZE + 1, 0),
 			    ERR_PTR(-ENOSPC));
 	EXPECT_NO_CALLS(test, fake);
+
+	/* Flags the backend does not honour, read-only included. */
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, VCM_READ_ONLY),
+			    ERR_PTR(-EOPNOTSUPP));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, BIT(3)),
+			    ERR_PTR(-EOPNOTSUPP));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(&fake->vcm, SZ_4K, 0, VCM_READ_ONLY),
+			    ERR_PTR(-EOPNOTSUPP));
+	EXPECT_CALLS(test, fake, OP_PHYS, OP_FREE);
+	fake->vcm.res_flags = VCM_READ_ONLY | BIT(3);
+	res = vcm_reserve(&fake->vcm, SZ_4K, VCM_READ_ONLY | BIT(3));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_EXPECT_EQ(test, res->flags, VCM_READ_ONLY | BIT(3));
+	vcm_unreserve(res);
+	EXPECT_CALLS(test, fake, OP_RES, OP_UNRESERVE);
 
 	/* The backend's own error comes back unchanged. */
 	fake->fail[OP_RES] = -ENOSPC;
@@ -555,7 +571,7 @@ static void vcm_alloc_errors_test(struct kunit *test)
 static void vcm_bind_test(struct kunit *test)
 {
 	struct fake_vcm *fake = fake_create(test);
-	struct vcm_phys *phys, *ret;
+	struct vcm_phys *phys;
 	struct vcm_res *res;
 
 	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
@@ -626,6 +642,19 @@ static void vcm_bind_errors_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), -EINVAL);
 	EXPECT_CALLS(test, fake, OP_UNBIND);
+
+	/* Memory past what the hardware reaches, by one page or more. */
+	fake->vcm.phys_max = FAKE_PHYS_BASE + SZ_64K - 1;
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	fake->vcm.phys_max = FAKE_PHYS_BASE + SZ_64K - 2;
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -ERANGE);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, phys, 0), ERR_PTR(-ERANGE));
+	fake->vcm.phys_max = FAKE_PHYS_BASE - 1;
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, other), -ERANGE);
+	KUNIT_EXPECT_NULL(test, res->phys);
+	fake->vcm.phys_max = 0;
+	EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND, OP_RES, OP_UNRESERVE);
 
 	/* A backend without bind. */
 	fake->ops.bind = NULL;

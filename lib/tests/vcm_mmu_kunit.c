@@ -1268,6 +1268,57 @@ static void vcm_mmu_destroy_live_test(struct kunit *test)
 	expect_clean(test, fake);
 }
 
+/*
+ * A context whose hardware reaches 4 GiB allocates below it; one that
+ * reaches less gets -ENOMEM rather than memory it cannot use.
+ */
+static void vcm_mmu_phys_max_test(struct kunit *test)
+{
+	const gfp_t want = GFP_KERNEL | __GFP_ZERO |
+			   (IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0);
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	struct test_alloc *ta;
+	struct vcm_phys *phys;
+
+	fake->mmu.vcm.phys_max = U32_MAX;
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+	ta = test_alloc_start(test);
+	phys = vcm_alloc(&fake->mmu.vcm, SZ_4K, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
+	KUNIT_EXPECT_EQ(test, (__force unsigned long)ta->order_gfp[0],
+			(__force unsigned long)want);
+	vcm_free(phys);
+
+	fake->mmu.vcm.phys_max = PAGE_SIZE - 1;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->mmu.vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
+	expect_no_live_pages(test, ta);
+}
+
+/*
+ * A context too large for genalloc's unsigned long arithmetic is refused
+ * (only possible with LPAE: a 64-bit resource_size_t, a 32-bit long).
+ */
+static void vcm_mmu_pool_limit_test(struct kunit *test)
+{
+	const unsigned long half = ULONG_MAX / 2;
+	struct fake_mmu *fake;
+
+	KUNIT_EXPECT_TRUE(test, vcm_mmu_pool_fits(half - 256, 256));
+	KUNIT_EXPECT_FALSE(test, vcm_mmu_pool_fits(half - 255, 256));
+	KUNIT_EXPECT_FALSE(test, vcm_mmu_pool_fits(1, half + 1));
+	KUNIT_EXPECT_FALSE(test, vcm_mmu_pool_fits(ULONG_MAX, 1));
+	KUNIT_EXPECT_TRUE(test, vcm_mmu_pool_fits(SZ_1M, 1));
+
+	if (sizeof(resource_size_t) <= sizeof(long) ||
+	    sizeof(dma_addr_t) <= sizeof(long))
+		kunit_skip(test, "resource_size_t and dma_addr_t fit unsigned long: no context is too large");
+	fake = fake_alloc(test, STYLE_PAGE);
+	/* 2^31 pages of 4 KiB, ending at the last device address. */
+	fake->mmu.vcm.size = (resource_size_t)(half + 1) << PAGE_SHIFT;
+	fake->mmu.vcm.start = (dma_addr_t)0 - fake->mmu.vcm.size;
+	KUNIT_EXPECT_PTR_EQ(test, fake_init(test, fake), ERR_PTR(-EINVAL));
+}
+
 /* ---- CPU caches ---- */
 
 #define SYNC_LOG_LEN	16
@@ -1460,6 +1511,8 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE(vcm_mmu_holes_invalid_test),
 	KUNIT_CASE(vcm_mmu_context_orders_test),
 	KUNIT_CASE(vcm_mmu_destroy_live_test),
+	KUNIT_CASE(vcm_mmu_pool_limit_test),
+	KUNIT_CASE(vcm_mmu_phys_max_test),
 	KUNIT_CASE(vcm_mmu_clean_test),
 	KUNIT_CASE(vcm_mmu_clean_driver_memory_test),
 	KUNIT_CASE(vcm_mmu_sync_test),

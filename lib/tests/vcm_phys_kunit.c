@@ -491,6 +491,33 @@ static void vcm_phys_alloc_large_test(struct kunit *test)
 	expect_no_live_pages(test, ta);
 }
 
+/*
+ * Memory below 4 GiB comes from ZONE_DMA32 where there is one, else from
+ * lowmem, and lies below 4 GiB.
+ */
+static void vcm_phys_alloc_32bit_test(struct kunit *test)
+{
+	const gfp_t want = GFP_KERNEL | __GFP_ZERO |
+			   (IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0);
+	struct test_alloc *ta = test_alloc_start(test);
+	struct vcm_phys *phys;
+	unsigned int i;
+
+	phys = vcm_phys_alloc(SZ_1M + SZ_4K, VCM_PHYS_32BIT, orders_8_4_0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
+	KUNIT_EXPECT_EQ(test, (__force unsigned long)ta->order_gfp[0],
+			(__force unsigned long)want);
+	if (ta->order_calls[8])
+		KUNIT_EXPECT_EQ(test, (__force unsigned long)ta->order_gfp[8],
+				(__force unsigned long)(want | __GFP_NORETRY | __GFP_NOWARN));
+	for (i = 0; i < phys->count; i++)
+		KUNIT_EXPECT_EQ_MSG(test, upper_32_bits((u64)phys->parts[i].start +
+							phys->parts[i].size - 1), 0,
+				    "part %u at %pa", i, &phys->parts[i].start);
+	vcm_free(phys);
+	expect_no_live_pages(test, ta);
+}
+
 struct round_case {
 	resource_size_t size;
 	const unsigned char *orders;
@@ -647,7 +674,8 @@ static void vcm_phys_alloc_errors_test(struct kunit *test)
 	resource_size_t ram = (resource_size_t)totalram_pages() << PAGE_SHIFT;
 
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(0, 0, orders_8_4_0), ERR_PTR(-EINVAL));
-	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(SZ_4K, 1, orders_8_4_0), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(SZ_4K, BIT(1), orders_8_4_0),
+			    ERR_PTR(-EINVAL));
 	may_warn();
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(SZ_4K, 0, NULL), ERR_PTR(-EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(SZ_4K, 0, unsorted), ERR_PTR(-EINVAL));
@@ -673,6 +701,7 @@ static struct kunit_case vcm_phys_cases[] = {
 	KUNIT_CASE(vcm_phys_alloc_fails_test),
 	KUNIT_CASE(vcm_phys_alloc_huge_order_test),
 	KUNIT_CASE(vcm_phys_alloc_errors_test),
+	KUNIT_CASE(vcm_phys_alloc_32bit_test),
 	{}
 };
 

@@ -158,6 +158,8 @@ static int ctr_try_create(struct kunit *test, struct ctr_ctx *ctx)
 	ctr->mmu.vcm.start = CTR_START;
 	ctr->mmu.vcm.size = CTR_SIZE;
 	ctr->mmu.vcm.name = "vcm-share-kunit";
+	/* A flag for VCM_MAP_REUSE to tell mappings apart by. */
+	ctr->mmu.vcm.res_flags = VCM_READ_ONLY;
 	vcm = vcm_mmu_init(&ctr->mmu);
 	if (IS_ERR(vcm)) {
 		kfree(ctr);
