@@ -665,7 +665,7 @@ static void vcm_mmu_cleanup(struct vcm *vcm)
 	 * backend bug.  gen_pool_destroy() would BUG() on the addresses still
 	 * allocated, so the pool is leaked instead.
 	 */
-	if (!WARN_ONCE(live, "vcm: freeing a context with live reservations\n"))
+	if (!VCM_WARN_ONCE(live, "vcm: freeing a context with live reservations\n"))
 		gen_pool_destroy(mmu->pool);
 	mmu->pool = NULL;
 
@@ -874,10 +874,10 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	struct vcm *vcm;
 	int ret;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(mmu)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(mmu)))
 		return ERR_PTR(-EINVAL);
 	driver = mmu->driver;
-	if (WARN_ON_ONCE(!vcm_mmu_driver_valid(driver)))
+	if (VCM_WARN_ON_ONCE(!vcm_mmu_driver_valid(driver)))
 		return ERR_PTR(-EINVAL);
 	if (!mmu->orders)
 		mmu->orders = driver->orders;

@@ -71,6 +71,7 @@
 #include <linux/vcm-drv.h>
 #include <linux/vmalloc.h>
 
+#include <kunit/test-bug.h>
 #include <kunit/visibility.h>
 
 #include "vcm-internal.h"
@@ -98,11 +99,11 @@ struct vcm *vcm_init(struct vcm *vcm)
 	const struct vcm_driver *driver;
 	dma_addr_t room;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return ERR_PTR(-EINVAL);
 
 	driver = vcm->driver;
-	if (WARN_ON_ONCE(!driver || !driver->unreserve ||
+	if (VCM_WARN_ON_ONCE(!driver || !driver->unreserve ||
 			 !driver->bind != !driver->unbind ||
 			 !driver->activate != !driver->deactivate))
 		return ERR_PTR(-EINVAL);
@@ -246,11 +247,11 @@ static bool vcm_count_dead(struct vcm *vcm)
  */
 void vcm_destroy(struct vcm *vcm)
 {
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return;
 
 	mutex_lock(&vcm->lock);
-	if (WARN_ONCE(vcm->dead, "vcm: destroying a destroyed context\n")) {
+	if (VCM_WARN_ONCE(vcm->dead, "vcm: destroying a destroyed context\n")) {
 		mutex_unlock(&vcm->lock);
 		return;
 	}
@@ -338,9 +339,9 @@ static struct vcm_res *vcm_res_reuse(struct vcm *vcm,
  */
 int vcm_ref_reserve(struct vcm_res *res)
 {
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return -EINVAL;
-	if (WARN_ONCE(!refcount_inc_not_zero(&res->refcnt),
+	if (VCM_WARN_ONCE(!refcount_inc_not_zero(&res->refcnt),
 		      "vcm: reservation %pad has no owner left\n", &res->start))
 		return -EINVAL;
 	return 0;
@@ -395,7 +396,7 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 	struct vcm_res *res;
 
 	might_sleep();
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return ERR_PTR(-EINVAL);
 	if (!size || (flags & VCM_CORE_FLAGS))
 		return ERR_PTR(-EINVAL);
@@ -416,7 +417,7 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 	res = vcm->driver->res(vcm, size, flags);
 	if (IS_ERR_OR_NULL(res)) {
 		vcm_res_unhold(vcm);
-		if (WARN_ON_ONCE(!res))
+		if (VCM_WARN_ON_ONCE(!res))
 			return ERR_PTR(-ENOMEM);
 		return res;
 	}
@@ -438,7 +439,7 @@ EXPORT_SYMBOL_GPL(vcm_reserve);
 /* Takes a binding's reference to @phys, unless it was freed already. */
 static bool vcm_phys_get(struct vcm_phys *phys)
 {
-	return !WARN_ONCE(!refcount_inc_not_zero(&phys->users),
+	return !VCM_WARN_ONCE(!refcount_inc_not_zero(&phys->users),
 			  "vcm: binding memory that was freed or never initialised\n");
 }
 
@@ -456,7 +457,7 @@ static void vcm_phys_put(struct vcm_phys *phys)
 	if (!refcount_dec_and_test(&phys->users))
 		return;
 	/* Nobody else can reach it now: no lock needed. */
-	if (WARN_ONCE(phys->vmap_count, "vcm: freeing memory still mapped at %p\n",
+	if (VCM_WARN_ONCE(phys->vmap_count, "vcm: freeing memory still mapped at %p\n",
 		      phys->vaddr))
 		__vcm_vunmap(phys);
 	mutex_destroy(&phys->vmap_lock);
@@ -513,7 +514,7 @@ static void vcm_res_end(struct vcm_res *res)
 
 	vcm->driver->unreserve(res);
 	if (phys) {
-		WARN_ONCE(!mapped, "vcm: reservation %pad ended still bound\n",
+		VCM_WARN_ONCE(!mapped, "vcm: reservation %pad ended still bound\n",
 			  &start);
 		vcm_phys_put(phys);
 	}
@@ -538,7 +539,7 @@ static void vcm_res_end(struct vcm_res *res)
 void vcm_unreserve(struct vcm_res *res)
 {
 	might_sleep();
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return;
 	if (vcm_res_release(res))
 		vcm_res_end(res);
@@ -565,7 +566,7 @@ struct vcm_phys *vcm_alloc(struct vcm *vcm, resource_size_t size,
 	struct vcm_phys *phys;
 
 	might_sleep();
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return ERR_PTR(-EINVAL);
 	if (!size)
 		return ERR_PTR(-EINVAL);
@@ -577,7 +578,7 @@ struct vcm_phys *vcm_alloc(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-EOPNOTSUPP);
 
 	phys = vcm->driver->phys(vcm, PAGE_ALIGN(size), flags);
-	if (WARN_ON_ONCE(!phys))
+	if (VCM_WARN_ON_ONCE(!phys))
 		return ERR_PTR(-ENOMEM);
 	return phys;
 }
@@ -621,7 +622,7 @@ EXPORT_SYMBOL_GPL(vcm_phys_init);
  */
 void vcm_free(struct vcm_phys *phys)
 {
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys) || !phys->free))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(phys) || !phys->free))
 		return;
 	vcm_phys_put(phys);
 }
@@ -687,7 +688,7 @@ void *vcm_vmap(struct vcm_phys *phys)
 	void *vaddr;
 
 	might_sleep();
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys) || !refcount_read(&phys->users)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(phys) || !refcount_read(&phys->users)))
 		return ERR_PTR(-EINVAL);
 	if (!vcm_phys_valid(phys))
 		return ERR_PTR(-EINVAL);
@@ -724,11 +725,11 @@ int vcm_vunmap(struct vcm_phys *phys, void *vaddr)
 	int ret = 0;
 
 	might_sleep();
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(phys)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(phys)))
 		return -EINVAL;
 
 	mutex_lock(&phys->vmap_lock);
-	if (WARN_ONCE(!phys->vmap_count || vaddr != phys->vaddr,
+	if (VCM_WARN_ONCE(!phys->vmap_count || vaddr != phys->vaddr,
 		      "vcm: unmapping %p, but the memory is mapped at %p\n",
 		      vaddr, phys->vaddr))
 		ret = -EINVAL;
@@ -851,7 +852,7 @@ static struct vcm_phys *vcm_sync_phys(struct vcm_res *res, resource_size_t offse
 {
 	struct vcm_phys *phys;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return ERR_PTR(-EINVAL);
 	/* Its owner keeps it bound while it syncs. */
 	phys = READ_ONCE(res->phys);
@@ -984,7 +985,7 @@ int vcm_bind(struct vcm_res *res, struct vcm_phys *phys)
 {
 	int ret;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res) || IS_ERR_OR_NULL(phys)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res) || IS_ERR_OR_NULL(phys)))
 		return -EINVAL;
 	if (!vcm_phys_valid(phys))
 		return -EINVAL;
@@ -1014,7 +1015,7 @@ int vcm_unbind(struct vcm_res *res)
 {
 	struct vcm_phys *phys;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return -EINVAL;
 
 	mutex_lock(&res->vcm->lock);
@@ -1118,7 +1119,7 @@ struct vcm_res *vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 {
 	bool reuse = flags & VCM_MAP_REUSE;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm) || IS_ERR_OR_NULL(phys)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm) || IS_ERR_OR_NULL(phys)))
 		return ERR_PTR(-EINVAL);
 	if (reuse && !IS_ENABLED(CONFIG_VCM_RES_REFCNT))
 		return ERR_PTR(-EOPNOTSUPP);
@@ -1214,7 +1215,7 @@ int vcm_activate(struct vcm *vcm)
 {
 	int ret = 0;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return -EINVAL;
 
 	mutex_lock(&vcm->lock);
@@ -1246,11 +1247,11 @@ void vcm_deactivate(struct vcm *vcm)
 {
 	bool balanced;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return;
 
 	mutex_lock(&vcm->lock);
-	balanced = !WARN_ONCE(!vcm->activations, "vcm: unbalanced %s()\n",
+	balanced = !VCM_WARN_ONCE(!vcm->activations, "vcm: unbalanced %s()\n",
 			      __func__);
 	if (balanced && !--vcm->activations && !vcm->dead &&
 	    vcm->driver->deactivate)
@@ -1407,7 +1408,7 @@ int vcm_set_fault_handler(struct vcm *vcm, vcm_fault_fn *handler, void *priv)
 {
 	int ret = 0;
 
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(vcm)))
 		return -EINVAL;
 
 	mutex_lock(&vcm->lock);
@@ -1444,6 +1445,18 @@ int vcm_report_fault(struct vcm *vcm, dma_addr_t addr, unsigned int flags)
 EXPORT_SYMBOL_GPL(vcm_report_fault);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * Told of every warning of VCM and its backends (see VCM_WARN_ONCE()): a
+ * failure of the KUnit test running in this thread, unless the test
+ * redirected this function to count the warnings it expects.
+ */
+void vcm_warned(void)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vcm_warned);
+	kunit_fail_current_test("a VCM warning that the test did not expect");
+}
+EXPORT_SYMBOL_GPL(vcm_warned);
+
 /*
  * Whether the allocation about to be made should fail: false, unless a
  * KUnit test running in this thread redirected this function.

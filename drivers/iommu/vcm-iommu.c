@@ -164,7 +164,7 @@ static void vcm_iommu_unmap(struct vcm_iommu *vi, struct vcm_res *res,
 	struct iommu_iotlb_gather gather;
 
 	iommu_iotlb_gather_init(&gather);
-	WARN_ON_ONCE(iommu_unmap_fast(vi->domain, res->start, size, &gather) != size);
+	VCM_WARN_ON_ONCE(iommu_unmap_fast(vi->domain, res->start, size, &gather) != size);
 	iommu_iotlb_sync(vi->domain, &gather);
 	vi->unmaps++;
 }
@@ -483,7 +483,7 @@ struct vcm *vcm_iommu_create(struct device *dev, dma_addr_t start,
 	int ret;
 
 	might_sleep();
-	if (WARN_ON_ONCE(IS_ERR_OR_NULL(dev)))
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(dev)))
 		return ERR_PTR(-EINVAL);
 	if (!size || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(size) ||
 	    start + (size - 1) < start)

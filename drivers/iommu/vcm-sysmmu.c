@@ -383,7 +383,7 @@ static u32 *sysmmu_get_l2(struct sysmmu_batch *batch, dma_addr_t iova)
 
 	if (table)
 		return table;
-	if (WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
+	if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
 		return ERR_PTR(-EADDRINUSE);
 	table = sysmmu_alloc_l2(sm);
 	if (!table)
@@ -410,7 +410,7 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 	if (!sysmmu_reachable(paddr, size))
 		return -EINVAL;
 	if (order == SYSMMU_SECTION_ORDER) {
-		if (WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
+		if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
 			return -EADDRINUSE;
 		sysmmu_set_l1(sm, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
 		sysmmu_l1_changed(batch, iova);
@@ -427,7 +427,7 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 		return PTR_ERR(table);
 	l2 = (iova >> 12) & (SYSMMU_L2_ENTRIES - 1);
 	for (i = 0; i < n; i++)
-		if (WARN_ON_ONCE(table[l2 + i]))
+		if (VCM_WARN_ON_ONCE(table[l2 + i]))
 			return -EADDRINUSE;
 	sysmmu_set_l2(sm, &table[l2], entry, n);
 	sm->l2_used[l1] += n;
@@ -797,7 +797,7 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	struct vcm *vcm;
 	int ret;
 
-	if (WARN_ON_ONCE(!regs))
+	if (VCM_WARN_ON_ONCE(!regs))
 		return ERR_PTR(-EINVAL);
 	if (size > SZ_4G || start > SZ_4G - size) {
 		pr_err("context at %pad of size %pa goes past 4 GiB\n",
@@ -874,7 +874,7 @@ struct vcm *devm_vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	struct vcm *vcm;
 	int ret;
 
-	if (WARN_ON_ONCE(!dev))
+	if (VCM_WARN_ON_ONCE(!dev))
 		return ERR_PTR(-EINVAL);
 	vcm = vcm_sysmmu_create(dev, regs, clk, start, size);
 	if (IS_ERR(vcm))

@@ -317,4 +317,40 @@ static inline bool vcm_should_fail_alloc(void)
 }
 #endif
 
+/*
+ * Warnings: VCM and its backends warn about caller bugs through
+ * VCM_WARN_ON_ONCE() and VCM_WARN_ONCE(), which also tell
+ * vcm_warned().  A KUnit test redirects that with
+ * kunit_activate_static_stub() to count the warnings it provokes (every
+ * one, not only the first at each site); in a test that did not, a
+ * warning fails the test.  Outside KUnit tests it does nothing.
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+void vcm_warned(void);
+#else
+static inline void vcm_warned(void)
+{
+}
+#endif
+
+#define VCM_WARN_ON_ONCE(condition) ({					\
+	bool __vcm_warn = !!(condition);				\
+									\
+	if (unlikely(__vcm_warn)) {					\
+		vcm_warned();						\
+		WARN_ON_ONCE(1);					\
+	}								\
+	unlikely(__vcm_warn);						\
+})
+
+#define VCM_WARN_ONCE(condition, format...) ({				\
+	bool __vcm_warn = !!(condition);				\
+									\
+	if (unlikely(__vcm_warn)) {					\
+		vcm_warned();						\
+		WARN_ONCE(1, format);					\
+	}								\
+	unlikely(__vcm_warn);						\
+})
+
 #endif /* _LINUX_VCM_DRV_H */

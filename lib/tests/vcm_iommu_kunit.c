@@ -535,9 +535,9 @@ static void vcm_iommu_errors_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, PTR_ERR(devm_vcm_iommu_create(dev, 0, SZ_1M, NULL)), -ENODEV);
 	KUNIT_EXPECT_NULL(test, vcm_iommu_domain(NULL));
 	KUNIT_EXPECT_NULL(test, vcm_iommu_domain(ERR_PTR(-ENOMEM)));
-	expect_warning("vcm_iommu_create");
+	expect_warning(test, "vcm_iommu_create");
 	KUNIT_EXPECT_EQ(test, PTR_ERR(vcm_iommu_create(NULL, 0, SZ_1M, NULL)), -EINVAL);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 }
 
 static int vcm_iommu_suite_init(struct kunit_suite *suite)

@@ -374,10 +374,10 @@ static void vcm_init_test(struct kunit *test)
 
 	/* A broken driver is a backend bug and warns; a bad range does not. */
 	if (c->err && c->driver != DRV_FULL)
-		may_warn();
+		expect_warning(test, "");
 	ret = fake_init(test, fake);
 	if (c->err && c->driver != DRV_FULL)
-		expect_warning_end();
+		expect_warning_end(test, 1);
 	if (c->err)
 		KUNIT_EXPECT_PTR_EQ(test, ret, ERR_PTR(c->err));
 	else
@@ -400,7 +400,7 @@ static void vcm_bad_pointers_test(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
 	fake_forget_calls(fake);
 
-	may_warn();
+	expect_warning(test, "");
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		KUNIT_EXPECT_PTR_EQ(test, vcm_init(bad[i]), ERR_PTR(-EINVAL));
 		KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(bad[i], SZ_4K, 0), ERR_PTR(-EINVAL));
@@ -421,8 +421,11 @@ static void vcm_bad_pointers_test(struct kunit *test)
 		vcm_free(bad[i]);
 		vcm_deactivate(bad[i]);
 		vcm_destroy(bad[i]);
+		/* Each call warned once: 16, and vcm_ref_reserve(). */
+		KUNIT_EXPECT_EQ_MSG(test, warnings_taken(),
+				    16 + IS_ENABLED(CONFIG_VCM_RES_REFCNT), "pointer %u", i);
 	}
-	expect_warning_end();
+	expect_warning_end(test, 0);
 	EXPECT_NO_CALLS(test, fake);
 
 	vcm_free(phys);
@@ -503,9 +506,9 @@ static void vcm_reserve_errors_test(struct kunit *test)
 
 	/* A backend breaking its contract by returning NULL. */
 	fake->return_null = true;
-	may_warn();
+	expect_warning(test, "");
 	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	fake->return_null = false;
 	EXPECT_CALLS(test, fake, OP_RES);
 
@@ -551,11 +554,11 @@ static void vcm_alloc_errors_test(struct kunit *test)
 	fake->fail[OP_PHYS] = 0;
 
 	fake->return_null = true;
-	may_warn();
+	expect_warning(test, "");
 	KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(&fake->vcm, SZ_4K, 0), ERR_PTR(-ENOMEM));
 	/* Memory without a free operation cannot be freed: a warning only. */
 	vcm_free(&no_free);
-	expect_warning_end();
+	expect_warning_end(test, 2);
 	fake->return_null = false;
 	EXPECT_CALLS(test, fake, OP_PHYS);
 
@@ -1112,9 +1115,9 @@ static void vcm_unreserve_bound_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	fake_forget_calls(fake);
 
-	expect_warning("still bound");
+	expect_warning(test, "still bound");
 	vcm_unreserve(res);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE);
 	KUNIT_EXPECT_EQ(test, fake->live_phys, 1);
 
@@ -1138,13 +1141,14 @@ static void vcm_unreserve_too_often_test(struct kunit *test)
 	vcm_unreserve(res);
 	fake_forget_calls(fake);
 
-	expect_warning("has no owner left");
+	expect_warning(test, "has no owner left");
 	KUNIT_EXPECT_EQ(test, vcm_ref_reserve(res), -EINVAL);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 
-	expect_warning("refcount_t: underflow");
+	/* refcount_t's own warning: the saturated count below shows it. */
+	expect_warning(test, "refcount_t: underflow");
 	vcm_unreserve(res);
-	expect_warning_end();
+	expect_warning_end(test, 0);
 	EXPECT_NO_CALLS(test, fake);
 #ifdef CONFIG_VCM_RES_REFCNT
 	/* Saturated: no later release can reach zero and end it again. */
@@ -1171,9 +1175,9 @@ static void vcm_activate_test(struct kunit *test)
 	EXPECT_CALLS(test, fake, OP_DEACTIVATE);
 
 	/* One deactivation too many: a warning, nothing else. */
-	expect_warning("unbalanced vcm_deactivate");
+	expect_warning(test, "unbalanced vcm_deactivate");
 	vcm_deactivate(&fake->vcm);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	EXPECT_NO_CALLS(test, fake);
 
 	/* Still balanced: the next activation reaches the backend. */
@@ -1214,11 +1218,11 @@ static void vcm_fault_handler_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, seen.calls, 3);
 	EXPECT_CALLS(test, fake, OP_ACTIVATE, OP_DEACTIVATE);
 
-	expect_warning("vcm_set_fault_handler");
+	expect_warning(test, "vcm_set_fault_handler");
 	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(NULL, record_fault, &seen), -EINVAL);
 	KUNIT_EXPECT_EQ(test, vcm_set_fault_handler(ERR_PTR(-ENOMEM), record_fault, &seen),
 			-EINVAL);
-	expect_warning_end();
+	expect_warning_end(test, 2);
 }
 
 static void vcm_activate_fails_test(struct kunit *test)
@@ -1391,9 +1395,9 @@ static void vcm_destroy_test(struct kunit *test)
 	EXPECT_CALLS(test, fake, OP_DETACH);
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -ENODEV);
 	KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, phys, 0), ERR_PTR(-ENODEV));
-	expect_warning("destroying a destroyed context");
+	expect_warning(test, "destroying a destroyed context");
 	vcm_destroy(&fake->vcm);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	EXPECT_NO_CALLS(test, fake);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	vcm_free(phys);

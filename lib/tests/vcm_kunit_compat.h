@@ -48,6 +48,9 @@ static inline void vcm_kunit_activate_static_stub(struct kunit *test,
 #define kunit_activate_static_stub(test, real_fn_name, replacement_addr)	\
 	vcm_kunit_activate_static_stub(test, #real_fn_name,			\
 		(typeof(real_fn_name) *){ replacement_addr })
+
+#define kunit_deactivate_static_stub(test, real_fn_name)			\
+	kunit_destroy_named_resource(test, #real_fn_name)
 #endif /* Linux before 6.2 */
 
 /* Linux 6.5: deferred actions. */

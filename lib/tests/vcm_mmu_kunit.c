@@ -432,10 +432,10 @@ static void vcm_mmu_init_test(struct kunit *test)
 	fake->mmu.vcm.size = c->size;
 
 	if (c->err && warns)
-		may_warn();
+		expect_warning(test, "");
 	vcm = fake_init(test, fake);
 	if (c->err && warns)
-		expect_warning_end();
+		expect_warning_end(test, 1);
 	if (c->err) {
 		KUNIT_EXPECT_PTR_EQ(test, vcm, ERR_PTR(c->err));
 		KUNIT_EXPECT_NULL(test, fake->mmu.pool);

@@ -377,12 +377,12 @@ static void vcm_phys_walk_errors_test(struct kunit *test)
 	struct vcm_phys *bad;
 	unsigned int i;
 
-	may_warn();
+	expect_warning(test, "");
 	for (i = 0; i < ARRAY_SIZE(bad_orders); i++)
 		KUNIT_EXPECT_EQ_MSG(test, vcm_phys_walk(V, phys, bad_orders[i], walk_record,
 							walk_undo, log), -EINVAL,
 				    "orders %u", i);
-	expect_warning_end();
+	expect_warning_end(test, ARRAY_SIZE(bad_orders));
 
 	KUNIT_EXPECT_EQ(test, vcm_phys_walk(V + 512, phys, orders_8_4_0, walk_record,
 					    walk_undo, log), -EINVAL);
@@ -676,10 +676,10 @@ static void vcm_phys_alloc_errors_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(0, 0, orders_8_4_0), ERR_PTR(-EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(SZ_4K, BIT(1), orders_8_4_0),
 			    ERR_PTR(-EINVAL));
-	may_warn();
+	expect_warning(test, "");
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(SZ_4K, 0, NULL), ERR_PTR(-EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(SZ_4K, 0, unsorted), ERR_PTR(-EINVAL));
-	expect_warning_end();
+	expect_warning_end(test, 2);
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(ram + 1, 0, orders_8_4_0),
 			    ERR_PTR(-ENOMEM));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_phys_alloc(~(resource_size_t)0, 0, orders_8_4_0),

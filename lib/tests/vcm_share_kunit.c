@@ -442,9 +442,9 @@ static void vcm_share_ownership_test(struct kunit *test)
 	freed->parts[0].size = SZ_4K;
 	res = vcm_reserve(a->vcm, SZ_4K, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
-	expect_warning("binding memory that was freed or never initialised");
+	expect_warning(test, "binding memory that was freed or never initialised");
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, freed), -EINVAL);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	KUNIT_EXPECT_NULL(test, res->phys);
 	vcm_unreserve(res);
 	expect_ctr_idle(test, a);
@@ -484,17 +484,17 @@ static void vcm_share_vmap_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vmalloc_to_page(vaddr + SZ_64K), phys->parts[1].page);
 
 	/* Another address is refused, with a warning, and changes nothing. */
-	expect_warning("unmapping");
+	expect_warning(test, "unmapping");
 	KUNIT_EXPECT_EQ(test, vcm_vunmap(phys, vaddr + PAGE_SIZE), -EINVAL);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	KUNIT_EXPECT_EQ(test, phys->vmap_count, 1);
 
 	KUNIT_EXPECT_EQ(test, vcm_vunmap(phys, vaddr), 0);
 	KUNIT_EXPECT_EQ(test, phys->vmap_count, 0);
 	KUNIT_EXPECT_NULL(test, vmalloc_to_page(vaddr));
-	may_warn();
+	expect_warning(test, "");
 	KUNIT_EXPECT_EQ(test, vcm_vunmap(phys, vaddr), -EINVAL);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 
 	/* Each allocation of a first mapping fails in turn, leaving none. */
 	for (n = 1; ; n++) {
@@ -511,9 +511,9 @@ static void vcm_share_vmap_test(struct kunit *test)
 
 	/* Freed while mapped: a warning, and the mapping goes with it. */
 	test_alloc_reset(ta);
-	expect_warning("freeing memory still mapped");
+	expect_warning(test, "freeing memory still mapped");
 	vcm_free(phys);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	KUNIT_EXPECT_NULL(test, vmalloc_to_page(vaddr));
 	expect_no_live_pages(test, ta);
 

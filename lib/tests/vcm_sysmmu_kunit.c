@@ -794,9 +794,9 @@ static void vcm_sysmmu_bad_input_test(struct kunit *test)
 	struct vcm_res *res;
 	phys_addr_t paddr;
 
-	may_warn();
+	expect_warning(test, "");
 	KUNIT_EXPECT_PTR_EQ(test, create(NULL, CTX_START, CTX_SIZE), ERR_PTR(-EINVAL));
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	KUNIT_EXPECT_PTR_EQ(test, create(regs, SZ_4G - SZ_1M, SZ_2M), ERR_PTR(-EINVAL));
 	KUNIT_EXPECT_PTR_EQ(test, create(regs, CTX_START, 0), ERR_PTR(-EINVAL));
 	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(NULL, 0, &paddr), -EINVAL);
@@ -857,9 +857,9 @@ static void vcm_sysmmu_corrupt_test(struct kunit *test)
 	saved = l1[res->start >> 20];
 
 	l1[res->start >> 20] = SZ_2G | 2;
-	expect_warning("WARNING");
+	expect_warning(test, "WARNING");
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &part, 1)), -EADDRINUSE);
-	expect_warning_end();
+	expect_warning_end(test, 1);
 	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start, &paddr), 8);
 	KUNIT_EXPECT_EQ(test, paddr, SZ_2G);
 

@@ -589,7 +589,9 @@ static int camera_edu(struct vcm_pipeline *p)
 		for (w = 0; w < STRIPE_BYTES / 4; w++)
 			sensor[w] = CAMERA_SEED ^ (first + w);
 		kunmap_local(sensor);
-		ret = edu_copy(d, d->own->start, d->res->start + stripe_offset(k),
+		/* The CPU wrote the sensor's pixels: the device reads them. */
+		ret = vcm_sync_for_device(d->own, 0, STRIPE_BYTES, DMA_TO_DEVICE) ?:
+		      edu_copy(d, d->own->start, d->res->start + stripe_offset(k),
 			       STRIPE_BYTES);
 		if (ret)
 			return ret;
@@ -618,7 +620,8 @@ static int display_edu(struct vcm_pipeline *p)
 
 	for (k = 0; k < STRIPES; k++) {
 		ret = edu_copy(d, d->res->start + stripe_offset(k), d->own->start,
-			       STRIPE_BYTES);
+			       STRIPE_BYTES) ?:
+		      vcm_sync_for_cpu(d->own, 0, STRIPE_BYTES, DMA_FROM_DEVICE);
 		if (ret)
 			return ret;
 		first = stripe_offset(k) / 4;
@@ -636,6 +639,10 @@ static int display_edu(struct vcm_pipeline *p)
 	pr_info("display: %u of %lu pages are the very physical pages the camera wrote: shared, not copied\n",
 		shared, FRAME_PAGES);
 
+	/* The camera wrote the frame: the CPU reads it. */
+	ret = vcm_sync_for_cpu(camera->res, 0, FRAME_BYTES, DMA_FROM_DEVICE);
+	if (ret)
+		return ret;
 	map = vcm_vmap(p->frame);
 	if (IS_ERR(map)) {
 		pr_err("vcm_vmap() failed: %pe\n", map);
