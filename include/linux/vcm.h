@@ -45,7 +45,9 @@
  *  -ERANGE      physical memory the context's hardware cannot reach;
  *  -EALREADY    the reservation is already bound to this physical memory;
  *  -EADDRINUSE  the reservation is already bound to other physical memory;
- *  -EBUSY       the reservation is a mapping shared by VCM_MAP_REUSE;
+ *  -EBUSY       the reservation's binding is not vcm_unbind()'s to end: it
+ *               was made by vcm_make_binding(), or is a mapping shared by
+ *               VCM_MAP_REUSE;
  *  -EOPNOTSUPP  the context's driver does not implement the operation,
  *               or does not honour a reservation flag;
  *  -ENODEV      the context was destroyed (see "Lifetimes" below).
