@@ -817,24 +817,48 @@ static void vcm_sysmmu_bad_input_test(struct kunit *test)
 	vcm_deactivate(ctx.vcm);
 }
 
-/* Memory the SysMMU cannot address, above 4 GiB, is refused. */
+/*
+ * Memory the SysMMU cannot address, above 4 GiB, is refused by vcm_bind(),
+ * whether the context is active or not: an inactive context used to take
+ * it and fail only at vcm_activate().
+ */
 static void vcm_sysmmu_high_memory_test(struct kunit *test)
 {
 #ifdef CONFIG_PHYS_ADDR_T_64BIT
 	const struct vcm_phys_part high = { .start = SZ_4G, .size = SZ_1M };
+	const struct vcm_phys_part across = { .start = SZ_4G - SZ_64K, .size = SZ_128K };
 	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
 	struct vcm_res *res;
 
-	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	res = vcm_reserve(ctx->vcm, SZ_1M, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
-	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &high, 1)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &high, 1)), -ERANGE);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &across, 1)), -ERANGE);
+	KUNIT_EXPECT_NULL(test, res->phys);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &high, 1)), -ERANGE);
 	expect_faults(test, ctx, res->start, SZ_1M);
 	vcm_unreserve(res);
 	vcm_deactivate(ctx->vcm);
 #else
 	kunit_skip(test, "phys_addr_t has 32 bits");
 #endif
+}
+
+/*
+ * A read-only mapping is refused: the v1-v3 page tables have no
+ * permission bits, and the mapping must not be made writable.
+ */
+static void vcm_sysmmu_read_only_test(struct kunit *test)
+{
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct test_alloc *ta = test_alloc_start(test);
+
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(ctx->vcm, SZ_4K, VCM_READ_ONLY),
+			    ERR_PTR(-EOPNOTSUPP));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_make_binding(ctx->vcm, SZ_4K, 0, VCM_READ_ONLY),
+			    ERR_PTR(-EOPNOTSUPP));
+	expect_no_live_pages(test, ta);
 }
 
 /*
@@ -1034,6 +1058,7 @@ static struct kunit_case vcm_sysmmu_cases[] = {
 	KUNIT_CASE(vcm_sysmmu_bind_fails_test),
 	KUNIT_CASE(vcm_sysmmu_bad_input_test),
 	KUNIT_CASE(vcm_sysmmu_high_memory_test),
+	KUNIT_CASE(vcm_sysmmu_read_only_test),
 	KUNIT_CASE(vcm_sysmmu_corrupt_test),
 	KUNIT_CASE(vcm_sysmmu_get_test),
 	KUNIT_CASE(vcm_sysmmu_64m_test),
