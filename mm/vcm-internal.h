@@ -87,6 +87,7 @@ static inline bool vcm_phys_reachable(const struct vcm *vcm,
 			return false;
 	return true;
 }
+
 bool vcm_orders_valid(const unsigned char *orders);
 int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		    const unsigned char *orders, vcm_phys_walk_fn *callback,

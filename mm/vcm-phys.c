@@ -71,7 +71,7 @@ bool vcm_orders_valid(const unsigned char *orders)
 		}
 	}
 	VCM_WARN_ONCE(1, "vcm: orders must decrease strictly from at most %u to a terminating 0\n",
-		  vcm_max_order());
+		      vcm_max_order());
 	return false;
 }
 

@@ -104,8 +104,8 @@ struct vcm *vcm_init(struct vcm *vcm)
 
 	driver = vcm->driver;
 	if (VCM_WARN_ON_ONCE(!driver || !driver->unreserve ||
-			 !driver->bind != !driver->unbind ||
-			 !driver->activate != !driver->deactivate))
+			     !driver->bind != !driver->unbind ||
+			     !driver->activate != !driver->deactivate))
 		return ERR_PTR(-EINVAL);
 
 	/* Device addresses left from @start up to the last one, minus one. */
@@ -342,7 +342,7 @@ int vcm_ref_reserve(struct vcm_res *res)
 	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return -EINVAL;
 	if (VCM_WARN_ONCE(!refcount_inc_not_zero(&res->refcnt),
-		      "vcm: reservation %pad has no owner left\n", &res->start))
+			  "vcm: reservation %pad has no owner left\n", &res->start))
 		return -EINVAL;
 	return 0;
 }
@@ -440,7 +440,7 @@ EXPORT_SYMBOL_GPL(vcm_reserve);
 static bool vcm_phys_get(struct vcm_phys *phys)
 {
 	return !VCM_WARN_ONCE(!refcount_inc_not_zero(&phys->users),
-			  "vcm: binding memory that was freed or never initialised\n");
+			      "vcm: binding memory that was freed or never initialised\n");
 }
 
 static void __vcm_vunmap(struct vcm_phys *phys)
@@ -458,7 +458,7 @@ static void vcm_phys_put(struct vcm_phys *phys)
 		return;
 	/* Nobody else can reach it now: no lock needed. */
 	if (VCM_WARN_ONCE(phys->vmap_count, "vcm: freeing memory still mapped at %p\n",
-		      phys->vaddr))
+			  phys->vaddr))
 		__vcm_vunmap(phys);
 	mutex_destroy(&phys->vmap_lock);
 	phys->free(phys);
@@ -515,7 +515,7 @@ static void vcm_res_end(struct vcm_res *res)
 	vcm->driver->unreserve(res);
 	if (phys) {
 		VCM_WARN_ONCE(!mapped, "vcm: reservation %pad ended still bound\n",
-			  &start);
+			      &start);
 		vcm_phys_put(phys);
 	}
 	vcm_res_unhold(vcm);
@@ -730,8 +730,8 @@ int vcm_vunmap(struct vcm_phys *phys, void *vaddr)
 
 	mutex_lock(&phys->vmap_lock);
 	if (VCM_WARN_ONCE(!phys->vmap_count || vaddr != phys->vaddr,
-		      "vcm: unmapping %p, but the memory is mapped at %p\n",
-		      vaddr, phys->vaddr))
+			  "vcm: unmapping %p, but the memory is mapped at %p\n",
+			  vaddr, phys->vaddr))
 		ret = -EINVAL;
 	else if (!--phys->vmap_count)
 		__vcm_vunmap(phys);
@@ -1252,7 +1252,7 @@ void vcm_deactivate(struct vcm *vcm)
 
 	mutex_lock(&vcm->lock);
 	balanced = !VCM_WARN_ONCE(!vcm->activations, "vcm: unbalanced %s()\n",
-			      __func__);
+				  __func__);
 	if (balanced && !--vcm->activations && !vcm->dead &&
 	    vcm->driver->deactivate)
 		vcm->driver->deactivate(vcm);

@@ -1311,7 +1311,7 @@ static void vcm_mmu_pool_limit_test(struct kunit *test)
 
 	if (sizeof(resource_size_t) <= sizeof(long) ||
 	    sizeof(dma_addr_t) <= sizeof(long))
-		kunit_skip(test, "resource_size_t and dma_addr_t fit unsigned long: no context is too large");
+		kunit_skip(test, "unsigned long holds any context's page count");
 	fake = fake_alloc(test, STYLE_PAGE);
 	/* 2^31 pages of 4 KiB, ending at the last device address. */
 	fake->mmu.vcm.size = (resource_size_t)(half + 1) << PAGE_SHIFT;
