@@ -111,6 +111,11 @@
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
 
+#include <kunit/visibility.h>
+
+/* KUNIT_STATIC_STUB_REDIRECT(), also on Linux 6.1 (upstream: kunit/static_stub.h). */
+#include "../../mm/vcm-internal.h"
+
 #define SYSMMU_SECTION_ORDER	(20 - PAGE_SHIFT)
 #define SYSMMU_LARGE_ORDER	(16 - PAGE_SHIFT)
 #define SYSMMU_SMALL_ORDER	0
@@ -1070,6 +1075,17 @@ EXPORT_SYMBOL_GPL(vcm_sysmmu_irq);
 
 /* ---- the platform driver ---- */
 
+/*
+ * The register window of a SysMMU platform device.  A KUnit test replaces
+ * it with a window in RAM, which ioremap() refuses.
+ */
+VISIBLE_IF_KUNIT void __iomem *vcm_sysmmu_ioremap(struct platform_device *pdev)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vcm_sysmmu_ioremap, pdev);
+	return devm_platform_ioremap_resource(pdev, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_sysmmu_ioremap);
+
 static void sysmmu_clear_drvdata(void *pdev)
 {
 	platform_set_drvdata(pdev, NULL);
@@ -1083,7 +1099,7 @@ static int sysmmu_probe(struct platform_device *pdev)
 	struct vcm *vcm;
 	int irq, ret;
 
-	regs = devm_platform_ioremap_resource(pdev, 0);
+	regs = vcm_sysmmu_ioremap(pdev);
 	if (IS_ERR(regs))
 		return PTR_ERR(regs);
 	irq = platform_get_irq(pdev, 0);
