@@ -683,8 +683,11 @@ static void sysmmu_batch_finish(struct sysmmu_batch *batch)
 	bool flush = sysmmu_translating(sm) && batch->nr, quiet;
 
 	lockdep_assert_held(&sm->mmu.lock);
-	if (flush && sysmmu_access_begin(sm))
+	if (flush && sysmmu_access_begin(sm)) {
+		/* Not invalidated: the MMU may walk all it walked before. */
 		flush = false;
+		sm->unconfirmed = true;
+	}
 	quiet = flush ? sysmmu_block(sm) : !(sysmmu_powered(sm) && sm->unconfirmed);
 	if (quiet)
 		for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1)
@@ -804,8 +807,13 @@ static void sysmmu_disable(struct vcm_mmu *mmu)
 
 	lockdep_assert_held(&mmu->lock);
 	sm->enabled = false;
-	if (!sysmmu_powered(sm) || sysmmu_access_begin(sm))
+	if (!sysmmu_powered(sm))
 		return;
+	if (sysmmu_access_begin(sm)) {
+		/* Still on the context's tables: none may be freed. */
+		sm->unconfirmed = true;
+		return;
+	}
 	sysmmu_program(sm);
 	sysmmu_access_end(sm);
 }
