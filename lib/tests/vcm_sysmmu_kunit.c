@@ -1126,6 +1126,8 @@ static void *fdt_finish(struct kunit *test, struct fdt_writer *w, u32 *size)
 
 #define OF_SYSMMU	"vcm-kunit-sysmmu"
 #define OF_MASTER	"vcm-kunit-master"
+/* The test's own master: a compatible string of no binding. */
+#define OF_MASTER_COMPATIBLE	"vcm-kunit,sysmmu-master"
 #define OF_PROPERTY	"samsung,vcm-sysmmus"
 /* A GIC shared peripheral interrupt that QEMU's virt board leaves unused. */
 #define OF_SPI		250
@@ -1161,7 +1163,7 @@ static void *sysmmu_overlay(struct kunit *test, phys_addr_t window, u32 *size)
 	fdt_prop_string(w, "target-path", "/");
 	fdt_begin_node(w, "__overlay__");
 	fdt_begin_node(w, OF_MASTER);
-	fdt_prop_string(w, "compatible", "vcm-kunit,sysmmu-master");
+	fdt_prop_string(w, "compatible", OF_MASTER_COMPATIBLE);
 	fdt_prop_cells(w, OF_PROPERTY, &phandle, 1);
 	fdt_end_node(w);
 	fdt_begin_node(w, OF_SYSMMU);
@@ -1232,7 +1234,7 @@ static int master_probe(struct platform_device *pdev)
 }
 
 static const struct of_device_id master_of_match[] = {
-	{ .compatible = "vcm-kunit,sysmmu-master" },
+	{ .compatible = OF_MASTER_COMPATIBLE },
 	{ }
 };
 
