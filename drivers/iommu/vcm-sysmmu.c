@@ -36,19 +36,53 @@
  * A platform device's context is destroyed when its driver unbinds, and
  * device links unbind the masters that looked it up first.  A master that
  * still holds reservations or activations then (it shared a buffer) finds
- * the context dead: vcm_destroy() disabled the SysMMU and
+ * the context dead: vcm_destroy() fenced the SysMMU and
  * sysmmu_detach() unmapped the tables from the device, which may be gone;
- * the memory goes when the last holder lets go.
+ * the memory goes when the last holder lets go.  An L2 table that a
+ * section replaced while the MMU might still walk it is retired: kept on
+ * a list until the MMU reports a block or is suspended.
+ *
+ * Fencing
+ * =======
+ *
+ * A SysMMU with MMU_CTRL 0 lets its master's accesses through
+ * untranslated, so it is never left so while its master may run.  From
+ * vcm_sysmmu_create() on, a SysMMU whose context is not active is fenced:
+ * enabled on sysmmu_fault_l1, an L1 table of fault entries shared by all
+ * SysMMUs and never freed, so every access faults (and is reported, see
+ * vcm_sysmmu_irq()).  vcm_deactivate() and vcm_destroy() fence it before
+ * unmapping anything, and the page tables are freed only once the MMU has
+ * reported the block under which it was moved to the fault table.  Only
+ * when its masters are known to be quiet is it turned off: a master is
+ * quiet once its driver has unbound (a driver's remove stops its DMA) or
+ * it is runtime suspended, so the SysMMU is turned off when the driver
+ * that owns it unbinds (devm_vcm_sysmmu_create(), the platform driver:
+ * device links unbound the masters first), and is left alone when it is
+ * suspended.
+ *
+ * Power
+ * =====
+ *
+ * A SysMMU is in its master's power domain and loses its registers with
+ * it.  vcm_sysmmu_suspend() (the platform driver's runtime and system
+ * sleep callbacks) marks it suspended: from then on nothing writes its
+ * registers, page-table changes skip their invalidations and emptied
+ * tables are freed at once (nothing walks them), until
+ * vcm_sysmmu_resume() programs every register again and flushes the
+ * whole TLB.  The SysMMU's clock runs while it is powered, from
+ * vcm_sysmmu_create() to vcm_destroy(); the master's clock, which some
+ * SysMMUs need for register accesses, runs around each of them.
  *
  * Locking
  * =======
  *
- * The page tables, the registers, the statistics and @enabled are
+ * The page tables, the registers, the statistics and the power state are
  * protected by the wrapper's spinlock, mmu.lock, taken with interrupts
  * disabled: the wrapper holds it around every map, unmap, enable and
- * disable; vcm_sysmmu_translate(), vcm_sysmmu_stats() and the fault
- * interrupt handler take it.  Nothing under it sleeps: L2 tables come with
- * GFP_ATOMIC, and the clock is prepared beforehand and only enabled here.
+ * disable; vcm_sysmmu_translate(), vcm_sysmmu_stats(), vcm_sysmmu_suspend(),
+ * vcm_sysmmu_resume() and the fault interrupt handler take it.  Nothing
+ * under it sleeps: L2 tables come with GFP_ATOMIC, and the clocks are
+ * prepared beforehand and only enabled here.
  *
  * Making page-table writes visible
  * ================================
@@ -73,8 +107,9 @@
  * unblocked; L2 tables that became empty are unlinked while the MMU is
  * blocked and freed after.  If the MMU does not report itself blocked
  * within 100 us, the driver says so and invalidates anyway, but leaves
- * the emptied tables linked (they map nothing) until they are used again
- * or the context is destroyed, since the MMU may still be walking them.
+ * the emptied tables linked (they map nothing) until they are used again,
+ * replaced by a section (then retired) or the context is destroyed, since
+ * the MMU may still be walking them.
  * The rule: one MMU_FLUSH_ENTRY write per page unmapped (v2, whose TLB is
  * set-associative, needs one per 4 KiB of a 64 KiB page and 64 for a
  * section), unless that makes more than SYSMMU_FLUSH_ENTRY_MAX writes;
@@ -82,7 +117,8 @@
  * the MMU blocked; past 64 of them, a few dozen TLB refills cost less than
  * keeping the master stalled, and the TLB, which holds a few dozen
  * entries, would be mostly emptied anyway.  Unmapping while the MMU is
- * disabled needs nothing: enabling it flushes the whole TLB.
+ * fenced or suspended needs nothing: it walks none of the context's
+ * tables, and enabling or resuming it flushes the whole TLB.
  */
 
 #define pr_fmt(fmt) "vcm-sysmmu: " fmt
@@ -105,12 +141,19 @@
 #include <linux/of.h>
 #include <linux/of_platform.h>
 #include <linux/platform_device.h>
+#include <linux/pm.h>
+#include <linux/pm_runtime.h>
 #include <linux/ratelimit.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
+
+#include <kunit/visibility.h>
+
+/* KUNIT_STATIC_STUB_REDIRECT(), also on Linux 6.1 (upstream: kunit/static_stub.h). */
+#include "../../mm/vcm-internal.h"
 
 #define SYSMMU_SECTION_ORDER	(20 - PAGE_SHIFT)
 #define SYSMMU_LARGE_ORDER	(16 - PAGE_SHIFT)
@@ -145,6 +188,9 @@
 #define SYSMMU_PLATFORM_START	SZ_1M
 #define SYSMMU_PLATFORM_SIZE	((resource_size_t)(SZ_4G - SZ_1M))
 
+/* A master's device-tree property: the phandles of its SysMMUs. */
+#define SYSMMU_OF_PROPERTY	"samsung,vcm-sysmmus"
+
 /**
  * struct sysmmu - a SysMMU and its VCM context.
  * @mmu:	the MMU wrapper's context.
@@ -153,11 +199,22 @@
  * @dev:	the SysMMU device, or NULL: the page tables are mapped for it
  *		and messages name it.  NULL once the context is destroyed.
  * @regs:	the register window; NULL once the context is destroyed.
- * @clk:	the SysMMU's gate clock, prepared, or NULL.
+ * @clk:	the SysMMU's gate clock, prepared, or NULL; enabled while the
+ *		SysMMU is powered and its context not destroyed.
+ * @clk_master:	its master's clock, prepared, or NULL; enabled around
+ *		register accesses only, as the Exynos IOMMU driver does.
  * @major:	hardware version, major.
  * @minor:	hardware version, minor.
  * @ratelimit:	of the messages about this SysMMU.
- * @enabled:	the MMU translates (MMU_CTRL enabled, clock on).
+ * @enabled:	the context is active: the MMU translates through @l1
+ *		whenever it is powered.  Otherwise it is fenced: enabled
+ *		on sysmmu_fault_l1, faulting every access.
+ * @suspended:	the SysMMU is powered down, or about to be: its registers
+ *		are not touched, and are programmed anew on resume.
+ * @unconfirmed: the MMU did not report itself blocked the last time it
+ *		was asked to, so it may still be walking tables it can no
+ *		longer reach; cleared by the next block it reports, and on
+ *		suspend.
  * @l1:		the L1 table.
  * @zero_l2:	the fault-only L2 table every unused L1 entry links to.
  * @zero_link:	that L1 entry.
@@ -166,9 +223,16 @@
  * @l2_used:	for each L1 entry, the L2 entries in use in its table.
  * @l2_empty:	the L1 entries whose L2 tables the unmapping in progress
  *		emptied, to be unlinked and freed at its end.
- * @enabled, the tables, @stats, @l2, @l2_used and @l2_empty are protected
- * by @mmu.lock; the rest does not change after creation, except that
- * @dev, @regs and @clk are cleared under @mmu.lock when it is destroyed.
+ * @retired:	L2 tables unlinked while @unconfirmed, to be freed once the
+ *		MMU reports a block or is suspended; struct sysmmu_retired.
+ * @fault_mapped: sysmmu_fault_l1 is mapped for @dev.
+ * @masters_quiet: the context is destroyed because the driver that owns
+ *		the SysMMU unbinds: its masters are quiet, and it is turned
+ *		off rather than left fenced.
+ * @enabled, @suspended, @unconfirmed, the tables, @stats, @l2, @l2_used,
+ * @l2_empty and @retired are protected by @mmu.lock; the rest does not
+ * change after creation, except that @dev, @regs, @clk and @clk_master
+ * are cleared under @mmu.lock when it is destroyed.
  */
 struct sysmmu {
 	struct vcm_mmu mmu;
@@ -176,10 +240,15 @@ struct sysmmu {
 	struct device *dev;
 	void __iomem *regs;
 	struct clk *clk;
+	struct clk *clk_master;
 	unsigned int major;
 	unsigned int minor;
 	struct ratelimit_state ratelimit;
 	bool enabled;
+	bool suspended;
+	bool unconfirmed;
+	bool fault_mapped;
+	bool masters_quiet;
 	u32 *l1;
 	u32 *zero_l2;
 	u32 zero_link;
@@ -187,6 +256,13 @@ struct sysmmu {
 	u32 *l2[SYSMMU_L1_ENTRIES];
 	u16 l2_used[SYSMMU_L1_ENTRIES];
 	DECLARE_BITMAP(l2_empty, SYSMMU_L1_ENTRIES);
+	struct list_head retired;
+};
+
+/* An L2 table that was unlinked and may still be walked. */
+struct sysmmu_retired {
+	struct list_head node;
+	u32 *table;
 };
 
 /*
@@ -212,6 +288,12 @@ static const unsigned char sysmmu_orders[] = {
 };
 
 static struct kmem_cache *sysmmu_l2_cache;
+/*
+ * The L1 table of every fenced SysMMU: 4096 fault entries, never written
+ * and never freed, so that a SysMMU may be left on it when its context is
+ * gone.
+ */
+static u32 *sysmmu_fault_l1;
 static struct platform_driver sysmmu_platform_driver;
 static const struct vcm_mmu_driver sysmmu_driver;
 
@@ -255,6 +337,37 @@ static u32 sysmmu_read(struct sysmmu *sm, unsigned int reg)
 static void sysmmu_write(struct sysmmu *sm, unsigned int reg, u32 value)
 {
 	writel(value, sm->regs + reg);
+}
+
+/* The registers may be accessed: powered, and the context not destroyed. */
+static bool sysmmu_powered(const struct sysmmu *sm)
+{
+	return sm->regs && !sm->suspended;
+}
+
+/* The MMU translates through the context's tables now. */
+static bool sysmmu_translating(const struct sysmmu *sm)
+{
+	return sm->enabled && sysmmu_powered(sm);
+}
+
+/*
+ * Register accesses are bracketed by these: the master's clock runs
+ * around them, as in the Exynos IOMMU driver, since some SysMMUs are
+ * clocked by their master's clock too.
+ */
+static int sysmmu_access_begin(struct sysmmu *sm)
+{
+	int ret = clk_enable(sm->clk_master);
+
+	if (ret)
+		sysmmu_err_ratelimited(sm, "master clock not enabled: %d\n", ret);
+	return ret;
+}
+
+static void sysmmu_access_end(struct sysmmu *sm)
+{
+	clk_disable(sm->clk_master);
 }
 
 static bool sysmmu_version_at_least(const struct sysmmu *sm,
@@ -370,8 +483,42 @@ static void sysmmu_gather_entry(struct sysmmu_batch *batch, u32 iova)
  */
 static void sysmmu_l1_changed(struct sysmmu_batch *batch, dma_addr_t iova)
 {
-	if (batch->sm->enabled && sysmmu_version_at_least(batch->sm, 3, 3))
+	if (sysmmu_translating(batch->sm) && sysmmu_version_at_least(batch->sm, 3, 3))
 		sysmmu_gather_entry(batch, lower_32_bits(iova));
+}
+
+/*
+ * A section replaces the empty L2 table that a block timeout left linked
+ * (see "Invalidation"): the table is forgotten, to be freed when the MMU
+ * can no longer walk it, which the invalidation of the section's batch
+ * may show.
+ */
+static int sysmmu_retire_l2(struct sysmmu *sm, unsigned int l1)
+{
+	struct sysmmu_retired *retired;
+
+	lockdep_assert_held(&sm->mmu.lock);
+	retired = vcm_should_fail_alloc() ? NULL :
+		  kmalloc(sizeof(*retired), GFP_ATOMIC | __GFP_NOWARN);
+	if (!retired)
+		return -ENOMEM;
+	retired->table = sm->l2[l1];
+	list_add_tail(&retired->node, &sm->retired);
+	sm->l2[l1] = NULL;
+	return 0;
+}
+
+/* Frees the retired L2 tables: the MMU can no longer walk them. */
+static void sysmmu_free_retired(struct sysmmu *sm)
+{
+	struct sysmmu_retired *retired, *next;
+
+	lockdep_assert_held(&sm->mmu.lock);
+	list_for_each_entry_safe(retired, next, &sm->retired, node) {
+		sysmmu_free_l2(sm, retired->table);
+		list_del(&retired->node);
+		kfree(retired);
+	}
 }
 
 /* The L2 table for @iova, allocated and linked if there is none. */
@@ -410,10 +557,22 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 	if (!sysmmu_reachable(paddr, size))
 		return -EINVAL;
 	if (order == SYSMMU_SECTION_ORDER) {
-		if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
+		bool retire = sm->l2[l1] && !sm->l2_used[l1];
+
+		if (retire) {
+			int ret = sysmmu_retire_l2(sm, l1);
+
+			if (ret)
+				return ret;
+		} else if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link)) {
 			return -EADDRINUSE;
+		}
 		sysmmu_set_l1(sm, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
-		sysmmu_l1_changed(batch, iova);
+		/* Any version may have cached the link the section replaced. */
+		if (retire && sysmmu_translating(sm))
+			sysmmu_gather_entry(batch, lower_32_bits(iova));
+		else
+			sysmmu_l1_changed(batch, iova);
 		return 0;
 	}
 
@@ -443,7 +602,8 @@ static void sysmmu_gather(struct sysmmu_batch *batch, dma_addr_t iova,
 
 	batch->first = min_t(unsigned int, batch->first, iova >> 20);
 	batch->last = max_t(unsigned int, batch->last, iova >> 20);
-	if (!sm->enabled)
+	/* Powered down, it is flushed whole on resume. */
+	if (!sysmmu_translating(sm))
 		return;
 	/* v2: one write per 4 KiB set the page may be cached in, up to 64. */
 	if (sm->major == 2)
@@ -474,7 +634,10 @@ static int sysmmu_unmap_page(dma_addr_t iova, phys_addr_t paddr,
 	return 0;
 }
 
-/* Blocks the MMU; returns whether it said it did, and reports when not. */
+/*
+ * Blocks the MMU; returns whether it said it did, and reports when not.
+ * Either way @sm->unconfirmed says whether it may still be walking.
+ */
 static bool sysmmu_block(struct sysmmu *sm)
 {
 	u32 status;
@@ -482,9 +645,10 @@ static bool sysmmu_block(struct sysmmu *sm)
 	sysmmu_write(sm, SYSMMU_MMU_CTRL,
 		     SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_BLOCK | SYSMMU_CTRL_IRQ);
 	sm->stats.blocks++;
-	if (!readl_poll_timeout_atomic(sm->regs + SYSMMU_MMU_STATUS, status,
-				       status & SYSMMU_STATUS_BLOCKED, 1,
-				       SYSMMU_BLOCK_TIMEOUT_US))
+	sm->unconfirmed = readl_poll_timeout_atomic(sm->regs + SYSMMU_MMU_STATUS, status,
+						    status & SYSMMU_STATUS_BLOCKED, 1,
+						    SYSMMU_BLOCK_TIMEOUT_US);
+	if (!sm->unconfirmed)
 		return true;
 	sm->stats.block_timeouts++;
 	sysmmu_err_ratelimited(sm, "not blocked after %u us; invalidating anyway, keeping emptied L2 tables\n",
@@ -492,27 +656,41 @@ static bool sysmmu_block(struct sysmmu *sm)
 	return false;
 }
 
+/*
+ * Lets the MMU go on, translating or fenced, and reads a register back, so
+ * that the writes before, an invalidation, have reached the SysMMU when
+ * this returns.
+ */
 static void sysmmu_unblock(struct sysmmu *sm)
 {
 	sysmmu_write(sm, SYSMMU_MMU_CTRL, SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_IRQ);
+	sysmmu_read(sm, SYSMMU_MMU_CTRL);
 }
 
 /*
  * Ends a mapping or unmapping: invalidates the TLB as the rule in the
  * header says, with the MMU blocked, unlinking the L2 tables the unmapping
- * emptied meanwhile, and then frees those tables.  An MMU that does not
- * say it blocked may still be walking them: they stay linked, empty, to
- * be used again or freed with the context.
+ * emptied meanwhile, and then frees those tables and the retired ones.
+ * An MMU that does not say it blocked may still be walking them: they
+ * stay linked, empty, to be used again or freed with the context, and the
+ * retired ones stay on their list.  An MMU that is fenced or powered down
+ * needs no invalidation: it walks none of the context's tables, unless
+ * its last block was not confirmed.
  */
 static void sysmmu_batch_finish(struct sysmmu_batch *batch)
 {
 	struct sysmmu *sm = batch->sm;
 	unsigned int l1 = batch->first, i;
-	bool flush = sm->enabled && batch->nr, blocked = true;
+	bool flush = sysmmu_translating(sm) && batch->nr, quiet;
 
-	if (flush)
-		blocked = sysmmu_block(sm);
-	if (blocked)
+	lockdep_assert_held(&sm->mmu.lock);
+	if (flush && sysmmu_access_begin(sm)) {
+		/* Not invalidated: the MMU may walk all it walked before. */
+		flush = false;
+		sm->unconfirmed = true;
+	}
+	quiet = flush ? sysmmu_block(sm) : !(sysmmu_powered(sm) && sm->unconfirmed);
+	if (quiet)
 		for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1)
 			sysmmu_set_l1(sm, l1, sm->zero_link);
 	if (flush) {
@@ -526,15 +704,18 @@ static void sysmmu_batch_finish(struct sysmmu_batch *batch)
 			sm->stats.flush_alls++;
 		}
 		sysmmu_unblock(sm);
+		sysmmu_access_end(sm);
 	}
 	l1 = batch->first;
 	for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1) {
-		if (blocked) {
+		if (quiet) {
 			sysmmu_free_l2(sm, sm->l2[l1]);
 			sm->l2[l1] = NULL;
 		}
 		__clear_bit(l1, sm->l2_empty);
 	}
+	if (quiet)
+		sysmmu_free_retired(sm);
 }
 
 /* ---- the MMU wrapper's operations ---- */
@@ -576,41 +757,72 @@ static u32 sysmmu_cfg(const struct sysmmu *sm)
 }
 
 /*
- * Starts translation through the L1 table: configured while enabled and
- * blocked, with the whole TLB flushed, then unblocked.
+ * Programs the registers for the context's state, all of them, since the
+ * SysMMU may have lost them: with the MMU enabled and blocked, the
+ * configuration and the L1 table, the context's if it is active and the
+ * fault-only one if not, and the whole TLB flushed; then unblocked.  The
+ * caller has the registers powered and the master's clock on.
  */
+static void sysmmu_program(struct sysmmu *sm)
+{
+	phys_addr_t base = virt_to_phys(sm->enabled ? sm->l1 : sysmmu_fault_l1);
+
+	sysmmu_block(sm);
+	sysmmu_write(sm, SYSMMU_MMU_CFG, sysmmu_cfg(sm));
+	sysmmu_write(sm, SYSMMU_PT_BASE_ADDR, base);
+	sysmmu_write(sm, SYSMMU_MMU_FLUSH, 1);
+	sm->stats.flush_alls++;
+	sysmmu_unblock(sm);
+}
+
+/* Starts translation through the context's L1 table, if powered. */
 static int sysmmu_enable(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
 	int ret;
 
 	lockdep_assert_held(&mmu->lock);
-	ret = clk_enable(sm->clk);
-	if (ret)
-		return ret;
-	sysmmu_write(sm, SYSMMU_MMU_CTRL,
-		     SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_BLOCK | SYSMMU_CTRL_IRQ);
-	sysmmu_write(sm, SYSMMU_MMU_CFG, sysmmu_cfg(sm));
-	sysmmu_write(sm, SYSMMU_PT_BASE_ADDR, virt_to_phys(sm->l1));
-	sysmmu_write(sm, SYSMMU_MMU_FLUSH, 1);
-	sm->stats.flush_alls++;
-	sysmmu_unblock(sm);
 	sm->enabled = true;
+	if (!sysmmu_powered(sm))
+		return 0;
+	ret = sysmmu_access_begin(sm);
+	if (ret) {
+		sm->enabled = false;
+		return ret;
+	}
+	sysmmu_program(sm);
+	sysmmu_access_end(sm);
 	return 0;
 }
 
+/*
+ * Stops translation through the context's tables, but not the MMU: it is
+ * fenced, on the fault-only L1 table, so that a master that is still
+ * running faults instead of reaching memory untranslated.  The wrapper
+ * unmaps the bound reservations next; their tables are freed at once if
+ * the MMU confirmed the block.
+ */
 static void sysmmu_disable(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
 
 	lockdep_assert_held(&mmu->lock);
-	sysmmu_write(sm, SYSMMU_MMU_CTRL, 0);
 	sm->enabled = false;
-	clk_disable(sm->clk);
+	if (!sysmmu_powered(sm))
+		return;
+	if (sysmmu_access_begin(sm)) {
+		/* Still on the context's tables: none may be freed. */
+		sm->unconfirmed = true;
+		return;
+	}
+	sysmmu_program(sm);
+	sysmmu_access_end(sm);
 }
 
 static void sysmmu_free(struct sysmmu *sm)
 {
+	if (sm->fault_mapped)
+		sysmmu_unmap_table(sm, sysmmu_fault_l1, SYSMMU_L1_SIZE);
 	if (sm->zero_l2) {
 		sysmmu_unmap_table(sm, sm->zero_l2, SYSMMU_L2_SIZE);
 		kmem_cache_free(sysmmu_l2_cache, sm->zero_l2);
@@ -623,24 +835,39 @@ static void sysmmu_free(struct sysmmu *sm)
 }
 
 /*
- * Called by vcm_destroy() when the context is disabled and nothing is
- * mapped: the device may go away now, so the tables are unmapped from it
- * and it is forgotten.  Tables kept after a block timeout are unmapped too.
+ * Called by vcm_destroy() when the context is disabled, so fenced, and
+ * nothing is mapped: the device may go away now, so the tables are
+ * unmapped from it, its clock stopped and it is forgotten.  Tables kept
+ * after a block timeout are unmapped too.  The SysMMU stays fenced, on
+ * sysmmu_fault_l1, which is never freed, unless its masters are quiet.
  */
 static void sysmmu_detach(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
+	struct sysmmu_retired *retired;
 	unsigned int l1;
 
 	lockdep_assert_held(&mmu->lock);
 	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
 		if (sm->l2[l1])
 			sysmmu_unmap_table(sm, sm->l2[l1], SYSMMU_L2_SIZE);
+	list_for_each_entry(retired, &sm->retired, node)
+		sysmmu_unmap_table(sm, retired->table, SYSMMU_L2_SIZE);
 	sysmmu_unmap_table(sm, sm->zero_l2, SYSMMU_L2_SIZE);
 	sysmmu_unmap_table(sm, sm->l1, SYSMMU_L1_SIZE);
+	sysmmu_unmap_table(sm, sysmmu_fault_l1, SYSMMU_L1_SIZE);
+	sm->fault_mapped = false;
+	if (sysmmu_powered(sm)) {
+		if (sm->masters_quiet && !sysmmu_access_begin(sm)) {
+			sysmmu_write(sm, SYSMMU_MMU_CTRL, 0);
+			sysmmu_access_end(sm);
+		}
+		clk_disable(sm->clk);
+	}
 	sm->dev = NULL;
 	sm->regs = NULL;
 	sm->clk = NULL;
+	sm->clk_master = NULL;
 }
 
 /*
@@ -651,11 +878,15 @@ static void sysmmu_detach(struct vcm_mmu *mmu)
 static void sysmmu_cleanup(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
+	unsigned long flags;
 	unsigned int l1;
 
 	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
 		if (sm->l2[l1])
 			sysmmu_free_l2(sm, sm->l2[l1]);
+	spin_lock_irqsave(&mmu->lock, flags);
+	sysmmu_free_retired(sm);
+	spin_unlock_irqrestore(&mmu->lock, flags);
 	sysmmu_free(sm);
 }
 
@@ -708,17 +939,10 @@ static const struct vcm_mmu_driver sysmmu_driver = {
 
 /* ---- contexts ---- */
 
-/* Reads the version with the clock on; only v1-v3 have this format. */
+/* Reads the version, with the clocks on; only v1-v3 have this format. */
 static int sysmmu_read_version(struct sysmmu *sm)
 {
-	u32 version;
-	int ret;
-
-	ret = clk_enable(sm->clk);
-	if (ret)
-		return ret;
-	version = sysmmu_read(sm, SYSMMU_VERSION);
-	clk_disable(sm->clk);
+	u32 version = sysmmu_read(sm, SYSMMU_VERSION);
 
 	if (version == SYSMMU_VERSION_1_0_QUIRK)
 		version = SYSMMU_VERSION_MAKE(1, 0);
@@ -761,37 +985,30 @@ static int sysmmu_alloc_tables(struct sysmmu *sm)
 		sm->l1 = NULL;
 		return -ENOMEM;
 	}
-	return 0;
+	sm->fault_mapped = sysmmu_map_table(sm, sysmmu_fault_l1, SYSMMU_L1_SIZE);
+	return sm->fault_mapped ? 0 : -ENOMEM;
 }
 
-/**
- * vcm_sysmmu_create() - Make a VCM context on a SysMMU.
- * @dev: The SysMMU device, or NULL.  With a device, the page tables are
- *	 mapped for it with the DMA API, and messages and debugfs name the
- *	 context after it; without one, the SysMMU must see memory as the
- *	 CPU does (bring-up, tests) and the context is named
- *	 "sysmmu-window".
- * @regs: The SysMMU's register window (an ioremap(), or for tests memory).
- * @clk: Its gate clock, already prepared, or NULL.  It is enabled while
- *	 the context is active and around register accesses.
- * @start: First device address of the context, page aligned.
- * @size: Size of the context in bytes, page aligned; the context must
- *	  end at 4 GiB or below.
- *
- * Reads the VERSION register, allocates the page tables and makes a
- * context on the MMU wrapper with the SysMMU's page sizes (orders
- * {8, 4, 0}).  The MMU stays disabled until vcm_activate(); destroy the
- * context with vcm_destroy().  The fault interrupt is the caller's to
- * request, with vcm_sysmmu_irq() as handler and the context as its data.
- *
- * Context: Process context; may sleep.
- * Return: the context, or ERR_PTR(-EINVAL) for a NULL @regs (which also
- * warns once) or a range outside 32 bits, -ENODEV for a SysMMU of
- * another version, an error of clk_enable(), or -ENOMEM.
+/*
+ * Takes the SysMMU over, whatever a boot loader left in it: clears the
+ * faults it latched and fences it.  The caller has the clocks on.
  */
-struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
-			      struct clk *clk, dma_addr_t start,
-			      resource_size_t size)
+static void sysmmu_reset(struct sysmmu *sm)
+{
+	u32 status = sysmmu_read(sm, SYSMMU_INT_STATUS);
+
+	if (status)
+		sysmmu_write(sm, SYSMMU_INT_CLEAR, status);
+	sysmmu_program(sm);
+}
+
+/*
+ * vcm_sysmmu_create() with the master's clock as well, @clk_master, which
+ * runs around register accesses.
+ */
+static struct vcm *sysmmu_create(struct device *dev, void __iomem *regs,
+				 struct clk *clk, struct clk *clk_master,
+				 dma_addr_t start, resource_size_t size)
 {
 	struct sysmmu *sm;
 	struct vcm *vcm;
@@ -813,6 +1030,8 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	sm->dev = dev;
 	sm->regs = regs;
 	sm->clk = clk;
+	sm->clk_master = clk_master;
+	INIT_LIST_HEAD(&sm->retired);
 	sm->mmu.driver = &sysmmu_driver;
 	sm->mmu.vcm.start = start;
 	sm->mmu.vcm.size = size;
@@ -824,28 +1043,109 @@ struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 	ratelimit_state_init(&sm->ratelimit, DEFAULT_RATELIMIT_INTERVAL,
 			     DEFAULT_RATELIMIT_BURST);
 
-	ret = sysmmu_read_version(sm);
+	/* The SysMMU's clock runs from here on, until vcm_destroy(). */
+	ret = clk_enable(clk);
 	if (ret)
 		goto out_free;
+	ret = sysmmu_access_begin(sm);
+	if (ret)
+		goto out_clk;
+	ret = sysmmu_read_version(sm);
+	sysmmu_access_end(sm);
+	if (ret)
+		goto out_clk;
 	ret = sysmmu_alloc_tables(sm);
 	if (ret)
-		goto out_free;
+		goto out_clk;
+	ret = sysmmu_access_begin(sm);
+	if (ret)
+		goto out_clk;
+	sysmmu_reset(sm);
+	sysmmu_access_end(sm);
 	vcm = vcm_mmu_init(&sm->mmu);
 	if (IS_ERR(vcm)) {
 		ret = PTR_ERR(vcm);
-		goto out_free;
+		goto out_clk;
 	}
 	return vcm;
 
+out_clk:
+	clk_disable(clk);
 out_free:
 	sysmmu_free(sm);
 	return ERR_PTR(ret);
 }
+
+/**
+ * vcm_sysmmu_create() - Make a VCM context on a SysMMU.
+ * @dev: The SysMMU device, or NULL.  With a device, the page tables are
+ *	 mapped for it with the DMA API, and messages and debugfs name the
+ *	 context after it; without one, the SysMMU must see memory as the
+ *	 CPU does (bring-up, tests) and the context is named
+ *	 "sysmmu-window".
+ * @regs: The SysMMU's register window (an ioremap(), or for tests memory).
+ * @clk: Its gate clock, already prepared, or NULL.  It runs while the
+ *	 SysMMU is powered (see vcm_sysmmu_suspend()), until vcm_destroy().
+ * @start: First device address of the context, page aligned.
+ * @size: Size of the context in bytes, page aligned; the context must
+ *	  end at 4 GiB or below.
+ *
+ * Reads the VERSION register, allocates the page tables and makes a
+ * context on the MMU wrapper with the SysMMU's page sizes (orders
+ * {8, 4, 0}).  Whatever a boot loader left in the SysMMU is undone: the
+ * faults it latched in INT_STATUS are cleared, and it is fenced, enabled
+ * on a table that faults every access, until vcm_activate(), and again
+ * after vcm_deactivate() and vcm_destroy() (see "Fencing" in the file's
+ * header).  Destroy the context with vcm_destroy().  The fault interrupt
+ * is the caller's to request, with vcm_sysmmu_irq() as handler and the
+ * context as its data.
+ *
+ * Context: Process context; may sleep.
+ * Return: the context, or ERR_PTR(-EINVAL) for a NULL @regs (which also
+ * warns once) or a range outside 32 bits, -ENODEV for a SysMMU of
+ * another version, an error of clk_enable(), or -ENOMEM.
+ */
+struct vcm *vcm_sysmmu_create(struct device *dev, void __iomem *regs,
+			      struct clk *clk, dma_addr_t start,
+			      resource_size_t size)
+{
+	return sysmmu_create(dev, regs, clk, NULL, start, size);
+}
 EXPORT_SYMBOL_GPL(vcm_sysmmu_create);
 
+/*
+ * The driver of the device that owns the SysMMU unbinds: the masters are
+ * quiet (see "Fencing"), so vcm_destroy() turns the SysMMU off.
+ */
 static void sysmmu_destroy_action(void *vcm)
 {
+	struct sysmmu *sm = vcm_to_sysmmu(vcm);
+	unsigned long flags;
+
+	spin_lock_irqsave(&sm->mmu.lock, flags);
+	sm->masters_quiet = true;
+	spin_unlock_irqrestore(&sm->mmu.lock, flags);
 	vcm_destroy(vcm);
+}
+
+/* devm_vcm_sysmmu_create(), with the master's clock as well. */
+static struct vcm *sysmmu_devm_create(struct device *dev, void __iomem *regs,
+				      struct clk *clk, struct clk *clk_master,
+				      dma_addr_t start, resource_size_t size)
+{
+	struct vcm *vcm;
+	int ret;
+
+	vcm = sysmmu_create(dev, regs, clk, clk_master, start, size);
+	if (IS_ERR(vcm))
+		return vcm;
+	ret = vcm_should_fail_alloc() ? -ENOMEM :
+	      devm_add_action(dev, sysmmu_destroy_action, vcm);
+	if (ret) {
+		vcm_destroy(vcm);
+		return ERR_PTR(ret);
+	}
+	return vcm;
 }
 
 /**
@@ -871,21 +1171,9 @@ struct vcm *devm_vcm_sysmmu_create(struct device *dev, void __iomem *regs,
 				   struct clk *clk, dma_addr_t start,
 				   resource_size_t size)
 {
-	struct vcm *vcm;
-	int ret;
-
 	if (VCM_WARN_ON_ONCE(!dev))
 		return ERR_PTR(-EINVAL);
-	vcm = vcm_sysmmu_create(dev, regs, clk, start, size);
-	if (IS_ERR(vcm))
-		return vcm;
-	ret = vcm_should_fail_alloc() ? -ENOMEM :
-	      devm_add_action(dev, sysmmu_destroy_action, vcm);
-	if (ret) {
-		vcm_destroy(vcm);
-		return ERR_PTR(ret);
-	}
-	return vcm;
+	return sysmmu_devm_create(dev, regs, clk, NULL, start, size);
 }
 EXPORT_SYMBOL_GPL(devm_vcm_sysmmu_create);
 
@@ -984,6 +1272,89 @@ int vcm_sysmmu_stats(struct vcm *vcm, struct vcm_sysmmu_stats *stats)
 }
 EXPORT_SYMBOL_GPL(vcm_sysmmu_stats);
 
+/* ---- power ---- */
+
+/**
+ * vcm_sysmmu_suspend() - The SysMMU is about to lose power.
+ * @vcm: A context made by vcm_sysmmu_create() or a SysMMU device.
+ *
+ * A SysMMU shares its master's power domain and loses its registers with
+ * it.  From this call on its registers are left alone: binding and
+ * unbinding write the page tables only, and what the TLB would need is
+ * done by vcm_sysmmu_resume(), which programs everything anew.  Nothing is
+ * saved.  The SysMMU's clock is stopped.  Its master must be quiet
+ * already (its driver's runtime suspend, which device links order before
+ * the SysMMU's): the SysMMU is not disabled, so that a master that is not
+ * faults rather than reaching memory untranslated.  The platform driver
+ * calls this from its runtime and system-sleep callbacks; code that made
+ * a context with vcm_sysmmu_create() calls it itself.  Calls do not nest.
+ *
+ * Context: Any context; takes the context's spinlock.
+ * Return: 0, or -EINVAL if @vcm is not a SysMMU context.
+ */
+int vcm_sysmmu_suspend(struct vcm *vcm)
+{
+	struct sysmmu *sm = vcm_to_sysmmu(vcm);
+	unsigned long flags;
+
+	if (!sm)
+		return -EINVAL;
+	spin_lock_irqsave(&sm->mmu.lock, flags);
+	if (sysmmu_powered(sm)) {
+		sm->suspended = true;
+		/* Powered down, it walks nothing. */
+		sm->unconfirmed = false;
+		sysmmu_free_retired(sm);
+		clk_disable(sm->clk);
+	}
+	spin_unlock_irqrestore(&sm->mmu.lock, flags);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(vcm_sysmmu_suspend);
+
+/**
+ * vcm_sysmmu_resume() - The SysMMU has power again.
+ * @vcm: A context made by vcm_sysmmu_create() or a SysMMU device.
+ *
+ * Starts the SysMMU's clock and programs all its registers, as its state
+ * is now: translating through the context's tables if it is active,
+ * fenced if not, with the whole TLB flushed, which stands for every
+ * invalidation skipped while it was suspended.  Call it before the master
+ * runs again.  Nothing happens if it was not suspended, or if the context
+ * was destroyed meanwhile.
+ *
+ * Context: Any context; takes the context's spinlock.
+ * Return: 0, -EINVAL if @vcm is not a SysMMU context, or an error of
+ * clk_enable() (the SysMMU stays suspended then).
+ */
+int vcm_sysmmu_resume(struct vcm *vcm)
+{
+	struct sysmmu *sm = vcm_to_sysmmu(vcm);
+	unsigned long flags;
+	int ret = 0;
+
+	if (!sm)
+		return -EINVAL;
+	spin_lock_irqsave(&sm->mmu.lock, flags);
+	if (!sm->regs || !sm->suspended)
+		goto out_unlock;
+	ret = clk_enable(sm->clk);
+	if (ret)
+		goto out_unlock;
+	ret = sysmmu_access_begin(sm);
+	if (ret) {
+		clk_disable(sm->clk);
+		goto out_unlock;
+	}
+	sm->suspended = false;
+	sysmmu_program(sm);
+	sysmmu_access_end(sm);
+out_unlock:
+	spin_unlock_irqrestore(&sm->mmu.lock, flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(vcm_sysmmu_resume);
+
 /* ---- faults ---- */
 
 struct sysmmu_fault {
@@ -1016,12 +1387,20 @@ static const struct sysmmu_fault sysmmu_faults[] = {
  * of the slave for a bus error), counts it, keeps the last address of a
  * known fault, clears the bits it read and unblocks the MMU, which stops
  * on a fault.  The platform driver requests it; code
- * that made a context with vcm_sysmmu_create() requests it itself.  The
- * line may be shared: a SysMMU that is not enabled, or reports nothing,
- * is not asked further.
+ * that made a context with vcm_sysmmu_create() requests it itself.
+ *
+ * The line may be shared, and a level-triggered line stays asserted until
+ * every device on it is cleared, so whenever the SysMMU's registers can be
+ * read (its clock runs from vcm_sysmmu_create() to vcm_destroy() while it
+ * is powered) a fault it latched is cleared: while its context is active,
+ * and while it is fenced, when it reports a master's access outside an
+ * active context.  A SysMMU that is suspended (powered down, so asserting
+ * nothing) or whose context is destroyed (its clock stopped) is not
+ * asked.
  *
  * Context: Hard interrupt context; takes the context's spinlock.
- * Return: IRQ_HANDLED, or IRQ_NONE if the SysMMU raised no fault.
+ * Return: IRQ_HANDLED, or IRQ_NONE if the SysMMU raised no fault or its
+ * registers cannot be read.
  */
 irqreturn_t vcm_sysmmu_irq(int irq, void *vcm)
 {
@@ -1032,12 +1411,12 @@ irqreturn_t vcm_sysmmu_irq(int irq, void *vcm)
 	u32 addr;
 
 	spin_lock(&sm->mmu.lock);
-	/* Its registers cannot be read with the clock off. */
-	if (!sm->enabled)
+	/* Its registers cannot be read with the clock or the power off. */
+	if (!sysmmu_powered(sm) || sysmmu_access_begin(sm))
 		goto out_unlock;
 	status = sysmmu_read(sm, SYSMMU_INT_STATUS);
 	if (!status)
-		goto out_unlock;
+		goto out_access;
 
 	for_each_set_bit(bit, &status, 32) {
 		sm->stats.faults++;
@@ -1066,6 +1445,8 @@ irqreturn_t vcm_sysmmu_irq(int irq, void *vcm)
 	sysmmu_write(sm, SYSMMU_INT_CLEAR, status);
 	sysmmu_unblock(sm);
 	ret = IRQ_HANDLED;
+out_access:
+	sysmmu_access_end(sm);
 out_unlock:
 	spin_unlock(&sm->mmu.lock);
 	return ret;
@@ -1074,20 +1455,52 @@ EXPORT_SYMBOL_GPL(vcm_sysmmu_irq);
 
 /* ---- the platform driver ---- */
 
+/*
+ * The register window of a SysMMU platform device.  A KUnit test replaces
+ * it with a window in RAM, which ioremap() refuses.
+ */
+VISIBLE_IF_KUNIT void __iomem *vcm_sysmmu_ioremap(struct platform_device *pdev)
+{
+	KUNIT_STATIC_STUB_REDIRECT(vcm_sysmmu_ioremap, pdev);
+	return devm_platform_ioremap_resource(pdev, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_sysmmu_ioremap);
+
 static void sysmmu_clear_drvdata(void *pdev)
 {
 	platform_set_drvdata(pdev, NULL);
 }
 
+/* Before the context is made and after it is destroyed, there is none. */
+static int sysmmu_runtime_suspend(struct device *dev)
+{
+	struct vcm *vcm = dev_get_drvdata(dev);
+
+	return vcm ? vcm_sysmmu_suspend(vcm) : 0;
+}
+
+static int sysmmu_runtime_resume(struct device *dev)
+{
+	struct vcm *vcm = dev_get_drvdata(dev);
+
+	return vcm ? vcm_sysmmu_resume(vcm) : 0;
+}
+
+/* System sleep goes through the runtime callbacks, as in exynos-iommu.c. */
+static const struct dev_pm_ops sysmmu_pm_ops = {
+	RUNTIME_PM_OPS(sysmmu_runtime_suspend, sysmmu_runtime_resume, NULL)
+	LATE_SYSTEM_SLEEP_PM_OPS(pm_runtime_force_suspend, pm_runtime_force_resume)
+};
+
 static int sysmmu_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
+	struct clk *clk, *clk_master;
 	void __iomem *regs;
-	struct clk *clk;
 	struct vcm *vcm;
 	int irq, ret;
 
-	regs = devm_platform_ioremap_resource(pdev, 0);
+	regs = vcm_sysmmu_ioremap(pdev);
 	if (IS_ERR(regs))
 		return PTR_ERR(regs);
 	irq = platform_get_irq(pdev, 0);
@@ -1096,13 +1509,16 @@ static int sysmmu_probe(struct platform_device *pdev)
 	clk = devm_clk_get_optional_prepared(dev, "sysmmu");
 	if (IS_ERR(clk))
 		return dev_err_probe(dev, PTR_ERR(clk), "no sysmmu clock\n");
+	clk_master = devm_clk_get_optional_prepared(dev, "master");
+	if (IS_ERR(clk_master))
+		return dev_err_probe(dev, PTR_ERR(clk_master), "no master clock\n");
 	ret = dma_set_mask(dev, DMA_BIT_MASK(32));
 	if (ret)
 		return dev_err_probe(dev, ret, "no 32-bit DMA for the page tables\n");
 
 	/* Destroyed after the interrupt is freed: devm undoes in reverse. */
-	vcm = devm_vcm_sysmmu_create(dev, regs, clk, SYSMMU_PLATFORM_START,
-				     SYSMMU_PLATFORM_SIZE);
+	vcm = sysmmu_devm_create(dev, regs, clk, clk_master, SYSMMU_PLATFORM_START,
+				 SYSMMU_PLATFORM_SIZE);
 	if (IS_ERR(vcm))
 		return dev_err_probe(dev, PTR_ERR(vcm), "cannot make a VCM context\n");
 	ret = devm_request_irq(dev, irq, vcm_sysmmu_irq, IRQF_SHARED,
@@ -1113,6 +1529,16 @@ static int sysmmu_probe(struct platform_device *pdev)
 	/* Cleared before the context is destroyed, for vcm_sysmmu_get(). */
 	platform_set_drvdata(pdev, vcm);
 	ret = devm_add_action_or_reset(dev, sysmmu_clear_drvdata, pdev);
+	if (ret)
+		return ret;
+	/*
+	 * Powered, as the registers just written show; from now on runtime
+	 * PM follows the masters' (device links), and it ends first.
+	 */
+	ret = pm_runtime_set_active(dev);
+	if (ret)
+		return ret;
+	ret = devm_pm_runtime_enable(dev);
 	if (ret)
 		return ret;
 	dev_info(dev, "SysMMU v%u.%u, VCM context at %pad, %pa bytes\n",
@@ -1132,18 +1558,39 @@ static struct platform_driver sysmmu_platform_driver = {
 	.driver = {
 		.name = "vcm-sysmmu",
 		.of_match_table = sysmmu_of_match,
+		.pm = pm_ptr(&sysmmu_pm_ops),
 	},
 };
 
 /**
  * vcm_sysmmu_get() - The VCM context of a master device's SysMMU.
  * @master: The master device: a camera, a codec, a display controller.
- * @index: Which of its SysMMUs: the index into its "iommus" property.
+ * @index: Which of its SysMMUs: the index into its "samsung,vcm-sysmmus"
+ *	   property.
  *
- * Follows entry @index of @master's device-tree property "iommus" (each
- * entry a phandle of a "samsung,exynos-sysmmu" node, whose #iommu-cells
- * is 0) to the SysMMU's platform device, and returns its context.  A
- * device link makes @master's driver unbind before the SysMMU's: the
+ * Follows entry @index of @master's device-tree property
+ * "samsung,vcm-sysmmus", a list of phandles of "samsung,exynos-sysmmu"
+ * nodes, to the SysMMU's platform device, and returns its context::
+ *
+ *	sysmmu_fimc0: sysmmu@11a20000 {
+ *		compatible = "samsung,exynos-sysmmu";
+ *		reg = <0x11a20000 0x1000>;
+ *		interrupts = <GIC_SPI 94 IRQ_TYPE_LEVEL_HIGH>;
+ *		clocks = <&clock CLK_SMMU_FIMC0>, <&clock CLK_FIMC0>;
+ *		clock-names = "sysmmu", "master";
+ *	};
+ *
+ *	fimc@11800000 {
+ *		...
+ *		samsung,vcm-sysmmus = <&sysmmu_fimc0>;
+ *	};
+ *
+ * Not the standard "iommus": the driver core hands that to the IOMMU core,
+ * with which VCM's SysMMUs are not registered, and would hold the master's
+ * probe back until the deferred-probe timeout.  A device link makes
+ * @master's driver unbind before the SysMMU's, and carries runtime PM: the
+ * SysMMU is resumed now and stays so until @master runtime-suspends (for
+ * good, if @master does not use runtime PM), and resumes before it.  The
  * context stays valid while @master's driver is bound, and the link goes
  * away when it unbinds.  Call it from @master's probe, and return
  * -EPROBE_DEFER when it does.
@@ -1157,22 +1604,20 @@ static struct platform_driver sysmmu_platform_driver = {
  */
 struct vcm *vcm_sysmmu_get(struct device *master, unsigned int index)
 {
-	struct of_phandle_args args;
 	struct platform_device *pdev;
 	struct device_link *link;
 	struct vcm *vcm = ERR_PTR(-EPROBE_DEFER);
+	struct device_node *np;
 	bool compatible;
-	int ret;
 
 	if (!master || !master->of_node)
 		return ERR_PTR(-ENODEV);
-	ret = of_parse_phandle_with_args(master->of_node, "iommus",
-					 "#iommu-cells", index, &args);
-	if (ret)
-		return ERR_PTR(ret);
-	compatible = of_device_is_compatible(args.np, "samsung,exynos-sysmmu");
-	pdev = compatible ? of_find_device_by_node(args.np) : NULL;
-	of_node_put(args.np);
+	np = of_parse_phandle(master->of_node, SYSMMU_OF_PROPERTY, index);
+	if (!np)
+		return ERR_PTR(-ENOENT);
+	compatible = of_device_is_compatible(np, "samsung,exynos-sysmmu");
+	pdev = compatible ? of_find_device_by_node(np) : NULL;
+	of_node_put(np);
 	if (!compatible)
 		return ERR_PTR(-ENODEV);
 	if (!pdev)
@@ -1182,7 +1627,8 @@ struct vcm *vcm_sysmmu_get(struct device *master, unsigned int index)
 	 * Link first: once linked, the SysMMU's driver cannot unbind before
 	 * @master's, unless it had started to, which the link then says.
 	 */
-	link = device_link_add(master, &pdev->dev, DL_FLAG_AUTOREMOVE_CONSUMER);
+	link = device_link_add(master, &pdev->dev, DL_FLAG_AUTOREMOVE_CONSUMER |
+			       DL_FLAG_PM_RUNTIME | DL_FLAG_RPM_ACTIVE);
 	if (link && READ_ONCE(link->status) != DL_STATE_SUPPLIER_UNBIND &&
 	    READ_ONCE(pdev->dev.driver) == &sysmmu_platform_driver.driver)
 		vcm = platform_get_drvdata(pdev) ?: ERR_PTR(-EPROBE_DEFER);
@@ -1193,19 +1639,33 @@ EXPORT_SYMBOL_GPL(vcm_sysmmu_get);
 
 static int __init sysmmu_init(void)
 {
-	int ret;
+	int ret = -ENOMEM;
 
+	sysmmu_fault_l1 = (u32 *)__get_free_pages(GFP_KERNEL | __GFP_ZERO |
+						  (IS_ENABLED(CONFIG_ZONE_DMA32) ?
+						   __GFP_DMA32 : 0),
+						  get_order(SYSMMU_L1_SIZE));
+	if (!sysmmu_fault_l1)
+		return -ENOMEM;
+	if (!sysmmu_reachable(virt_to_phys(sysmmu_fault_l1), SYSMMU_L1_SIZE))
+		goto out_free_fault_l1;
 	sysmmu_l2_cache = kmem_cache_create("vcm-sysmmu-l2", SYSMMU_L2_SIZE,
 					    SYSMMU_L2_SIZE,
 					    IS_ENABLED(CONFIG_ZONE_DMA32) ?
 					    SLAB_CACHE_DMA32 : 0, NULL);
 	if (!sysmmu_l2_cache)
-		return -ENOMEM;
+		goto out_free_fault_l1;
 	ret = platform_driver_register(&sysmmu_platform_driver);
-	if (ret) {
-		kmem_cache_destroy(sysmmu_l2_cache);
-		sysmmu_l2_cache = NULL;
-	}
+	if (ret)
+		goto out_destroy_cache;
+	return 0;
+
+out_destroy_cache:
+	kmem_cache_destroy(sysmmu_l2_cache);
+	sysmmu_l2_cache = NULL;
+out_free_fault_l1:
+	free_pages((unsigned long)sysmmu_fault_l1, get_order(SYSMMU_L1_SIZE));
+	sysmmu_fault_l1 = NULL;
 	return ret;
 }
 subsys_initcall(sysmmu_init);

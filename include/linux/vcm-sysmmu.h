@@ -112,6 +112,15 @@ struct vcm *__must_check devm_vcm_sysmmu_create(struct device *dev,
 int vcm_sysmmu_translate(struct vcm *vcm, dma_addr_t iova, phys_addr_t *paddr);
 int vcm_sysmmu_stats(struct vcm *vcm, struct vcm_sysmmu_stats *stats);
 irqreturn_t vcm_sysmmu_irq(int irq, void *vcm);
+int vcm_sysmmu_suspend(struct vcm *vcm);
+int vcm_sysmmu_resume(struct vcm *vcm);
+
+#if IS_ENABLED(CONFIG_KUNIT)
+struct platform_device;
+
+/* For the KUnit tests, which put the register window in RAM. */
+void __iomem *vcm_sysmmu_ioremap(struct platform_device *pdev);
+#endif
 
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
 struct vcm *__must_check vcm_sysmmu_get(struct device *master,

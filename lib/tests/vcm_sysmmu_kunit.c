@@ -11,10 +11,17 @@
  */
 
 #include <kunit/test.h>
+#include <linux/device.h>
 #include <linux/dma-mapping.h>
 #include <linux/highmem.h>
 #include <linux/io.h>
 #include <linux/mm.h>
+#include <linux/of.h>
+#include <linux/of_device.h>
+#include <linux/of_irq.h>
+#include <linux/of_platform.h>
+#include <linux/platform_device.h>
+#include <linux/pm_runtime.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/vcm-sysmmu.h>
@@ -74,6 +81,120 @@ static struct vcm_sysmmu_stats stats(struct kunit *test, struct sysmmu_ctx *ctx)
 
 	KUNIT_EXPECT_EQ(test, vcm_sysmmu_stats(ctx->vcm, &s), 0);
 	return s;
+}
+
+/* ---- the hardware's view: its registers ---- */
+
+/* Returned by window_translate() where the SysMMU lets an access through. */
+#define BYPASS	1
+
+/*
+ * What the SysMMU of @ctx would do with an access at @iova, from its
+ * registers: BYPASS if MMU_CTRL does not enable it, else a walk of the
+ * tables at PT_BASE_ADDR as vcm_sysmmu_translate() walks the context's:
+ * the order of the page with *@paddr set, or -EFAULT.
+ */
+static int window_translate(struct sysmmu_ctx *ctx, u32 iova, phys_addr_t *paddr)
+{
+	phys_addr_t l1 = reg(ctx, SYSMMU_PT_BASE_ADDR) + (iova >> 20) * 4, l2;
+	u32 *map, entry;
+
+	if (!(reg(ctx, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_ENABLE))
+		return BYPASS;
+	if (!pfn_valid(PHYS_PFN(l1)))
+		return -EIO;
+	map = kmap_local_pfn(PHYS_PFN(l1));
+	entry = map[offset_in_page(l1) / 4];
+	kunmap_local(map);
+	switch (entry & 3) {
+	case 2:
+		*paddr = (entry & GENMASK(31, 20)) | (iova & ~GENMASK(31, 20));
+		return 8;
+	case 1:
+		break;
+	default:
+		return -EFAULT;
+	}
+	l2 = (entry & GENMASK(31, 10)) + ((iova >> 12) & 0xff) * 4;
+	if (!pfn_valid(PHYS_PFN(l2)))
+		return -EIO;
+	map = kmap_local_pfn(PHYS_PFN(l2));
+	entry = map[offset_in_page(l2) / 4];
+	kunmap_local(map);
+	if (entry & 2) {
+		*paddr = (entry & GENMASK(31, 12)) | (iova & ~GENMASK(31, 12));
+		return 0;
+	}
+	if ((entry & 3) == 1) {
+		*paddr = (entry & GENMASK(31, 16)) | (iova & ~GENMASK(31, 16));
+		return 4;
+	}
+	return -EFAULT;
+}
+
+/*
+ * The SysMMU is enabled and faults every access: each of the 4096 L1
+ * entries of the table at PT_BASE_ADDR faults, or links to a table all of
+ * whose 256 entries fault.
+ */
+static void expect_fenced(struct kunit *test, struct sysmmu_ctx *ctx)
+{
+	phys_addr_t base = reg(ctx, SYSMMU_PT_BASE_ADDR), l2;
+	unsigned int mib, i, through = 0;
+	u32 *map, entry;
+
+	KUNIT_ASSERT_TRUE_MSG(test, reg(ctx, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_ENABLE,
+			      "MMU_CTRL %#x: accesses pass untranslated",
+			      reg(ctx, SYSMMU_MMU_CTRL));
+	KUNIT_EXPECT_FALSE(test, reg(ctx, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_BLOCK);
+	KUNIT_ASSERT_TRUE(test, pfn_valid(PHYS_PFN(base)));
+	for (mib = 0; mib < SYSMMU_L1_ENTRIES; mib++) {
+		map = kmap_local_pfn(PHYS_PFN(base + mib * 4));
+		entry = map[offset_in_page(base + mib * 4) / 4];
+		kunmap_local(map);
+		if ((entry & 3) == 0 || (entry & 3) == 3)
+			continue;
+		l2 = entry & GENMASK(31, 10);
+		if ((entry & 3) == 2 || !pfn_valid(PHYS_PFN(l2))) {
+			through++;
+			continue;
+		}
+		map = kmap_local_pfn(PHYS_PFN(l2));
+		for (i = 0; i < SYSMMU_L2_ENTRIES; i++)
+			if (map[offset_in_page(l2) / 4 + i] & 3) {
+				through++;
+				break;
+			}
+		kunmap_local(map);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, through, 0, "MiBs not faulting from PT_BASE_ADDR %#x",
+			    reg(ctx, SYSMMU_PT_BASE_ADDR));
+}
+
+/*
+ * Power lost: the registers read as after a reset, but for the version
+ * and the status of a SysMMU that blocks at once.
+ */
+static void power_off(struct sysmmu_ctx *ctx, u32 value)
+{
+	u32 version = reg(ctx, SYSMMU_VERSION);
+	unsigned int offset;
+
+	for (offset = 0; offset < SYSMMU_REGS_SIZE; offset += 4)
+		set_reg(ctx, offset, value);
+	set_reg(ctx, SYSMMU_VERSION, version);
+	set_reg(ctx, SYSMMU_MMU_STATUS, SYSMMU_STATUS_BLOCKED);
+}
+
+/* Registers other than the version and the status that are not @value. */
+static unsigned int regs_written(struct sysmmu_ctx *ctx, u32 value)
+{
+	unsigned int offset, n = 0;
+
+	for (offset = 0; offset < SYSMMU_REGS_SIZE; offset += 4)
+		if (offset != SYSMMU_VERSION && offset != SYSMMU_MMU_STATUS)
+			n += reg(ctx, offset) != value;
+	return n;
 }
 
 /* ---- physical memory of a given layout ---- */
@@ -362,9 +483,9 @@ static void vcm_sysmmu_layout_test(struct kunit *test)
 }
 
 /*
- * Binding an inactive context writes nothing; activation maps it all and
- * starts the MMU; deactivation stops it first and unmaps without
- * invalidating.
+ * A new context's SysMMU is fenced; binding it while inactive writes no
+ * entry; activation maps it all and starts the MMU on its tables;
+ * deactivation fences it first and unmaps without invalidating.
  */
 static void vcm_sysmmu_registers_test(struct kunit *test)
 {
@@ -379,7 +500,9 @@ static void vcm_sysmmu_registers_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.major, 3);
 	KUNIT_EXPECT_EQ(test, s.minor, 3);
 	KUNIT_EXPECT_EQ(test, s.pt_bytes, SZ_16K + SZ_1K);
-	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), 0);
+	expect_fenced(test, ctx);
+	KUNIT_EXPECT_EQ(test, s.flush_alls, 1);
+	KUNIT_EXPECT_EQ(test, s.blocks, 1);
 
 	res = vcm_reserve(ctx->vcm, phys->size, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
@@ -393,7 +516,7 @@ static void vcm_sysmmu_registers_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_PT_BASE_ADDR), s.pt_base);
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CFG), (15 << 7) | BIT(20) | BIT(24));
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_FLUSH), 1);
-	KUNIT_EXPECT_EQ(test, s.flush_alls, 1);
+	KUNIT_EXPECT_EQ(test, s.flush_alls, 2);
 	/* Mapped before the MMU started: no entry to invalidate. */
 	KUNIT_EXPECT_EQ(test, s.flush_entries, 0);
 	KUNIT_EXPECT_EQ(test, s.l1_writes, 2);
@@ -411,8 +534,10 @@ static void vcm_sysmmu_registers_test(struct kunit *test)
 
 	vcm_deactivate(ctx->vcm);
 	s = stats(test, ctx);
-	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), 0);
-	KUNIT_EXPECT_EQ(test, s.blocks, 0);
+	expect_fenced(test, ctx);
+	/* Creation, activation and deactivation: each flushed all. */
+	KUNIT_EXPECT_EQ(test, s.blocks, 3);
+	KUNIT_EXPECT_EQ(test, s.flush_alls, 3);
 	KUNIT_EXPECT_EQ(test, s.flush_entries, 0);
 	KUNIT_EXPECT_EQ(test, s.l2_tables, 0);
 	expect_faults(test, ctx, res->start, phys->size);
@@ -597,7 +722,7 @@ static void vcm_sysmmu_dma_test(struct kunit *test)
 /*
  * The handler reads INT_STATUS and the fault address of each bit, counts
  * them, clears exactly those bits and unblocks the MMU; it leaves an idle
- * or disabled SysMMU alone.
+ * or suspended SysMMU alone.
  */
 static void vcm_sysmmu_fault_test(struct kunit *test)
 {
@@ -612,10 +737,12 @@ static void vcm_sysmmu_fault_test(struct kunit *test)
 
 	/* The master's handler declines: the backend reports them all. */
 	KUNIT_ASSERT_EQ(test, vcm_set_fault_handler(ctx->vcm, record_fault, &seen), 0);
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_suspend(ctx->vcm), 0);
 	set_reg(ctx, SYSMMU_INT_STATUS, SYSMMU_INT_PAGE_FAULT);
 	set_reg(ctx, SYSMMU_INT_CLEAR, 0xdead);
 	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_NONE);
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_INT_CLEAR), 0xdead);
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_resume(ctx->vcm), 0);
 
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	set_reg(ctx, SYSMMU_INT_STATUS, 0);
@@ -771,7 +898,7 @@ static void vcm_sysmmu_bind_fails_test(struct kunit *test)
 		if (!ret)
 			break;
 		KUNIT_EXPECT_EQ_MSG(test, ret, -ENOMEM, "failing from %u", n);
-		KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), 0);
+		expect_fenced(test, ctx);
 		KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 0);
 		expect_faults(test, ctx, CTX_START, SZ_4M);
 		KUNIT_ASSERT_LT(test, n, 16);
@@ -904,6 +1031,565 @@ static void vcm_sysmmu_get_test(struct kunit *test)
 	KUNIT_ASSERT_FALSE(test, IS_ERR(master));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(master, 0), ERR_PTR(-ENODEV));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(NULL, 0), ERR_PTR(-ENODEV));
+}
+
+/* ---- the platform driver, on a device-tree overlay ---- */
+
+#if IS_ENABLED(CONFIG_OF_OVERLAY)
+/*
+ * A flattened device tree written token by token (Documentation/devicetree/
+ * usage-model.rst; the format of scripts/dtc/libfdt/fdt.h), so that the
+ * overlay can hold the address of a register window in RAM and the cells
+ * of this machine's tree.  Big-endian words; the strings block after the
+ * structure block.
+ */
+#define FDT_WORDS	256
+#define FDT_STRINGS	256
+
+struct fdt_writer {
+	__be32 words[FDT_WORDS];
+	unsigned int nr;
+	char strings[FDT_STRINGS];
+	unsigned int strings_len;
+	bool overflow;
+};
+
+static void fdt_word(struct fdt_writer *w, u32 word)
+{
+	if (w->nr < FDT_WORDS)
+		w->words[w->nr++] = cpu_to_be32(word);
+	else
+		w->overflow = true;
+}
+
+/* @len bytes of @data, zero-padded to whole words. */
+static void fdt_bytes(struct fdt_writer *w, const void *data, unsigned int len)
+{
+	unsigned int words = DIV_ROUND_UP(len, 4);
+
+	if (w->nr + words > FDT_WORDS) {
+		w->overflow = true;
+		return;
+	}
+	memset(&w->words[w->nr], 0, words * 4);
+	memcpy(&w->words[w->nr], data, len);
+	w->nr += words;
+}
+
+static void fdt_begin_node(struct fdt_writer *w, const char *name)
+{
+	fdt_word(w, 1);				/* FDT_BEGIN_NODE */
+	fdt_bytes(w, name, strlen(name) + 1);
+}
+
+static void fdt_end_node(struct fdt_writer *w)
+{
+	fdt_word(w, 2);				/* FDT_END_NODE */
+}
+
+static void fdt_prop(struct fdt_writer *w, const char *name, const void *data,
+		     unsigned int len)
+{
+	unsigned int size = strlen(name) + 1;
+
+	if (w->strings_len + size > FDT_STRINGS) {
+		w->overflow = true;
+		return;
+	}
+	fdt_word(w, 3);				/* FDT_PROP */
+	fdt_word(w, len);
+	fdt_word(w, w->strings_len);
+	memcpy(w->strings + w->strings_len, name, size);
+	w->strings_len += size;
+	fdt_bytes(w, data, len);
+}
+
+static void fdt_prop_string(struct fdt_writer *w, const char *name, const char *value)
+{
+	fdt_prop(w, name, value, strlen(value) + 1);
+}
+
+static void fdt_prop_cells(struct fdt_writer *w, const char *name,
+			   const u32 *cells, unsigned int n)
+{
+	__be32 be[8];
+	unsigned int i;
+
+	for (i = 0; i < n && i < ARRAY_SIZE(be); i++)
+		be[i] = cpu_to_be32(cells[i]);
+	fdt_prop(w, name, be, i * 4);
+}
+
+/* The blob: header, an empty reservation map, the structure, the strings. */
+static void *fdt_finish(struct kunit *test, struct fdt_writer *w, u32 *size)
+{
+	const u32 header = 40, rsvmap = 16;
+	u32 struct_size, total;
+	__be32 *fdt;
+
+	fdt_word(w, 9);				/* FDT_END */
+	KUNIT_ASSERT_FALSE(test, w->overflow);
+	struct_size = w->nr * 4;
+	total = header + rsvmap + struct_size + w->strings_len;
+	fdt = kunit_kzalloc(test, total, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fdt);
+	fdt[0] = cpu_to_be32(0xd00dfeed);	/* magic */
+	fdt[1] = cpu_to_be32(total);
+	fdt[2] = cpu_to_be32(header + rsvmap);	/* off_dt_struct */
+	fdt[3] = cpu_to_be32(header + rsvmap + struct_size);	/* off_dt_strings */
+	fdt[4] = cpu_to_be32(header);		/* off_mem_rsvmap */
+	fdt[5] = cpu_to_be32(17);		/* version */
+	fdt[6] = cpu_to_be32(16);		/* last_comp_version */
+	fdt[8] = cpu_to_be32(w->strings_len);	/* size_dt_strings */
+	fdt[9] = cpu_to_be32(struct_size);	/* size_dt_struct */
+	memcpy((char *)fdt + header + rsvmap, w->words, struct_size);
+	memcpy((char *)fdt + header + rsvmap + struct_size, w->strings, w->strings_len);
+	*size = total;
+	return fdt;
+}
+
+#define OF_SYSMMU	"vcm-kunit-sysmmu"
+#define OF_MASTER	"vcm-kunit-master"
+/* The test's own master: a compatible string of no binding. */
+#define OF_MASTER_COMPATIBLE	"vcm-kunit,sysmmu-master"
+#define OF_PROPERTY	"samsung,vcm-sysmmus"
+/* A GIC shared peripheral interrupt that QEMU's virt board leaves unused. */
+#define OF_SPI		250
+
+/*
+ * The overlay: at the root, a master that names its SysMMU, then the
+ * SysMMU with @window as its registers.  The master's reference is to a
+ * phandle of the overlay's own, which __local_fixups__ lets the kernel
+ * move past the live tree's.
+ */
+static void *sysmmu_overlay(struct kunit *test, phys_addr_t window, u32 *size)
+{
+	struct fdt_writer *w = kunit_kzalloc(test, sizeof(*w), GFP_KERNEL);
+	u32 addr_cells = 2, size_cells = 1, cells[4], n = 0;
+	const u32 irq[3] = { 0, OF_SPI, 4 };	/* GIC_SPI, IRQ_TYPE_LEVEL_HIGH */
+	const u32 phandle = 1, zero = 0;
+
+	KUNIT_ASSERT_NOT_NULL(test, w);
+	of_property_read_u32(of_root, "#address-cells", &addr_cells);
+	of_property_read_u32(of_root, "#size-cells", &size_cells);
+	KUNIT_ASSERT_LE(test, addr_cells + size_cells, 4);
+	KUNIT_ASSERT_GE(test, addr_cells, 1);
+	KUNIT_ASSERT_GE(test, size_cells, 1);
+	if (addr_cells == 2)
+		cells[n++] = upper_32_bits((u64)window);
+	cells[n++] = lower_32_bits(window);
+	if (size_cells == 2)
+		cells[n++] = 0;
+	cells[n++] = SYSMMU_REGS_SIZE;
+
+	fdt_begin_node(w, "");
+	fdt_begin_node(w, "fragment@0");
+	fdt_prop_string(w, "target-path", "/");
+	fdt_begin_node(w, "__overlay__");
+	fdt_begin_node(w, OF_MASTER);
+	fdt_prop_string(w, "compatible", OF_MASTER_COMPATIBLE);
+	fdt_prop_cells(w, OF_PROPERTY, &phandle, 1);
+	fdt_end_node(w);
+	fdt_begin_node(w, OF_SYSMMU);
+	fdt_prop_string(w, "compatible", "samsung,exynos-sysmmu");
+	fdt_prop_cells(w, "reg", cells, n);
+	fdt_prop_cells(w, "interrupts", irq, ARRAY_SIZE(irq));
+	fdt_prop_cells(w, "phandle", &phandle, 1);
+	fdt_end_node(w);
+	fdt_end_node(w);
+	fdt_end_node(w);
+	fdt_begin_node(w, "__local_fixups__");
+	fdt_begin_node(w, "fragment@0");
+	fdt_begin_node(w, "__overlay__");
+	fdt_begin_node(w, OF_MASTER);
+	fdt_prop_cells(w, OF_PROPERTY, &zero, 1);	/* byte offsets of phandles */
+	fdt_end_node(w);
+	fdt_end_node(w);
+	fdt_end_node(w);
+	fdt_end_node(w);
+	fdt_end_node(w);
+	return fdt_finish(test, w, size);
+}
+
+/* What the master's driver saw, and the register window in RAM. */
+static struct {
+	u32 *window;
+	struct vcm *vcm;		/* from vcm_sysmmu_get() in its probe */
+	unsigned int probes;
+	unsigned int releases;
+	bool dead_at_release;		/* the context, when the master unbound */
+	bool sysmmu_bound_at_release;
+	struct device *sysmmu;
+} of_seen;
+
+/* vcm_sysmmu_ioremap() for the overlay's SysMMU: the window it names. */
+static void __iomem *window_ioremap(struct platform_device *pdev)
+{
+	struct resource *res = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+
+	if (!res || res->start != virt_to_phys(of_seen.window) ||
+	    resource_size(res) != SYSMMU_REGS_SIZE)
+		return IOMEM_ERR_PTR(-EINVAL);
+	return (void __force __iomem *)of_seen.window;
+}
+
+static void master_release(void *vcm)
+{
+	of_seen.releases++;
+	of_seen.dead_at_release = READ_ONCE(((struct vcm *)vcm)->dead);
+	of_seen.sysmmu_bound_at_release = of_seen.sysmmu && READ_ONCE(of_seen.sysmmu->driver);
+	vcm_deactivate(vcm);
+}
+
+/* A master's driver: its context from its SysMMU, active while bound. */
+static int master_probe(struct platform_device *pdev)
+{
+	struct vcm *vcm = vcm_sysmmu_get(&pdev->dev, 0);
+	int ret;
+
+	of_seen.probes++;
+	if (IS_ERR(vcm))
+		return PTR_ERR(vcm);
+	ret = vcm_activate(vcm);
+	if (ret)
+		return ret;
+	of_seen.vcm = vcm;
+	return devm_add_action_or_reset(&pdev->dev, master_release, vcm);
+}
+
+static const struct of_device_id master_of_match[] = {
+	{ .compatible = OF_MASTER_COMPATIBLE },
+	{ }
+};
+
+static struct platform_driver master_driver = {
+	.probe = master_probe,
+	.driver = {
+		.name = "vcm-kunit-sysmmu-master",
+		.of_match_table = master_of_match,
+	},
+};
+
+static void master_driver_unregister(void *driver)
+{
+	platform_driver_unregister(driver);
+}
+
+static void overlay_remove(void *ovcs_id)
+{
+	of_overlay_remove(ovcs_id);
+}
+
+static void put_device_action(void *dev)
+{
+	put_device(dev);
+}
+
+/* The platform device of node @path, held until the test ends. */
+static struct platform_device *of_pdev(struct kunit *test, const char *path)
+{
+	struct device_node *np = of_find_node_by_path(path);
+	struct platform_device *pdev;
+
+	KUNIT_ASSERT_NOT_NULL_MSG(test, np, "no node %s", path);
+	pdev = of_find_device_by_node(np);
+	of_node_put(np);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, pdev, "no device for %s", path);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, put_device_action, &pdev->dev), 0);
+	return pdev;
+}
+
+/*
+ * A SysMMU and its master described in the device tree, as a board's
+ * tree would: the SysMMU's platform driver binds its node, the master's
+ * device is not held back by the driver core for the reference to its
+ * SysMMU, and its driver gets the SysMMU's context with vcm_sysmmu_get()
+ * (after deferring once: the master comes first in the tree).  Removing
+ * the nodes unbinds the master before its SysMMU (the device link), and
+ * the context with it.
+ */
+static void vcm_sysmmu_of_test(struct kunit *test)
+{
+	struct platform_device *sysmmu, *master;
+	struct vcm_sysmmu_stats s;
+	struct device_node *intc;
+	u32 intc_cells = 0, size;
+	int ovcs_id = 0, ret;
+	void *fdt;
+
+	if (!of_root)
+		kunit_skip(test, "no device tree");
+	intc = of_irq_find_parent(of_root);
+	if (intc)
+		of_property_read_u32(intc, "#interrupt-cells", &intc_cells);
+	of_node_put(intc);
+	if (intc_cells != 3)
+		kunit_skip(test, "no GIC with 3 interrupt cells at the root");
+
+	memset(&of_seen, 0, sizeof(of_seen));
+	of_seen.window = sysmmu_window(test, V(3, 3));
+	kunit_activate_static_stub(test, vcm_sysmmu_ioremap, window_ioremap);
+	KUNIT_ASSERT_EQ(test, platform_driver_register(&master_driver), 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, master_driver_unregister,
+							&master_driver), 0);
+
+	fdt = sysmmu_overlay(test, virt_to_phys(of_seen.window), &size);
+#ifdef VCM_COMPAT_6_1
+	ret = of_overlay_fdt_apply(fdt, size, &ovcs_id);
+#else
+	ret = of_overlay_fdt_apply(fdt, size, &ovcs_id, NULL);
+#endif
+	if (ret && ovcs_id)
+		of_overlay_remove(&ovcs_id);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, overlay_remove, &ovcs_id), 0);
+	/* The master deferred; its second probe runs from the driver core's work. */
+	wait_for_device_probe();
+
+	sysmmu = of_pdev(test, "/" OF_SYSMMU);
+	master = of_pdev(test, "/" OF_MASTER);
+	of_seen.sysmmu = &sysmmu->dev;
+	KUNIT_ASSERT_NOT_NULL_MSG(test, READ_ONCE(sysmmu->dev.driver), "SysMMU not bound");
+	KUNIT_ASSERT_NOT_NULL(test, platform_get_drvdata(sysmmu));
+	/* Its master activated the context: it translates. */
+	KUNIT_EXPECT_EQ(test, of_seen.window[SYSMMU_MMU_CTRL / 4], CTRL_ON);
+	KUNIT_EXPECT_EQ(test, of_seen.window[SYSMMU_PT_BASE_ADDR / 4],
+			vcm_sysmmu_stats(platform_get_drvdata(sysmmu), &s) ? 0 : s.pt_base);
+
+	/* The driver core lets the master probe, and its probe gets the context. */
+	KUNIT_EXPECT_EQ(test, of_dma_configure(&master->dev, master->dev.of_node, true), 0);
+	KUNIT_EXPECT_PTR_EQ(test, READ_ONCE(master->dev.driver), &master_driver.driver);
+	KUNIT_EXPECT_PTR_EQ(test, of_seen.vcm, platform_get_drvdata(sysmmu));
+	KUNIT_EXPECT_EQ(test, of_seen.probes, 2);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(&master->dev, 0), of_seen.vcm);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(&master->dev, 1), ERR_PTR(-ENOENT));
+	if (IS_ENABLED(CONFIG_PM))
+		KUNIT_EXPECT_NOT_NULL(test, sysmmu->dev.driver->pm);
+	/*
+	 * Another device of the power domain keeps the SysMMU powered
+	 * through its unbinding, as the driver core would let it suspend.
+	 */
+	pm_runtime_get_sync(&sysmmu->dev);
+	kunit_release_action(test, put_device_action, &master->dev);
+	kunit_release_action(test, put_device_action, &sysmmu->dev);
+
+	/*
+	 * Removed, the SysMMU first (the reverse of the tree's order): the
+	 * device link unbinds the master before, its context still live.
+	 */
+	kunit_release_action(test, overlay_remove, &ovcs_id);
+	KUNIT_EXPECT_EQ(test, of_seen.releases, 1);
+	KUNIT_EXPECT_FALSE(test, of_seen.dead_at_release);
+	KUNIT_EXPECT_TRUE(test, of_seen.sysmmu_bound_at_release);
+	/* Then the SysMMU's driver, its masters quiet: it is turned off. */
+	KUNIT_EXPECT_EQ(test, of_seen.window[SYSMMU_MMU_CTRL / 4], 0);
+}
+#else
+static void vcm_sysmmu_of_test(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_OF_OVERLAY");
+}
+#endif
+
+/* ---- power, teardown and reset ---- */
+
+/*
+ * The SysMMU loses its registers with its master's power domain: resuming
+ * programs them again, and while it is suspended binding and unbinding
+ * write the page tables and no register, the TLB being flushed whole on
+ * resume.  A powered-down SysMMU cannot raise the interrupt it shares.
+ */
+static void vcm_sysmmu_suspend_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = { { 0, 0, 1, 2 }, {} };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_phys *phys = phys_layout(test, spec);
+	const u32 poison = 0x5a5a5a5a;
+	struct vcm_sysmmu_stats s;
+	struct vcm_res *res;
+	phys_addr_t paddr;
+
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	res = vcm_reserve(ctx->vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_suspend(ctx->vcm), 0);
+	power_off(ctx, 0);
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_resume(ctx->vcm), 0);
+	s = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CFG), (15 << 7) | BIT(20) | BIT(24));
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_PT_BASE_ADDR), s.pt_base);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_FLUSH), 1);
+	KUNIT_EXPECT_EQ(test, window_translate(ctx, res->start + SZ_4K, &paddr), 0);
+	KUNIT_EXPECT_EQ(test, paddr, phys->parts[1].start);
+
+	/* Suspended: unbinding and binding write no register. */
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_suspend(ctx->vcm), 0);
+	power_off(ctx, poison);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	/* Nothing walks the emptied table: it is freed at once. */
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 0);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start + SZ_4K, &paddr), 0);
+	KUNIT_EXPECT_EQ(test, paddr, phys->parts[1].start);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx->vcm), IRQ_NONE);
+	KUNIT_EXPECT_EQ(test, regs_written(ctx, poison), 0);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).blocks, s.blocks);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).flush_entries, s.flush_entries);
+
+	/* Resumed: all of it again, with the whole TLB flushed. */
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_resume(ctx->vcm), 0);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CFG), (15 << 7) | BIT(20) | BIT(24));
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_PT_BASE_ADDR), s.pt_base);
+	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_FLUSH), 1);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).flush_alls, s.flush_alls + 1);
+	KUNIT_EXPECT_EQ(test, window_translate(ctx, res->start + SZ_4K, &paddr), 0);
+	KUNIT_EXPECT_EQ(test, paddr, phys->parts[1].start);
+
+	/* Deactivated while suspended: resuming fences the SysMMU. */
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_suspend(ctx->vcm), 0);
+	power_off(ctx, poison);
+	vcm_deactivate(ctx->vcm);
+	KUNIT_EXPECT_EQ(test, regs_written(ctx, poison), 0);
+	power_off(ctx, 0);
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_resume(ctx->vcm), 0);
+	expect_fenced(test, ctx);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	vcm_unreserve(res);
+}
+
+/*
+ * A context that is deactivated, or destroyed while a master still holds
+ * it, leaves its SysMMU enabled on a table that faults every access: a
+ * master still running must not reach memory untranslated.  The SysMMU
+ * stays so after the context is freed.
+ */
+static void vcm_sysmmu_teardown_test(struct kunit *test)
+{
+	static const struct part_spec spec[] = { { 8, 0, 256, 1 }, { 0, 0, 1, 1 }, {} };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_phys *phys = phys_layout(test, spec);
+	struct vcm_res *res;
+	phys_addr_t paddr;
+
+	res = vcm_reserve(ctx->vcm, phys->size, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	KUNIT_EXPECT_EQ(test, window_translate(ctx, res->start, &paddr), 8);
+	KUNIT_EXPECT_EQ(test, paddr, phys->parts[0].start);
+
+	vcm_deactivate(ctx->vcm);
+	expect_fenced(test, ctx);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start, &paddr), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start + SZ_1M, &paddr),
+			-EFAULT);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 0);
+
+	/* Destroyed while active, with the reservation held. */
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	KUNIT_EXPECT_EQ(test, window_translate(ctx, res->start + SZ_1M, &paddr), 0);
+	kunit_release_action(test, ctx_destroy, ctx->vcm);
+	expect_fenced(test, ctx);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start, &paddr), -EFAULT);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start + SZ_1M, &paddr),
+			-EFAULT);
+	vcm_deactivate(ctx->vcm);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), phys);
+	vcm_unreserve(res);
+	/* Freed: the table the SysMMU is left on is not. */
+	expect_fenced(test, ctx);
+}
+
+/*
+ * A SysMMU that the boot loader left translating, with a fault latched,
+ * is fenced when its context is made and the fault cleared.  An inactive
+ * SysMMU's interrupt is handled and cleared, so that a shared line does
+ * not stay asserted.
+ */
+static void vcm_sysmmu_reset_test(struct kunit *test)
+{
+	const u32 latched = SYSMMU_INT_PAGE_FAULT | SYSMMU_INT_BUS_ERROR;
+	struct sysmmu_ctx ctx = { .regs = sysmmu_window(test, V(3, 2)) };
+
+	set_reg(&ctx, SYSMMU_MMU_CTRL, CTRL_ON);
+	set_reg(&ctx, SYSMMU_PT_BASE_ADDR, SZ_1G);
+	set_reg(&ctx, SYSMMU_INT_STATUS, latched);
+	ctx.vcm = create(ctx.regs, CTX_START, CTX_SIZE);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx.vcm));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
+	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_INT_CLEAR), latched);
+	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_MMU_CFG),
+			BIT(0) | (15 << 7) | BIT(20) | BIT(22));
+	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_MMU_FLUSH), 1);
+	expect_fenced(test, &ctx);
+	KUNIT_EXPECT_EQ(test, stats(test, &ctx).faults, 0);
+
+	/* A master's access while the context is inactive. */
+	set_reg(&ctx, SYSMMU_INT_STATUS, SYSMMU_INT_PAGE_FAULT);
+	set_reg(&ctx, SYSMMU_INT_CLEAR, 0);
+	set_reg(&ctx, SYSMMU_PAGE_FAULT_ADDR, CTX_START);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_irq(0, ctx.vcm), IRQ_HANDLED);
+	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_INT_CLEAR), SYSMMU_INT_PAGE_FAULT);
+	KUNIT_EXPECT_EQ(test, stats(test, &ctx).faults, 1);
+	KUNIT_EXPECT_EQ(test, stats(test, &ctx).last_fault_addr, CTX_START);
+	expect_fenced(test, &ctx);
+
+	/* Destroyed: nothing of it is read. */
+	kunit_release_action(test, ctx_destroy, ctx.vcm);
+}
+
+/*
+ * After a block timeout an emptied L2 table stays linked; a 1 MiB section
+ * in its MiB replaces it, and the table is freed after the next
+ * invalidation the MMU blocked for.  Keeping it costs an allocation,
+ * which can fail.
+ */
+static void vcm_sysmmu_section_over_table_test(struct kunit *test)
+{
+	static const struct part_spec small[] = { { 0, 0, 1, 1 }, {} };
+	static const struct part_spec section[] = { { 8, 0, 256, 1 }, {} };
+	struct sysmmu_ctx *ctx = ctx_make(test, V(3, 3));
+	struct vcm_phys *page = phys_layout(test, small);
+	struct vcm_phys *mib = phys_layout(test, section);
+	struct test_alloc *ta = test_alloc_start(test);
+	struct vcm_sysmmu_stats s;
+	struct vcm_res *res;
+	phys_addr_t paddr;
+
+	set_reg(ctx, SYSMMU_MMU_STATUS, 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
+	res = vcm_reserve(ctx->vcm, SZ_1M, 0);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, page), 0);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), page);
+	s = stats(test, ctx);
+	KUNIT_EXPECT_EQ(test, s.l2_tables, 1);
+	KUNIT_EXPECT_GE(test, s.block_timeouts, 1);
+
+	test_alloc_reset(ta);
+	ta->fail_from = 1;
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, mib), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start, &paddr), -EFAULT);
+	test_alloc_reset(ta);
+
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, mib), 0);
+	KUNIT_EXPECT_EQ(test, vcm_sysmmu_translate(ctx->vcm, res->start + SZ_4K, &paddr), 8);
+	KUNIT_EXPECT_EQ(test, paddr, mib->parts[0].start + SZ_4K);
+	KUNIT_EXPECT_EQ(test, window_translate(ctx, res->start + SZ_4K, &paddr), 8);
+	/* The MMU never blocked: the table may still be walked. */
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 1);
+
+	/* It blocks for the next unbinding: the table goes. */
+	set_reg(ctx, SYSMMU_MMU_STATUS, SYSMMU_STATUS_BLOCKED);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_unbind(res), mib);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 0);
+	expect_faults(test, ctx, res->start, SZ_1M);
+	vcm_unreserve(res);
+	vcm_deactivate(ctx->vcm);
 }
 
 /* ---- debugfs ---- */
@@ -1061,6 +1747,11 @@ static struct kunit_case vcm_sysmmu_cases[] = {
 	KUNIT_CASE(vcm_sysmmu_read_only_test),
 	KUNIT_CASE(vcm_sysmmu_corrupt_test),
 	KUNIT_CASE(vcm_sysmmu_get_test),
+	KUNIT_CASE(vcm_sysmmu_of_test),
+	KUNIT_CASE(vcm_sysmmu_suspend_test),
+	KUNIT_CASE(vcm_sysmmu_teardown_test),
+	KUNIT_CASE(vcm_sysmmu_reset_test),
+	KUNIT_CASE(vcm_sysmmu_section_over_table_test),
 	KUNIT_CASE(vcm_sysmmu_64m_test),
 	KUNIT_CASE(vcm_sysmmu_debugfs_test),
 	{}

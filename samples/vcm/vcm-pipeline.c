@@ -784,10 +784,12 @@ static int step_deactivate(struct vcm_pipeline *p)
 		ret = vcm_sysmmu_stats(d->vcm, &stats);
 		if (ret)
 			return ret;
-		pr_info("%s: MMU_CTRL %#x (disabled), L2 tables in use: %lu; TLB invalidations since creation: %lu of one entry, %lu of all\n",
+		pr_info("%s: MMU_CTRL %#x, PT_BASE_ADDR %#x (fenced: enabled on a table that faults every access), L2 tables in use: %lu; TLB invalidations since creation: %lu of one entry, %lu of all\n",
 			d->sysmmu_name, sysmmu_reg(d, SYSMMU_MMU_CTRL),
-			stats.l2_tables, stats.flush_entries, stats.flush_alls);
-		if (sysmmu_reg(d, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_ENABLE ||
+			sysmmu_reg(d, SYSMMU_PT_BASE_ADDR), stats.l2_tables,
+			stats.flush_entries, stats.flush_alls);
+		if (!(sysmmu_reg(d, SYSMMU_MMU_CTRL) & SYSMMU_CTRL_ENABLE) ||
+		    sysmmu_reg(d, SYSMMU_PT_BASE_ADDR) == stats.pt_base ||
 		    stats.l2_tables)
 			return -EIO;
 		ret = expect_fault(p, d);
