@@ -120,7 +120,7 @@ void vcm_sync_range(phys_addr_t paddr, size_t size, enum dma_data_direction dir,
  */
 #if IS_ENABLED(CONFIG_KUNIT)
 void vcm_mmu_drain(struct vcm_mmu *mmu);
-bool vcm_mmu_pool_fits(resource_size_t nr_pages, unsigned long offset);
+bool vcm_mmu_pool_fits(resource_size_t nr_pages, unsigned long largest);
 #endif
 
 /* The debugfs files' contents, for the KUnit tests to read. */

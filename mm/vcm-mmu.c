@@ -385,6 +385,9 @@ static struct vcm_res *vcm_mmu_reserve(struct vcm *vcm, resource_size_t size,
 	struct vcm_mmu_res *mres;
 	unsigned long addr;
 
+	/* genalloc counts the bits it searches for in an unsigned int. */
+	if (nr_pages > UINT_MAX)
+		return ERR_PTR(-ENOSPC);
 	addr = vcm_mmu_cache_get(mmu, nr_pages, &mres);
 	if (!mres) {
 		mres = vcm_should_fail_alloc() ? NULL :
@@ -424,7 +427,9 @@ static struct vcm_phys *vcm_mmu_phys(struct vcm *vcm, resource_size_t size,
 {
 	struct vcm_phys *phys;
 
-	if (vcm->phys_max && vcm->phys_max <= U32_MAX)
+	/* A limit at the last physical address is none: highmem is fine. */
+	if (vcm->phys_max && vcm->phys_max <= U32_MAX &&
+	    vcm->phys_max != (phys_addr_t)~(phys_addr_t)0)
 		flags |= VCM_PHYS_32BIT;
 	phys = vcm_phys_alloc(size, flags, to_vcm_mmu(vcm)->orders);
 	if (!IS_ERR(phys) && !vcm_phys_reachable(vcm, phys)) {
@@ -807,17 +812,18 @@ static bool vcm_mmu_holes_valid(const struct vcm_mmu *mmu)
 }
 
 /*
- * Whether genalloc can hold @nr_pages from pool address @offset on.  It
+ * Whether genalloc can hold @nr_pages from a pool address of at most
+ * @largest on, where @largest is also the largest alignment asked.  It
  * works in unsigned long: its bitmap's size in longs, a chunk's end and,
- * while searching, a bit index plus a count of bits (which may reach twice
- * the chunk's size) must not overflow.  Only a context of 2^31 pages or
- * more where unsigned long is 32 bits (with LPAE's 64-bit resource_size_t)
- * comes near.
+ * while searching, a bit index aligned up plus a count of bits (which may
+ * reach twice the chunk's size) must not overflow.  Only a context of 2^31
+ * pages or more where unsigned long is 32 bits (with LPAE's 64-bit
+ * resource_size_t) comes near.
  */
 VISIBLE_IF_KUNIT bool vcm_mmu_pool_fits(resource_size_t nr_pages,
-					unsigned long offset)
+					unsigned long largest)
 {
-	return offset <= ULONG_MAX / 2 && nr_pages <= ULONG_MAX / 2 - offset;
+	return largest <= ULONG_MAX / 2 && nr_pages <= ULONG_MAX / 2 - largest;
 }
 EXPORT_SYMBOL_IF_KUNIT(vcm_mmu_pool_fits);
 
@@ -894,7 +900,7 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	largest = vcm_mmu_page_pages(*order);
 	offset = (unsigned long)(mmu->vcm.start >> PAGE_SHIFT) & (largest - 1) ?: largest;
 	nr_pages = mmu->vcm.size >> PAGE_SHIFT;
-	if (!vcm_mmu_pool_fits(nr_pages, offset)) {
+	if (!vcm_mmu_pool_fits(nr_pages, largest)) {
 		pr_err("context at %pad of size %pa is too large for its address pool\n",
 		       &mmu->vcm.start, &mmu->vcm.size);
 		return ERR_PTR(-EINVAL);

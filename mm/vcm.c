@@ -39,9 +39,11 @@
  * found and given another owner with refcount_inc_not_zero() under
  * vcm->lock, and its last owner removes it from the list under vcm->lock,
  * so a lookup never hands out a reservation whose end has begun.
- * phys->vmap_lock, a mutex, serialises the kernel mapping of one vcm_phys;
- * no other lock is taken under it.  Every function of this file may sleep,
- * except vcm_ref_reserve().
+ * phys->vmap_lock, a mutex, serialises the kernel mapping of one vcm_phys
+ * and its first cleaning, which a binding does under vcm->lock: it nests
+ * inside vcm->lock, and no lock is taken under it.  Every function of this
+ * file may sleep, except vcm_ref_reserve(), vcm_sync_for_device() and
+ * vcm_sync_for_cpu().
  *
  * vcm_contexts_lock, a mutex, protects the list of all contexts, which
  * exists for the debugfs file vcm/contexts.  It nests outside vcm->lock.
@@ -60,6 +62,7 @@
 #include <linux/export.h>
 #include <linux/io.h>
 #include <linux/lockdep.h>
+#include <linux/memblock.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
@@ -71,7 +74,7 @@
 #include <linux/vcm-drv.h>
 #include <linux/vmalloc.h>
 
-#include <kunit/test-bug.h>
+#include <kunit/test.h>
 #include <kunit/visibility.h>
 
 #include "vcm-internal.h"
@@ -818,9 +821,18 @@ static void vcm_phys_sync(const struct vcm_phys *phys, resource_size_t offset,
 		if (part->page) {
 			phys_addr_t paddr = part->start + offset;
 
-			/* A part may be larger than size_t on LPAE. */
+			/*
+			 * A part may be larger than size_t on LPAE, and run
+			 * from lowmem into highmem, which ARM maintains page
+			 * by page only where a range starts in highmem.
+			 */
 			while (len) {
 				size_t chunk = min_t(resource_size_t, len, SZ_1G);
+
+				if (IS_ENABLED(CONFIG_HIGHMEM) &&
+				    paddr < PFN_PHYS(max_low_pfn))
+					chunk = min_t(resource_size_t, chunk,
+						      PFN_PHYS(max_low_pfn) - paddr);
 
 				vcm_sync_range(paddr, chunk, dir, for_device);
 				paddr += chunk;
@@ -1452,8 +1464,14 @@ EXPORT_SYMBOL_GPL(vcm_report_fault);
  */
 void vcm_warned(void)
 {
+	struct kunit *test = current->kunit_test;
+
 	KUNIT_STATIC_STUB_REDIRECT(vcm_warned);
-	kunit_fail_current_test("a VCM warning that the test did not expect");
+	/* It may run under a spinlock: no kunit_fail_current_test(). */
+	if (test) {
+		pr_err("a VCM warning that the test did not expect\n");
+		kunit_set_failure(test);
+	}
 }
 EXPORT_SYMBOL_GPL(vcm_warned);
 

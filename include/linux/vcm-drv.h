@@ -124,7 +124,7 @@ struct vcm_phys {
 	resource_size_t size;
 	void (*free)(struct vcm_phys *phys);
 	refcount_t users;
-	/* Serialises vcm_vmap() and vcm_vunmap() of this memory. */
+	/* Serialises the kernel mapping and the first cleaning. */
 	struct mutex vmap_lock;
 	unsigned int vmap_count;
 	void *vaddr;

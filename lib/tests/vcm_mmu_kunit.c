@@ -1269,12 +1269,16 @@ static void vcm_mmu_destroy_live_test(struct kunit *test)
 }
 
 /*
- * A context whose hardware reaches 4 GiB allocates below it; one that
- * reaches less gets -ENOMEM rather than memory it cannot use.
+ * A context whose hardware reaches 4 GiB allocates below it (where memory
+ * can lie above it); one that reaches less gets -ENOMEM rather than
+ * memory it cannot use.
  */
 static void vcm_mmu_phys_max_test(struct kunit *test)
 {
-	const gfp_t want = GFP_KERNEL | __GFP_ZERO |
+	/* With a 32-bit phys_addr_t all memory is reachable, highmem too. */
+	const gfp_t want = sizeof(phys_addr_t) == 4 ?
+			   GFP_KERNEL | __GFP_HIGHMEM | __GFP_ZERO :
+			   GFP_KERNEL | __GFP_ZERO |
 			   (IS_ENABLED(CONFIG_ZONE_DMA32) ? __GFP_DMA32 : 0);
 	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
 	struct test_alloc *ta;
