@@ -439,12 +439,29 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 }
 EXPORT_SYMBOL_GPL(vcm_reserve);
 
-/* Takes a binding's reference to @phys, unless it was freed already. */
-static bool vcm_phys_get(struct vcm_phys *phys)
+/**
+ * vcm_phys_get() - Take another reference to physical memory.
+ * @phys: The memory; the caller holds a reference to it already (its
+ *	  owner's, a binding's that it keeps, or one from vcm_phys_get()).
+ *
+ * Lets another holder keep the memory, e.g. a driver that another one
+ * handed @phys to (see "Sharing physical memory" in <linux/vcm.h>).
+ * Drop the reference with vcm_phys_put().
+ *
+ * Context: Any context.
+ * Return: 0, or -EINVAL, with a warning, for a bad @phys or memory that
+ * was freed already or never initialised.
+ */
+int vcm_phys_get(struct vcm_phys *phys)
 {
-	return !VCM_WARN_ONCE(!refcount_inc_not_zero(&phys->users),
-			      "vcm: binding memory that was freed or never initialised\n");
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(phys)))
+		return -EINVAL;
+	if (VCM_WARN_ONCE(!refcount_inc_not_zero(&phys->users),
+			  "vcm: referencing memory that was freed or never initialised\n"))
+		return -EINVAL;
+	return 0;
 }
+EXPORT_SYMBOL_GPL(vcm_phys_get);
 
 static void __vcm_vunmap(struct vcm_phys *phys)
 {
@@ -454,10 +471,25 @@ static void __vcm_vunmap(struct vcm_phys *phys)
 	phys->vmap_count = 0;
 }
 
-/* Drops one reference to @phys; the last frees it. */
-static void vcm_phys_put(struct vcm_phys *phys)
+/**
+ * vcm_phys_put() - Drop a reference to physical memory.
+ * @phys: The memory.
+ *
+ * Drops a reference that vcm_phys_get() took; the last of all the
+ * references frees the memory, which the caller must not use any more.
+ * Memory built with a NULL @free is never freed here: its creator's
+ * reference is never dropped.
+ *
+ * Context: Process context.
+ */
+void vcm_phys_put(struct vcm_phys *phys)
 {
+	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(phys)))
+		return;
 	if (!refcount_dec_and_test(&phys->users))
+		return;
+	if (VCM_WARN_ONCE(!phys->free,
+			  "vcm: the last reference dropped is the creator's, who frees the memory\n"))
 		return;
 	/* Nobody else can reach it now: no lock needed. */
 	if (VCM_WARN_ONCE(phys->vmap_count, "vcm: freeing memory still mapped at %p\n",
@@ -466,6 +498,7 @@ static void vcm_phys_put(struct vcm_phys *phys)
 	mutex_destroy(&phys->vmap_lock);
 	phys->free(phys);
 }
+EXPORT_SYMBOL_GPL(vcm_phys_put);
 
 /*
  * Unbinds @res if it is bound and takes it off the reusable list; returns
@@ -954,7 +987,7 @@ static int __vcm_bind(struct vcm_res *res, struct vcm_phys *phys, bool mapped)
 		return -ENOSPC;
 	if (!vcm_phys_reachable(vcm, phys))
 		return -ERANGE;
-	if (!vcm_phys_get(phys))
+	if (vcm_phys_get(phys))
 		return -EINVAL;
 	if (!vcm->coherent)
 		vcm_phys_clean(phys);

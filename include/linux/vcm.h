@@ -65,6 +65,9 @@
  * last is gone, in whatever order they go; until then it may be bound into
  * any number of reservations of any contexts.  Only a holder of a
  * reference may use the pointer: after its vcm_free() an owner must not.
+ * A holder lets another driver keep the memory by taking a reference for
+ * it with vcm_phys_get(), which that driver drops with vcm_phys_put(); a
+ * dma-buf that exports the memory holds one too (<linux/vcm-dmabuf.h>).
  *
  * vcm_map() with VCM_MAP_REUSE returns the reservation that already maps
  * the same memory in the same context with the same flags, with one more
@@ -281,6 +284,8 @@ static inline int __must_check vcm_ref_reserve(struct vcm_res *res)
 struct vcm_phys *__must_check
 vcm_alloc(struct vcm *vcm, resource_size_t size, unsigned int flags);
 void vcm_free(struct vcm_phys *phys);
+int __must_check vcm_phys_get(struct vcm_phys *phys);
+void vcm_phys_put(struct vcm_phys *phys);
 
 int __must_check vcm_bind(struct vcm_res *res, struct vcm_phys *phys);
 int vcm_unbind(struct vcm_res *res);

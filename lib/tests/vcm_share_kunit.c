@@ -227,23 +227,10 @@ static void expect_ctr_idle(struct kunit *test, struct ctr_ctx *ctx)
 /* ---- SysMMU contexts on a register window ---- */
 
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
-static void sysmmu_destroy_action(void *vcm)
-{
-	vcm_destroy(vcm);
-}
-
 /* A SysMMU context over the counting contexts' range. */
 static struct vcm *sysmmu_make(struct kunit *test)
 {
-	u32 *regs = sysmmu_window(test, SYSMMU_VERSION_MAKE(3, 3));
-	struct vcm *vcm;
-
-	vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL,
-				CTR_START, CTR_SIZE);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vcm), "%pe", vcm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, sysmmu_destroy_action,
-							vcm), 0);
-	return vcm;
+	return sysmmu_context(test, CTR_START, CTR_SIZE);
 }
 
 static unsigned long sysmmu_l2_tables(struct vcm *vcm)
@@ -442,7 +429,7 @@ static void vcm_share_ownership_test(struct kunit *test)
 	freed->parts[0].size = SZ_4K;
 	res = vcm_reserve(a->vcm, SZ_4K, 0);
 	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
-	expect_warning(test, "binding memory that was freed or never initialised");
+	expect_warning(test, "referencing memory that was freed or never initialised");
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, freed), -EINVAL);
 	expect_warning_end(test, 1);
 	KUNIT_EXPECT_NULL(test, res->phys);
