@@ -113,6 +113,15 @@ void vcm_sync_range(phys_addr_t paddr, size_t size, enum dma_data_direction dir,
 		    bool for_device);
 #endif
 
+/* The sync of a dma-buf importer's mapping, for the KUnit tests to record. */
+#if IS_ENABLED(CONFIG_KUNIT) && IS_ENABLED(CONFIG_VCM_DMABUF)
+struct device;
+struct sg_table;
+
+void vcm_dmabuf_sync(struct device *dev, struct sg_table *sgt,
+		     enum dma_data_direction dir, bool for_cpu);
+#endif
+
 /*
  * Returns the ranges the MMU wrapper's per-CPU caches hold to its pool, so
  * that a test can see the pool whole; the wrapper does it itself when the
