@@ -25,7 +25,7 @@ OLD_ARM64_CONFIGS=${VCM_OLD_ARM64_CONFIGS-refcnt-y}
 [ -n "${KDIR:-}" ] || [ "$OLD_SERIES" != "$KERNEL_SERIES" ] || OLD_CONFIGS= OLD_ARM64_CONFIGS=
 TIMEOUT=${VCM_TIMEOUT:-900}	# a boot ends in seconds; this catches a hang
 # The suites every run must report.
-SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_iommu_fake
+SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
 
 python3 "$HARNESS/test-judge.py"
 

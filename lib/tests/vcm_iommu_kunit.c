@@ -13,13 +13,17 @@
  */
 
 #include <kunit/test.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/iommu.h>
 #include <linux/kmsg_dump.h>
 #include <linux/random.h>
 #include <linux/ratelimit.h>
 #include <linux/sizes.h>
 #include <linux/string.h>
+#include <linux/vcm-dmabuf.h>
 #include <linux/vcm-iommu.h>
 
 #include "vcm_edu.h"
@@ -352,6 +356,135 @@ static void vcm_iommu_share_test(struct kunit *test)
 	vcm_free(out);
 }
 
+#if IS_ENABLED(CONFIG_VCM_DMABUF)
+/*
+ * The DMA address of [@offset, @offset + @len) of a mapped sg_table, if it
+ * lies in one DMA segment, else 0.
+ */
+static dma_addr_t sgt_dma_at(struct sg_table *sgt, size_t offset, size_t len)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (offset < sg_dma_len(sg))
+			return len <= sg_dma_len(sg) - offset ? sg_dma_address(sg) + offset : 0;
+		offset -= sg_dma_len(sg);
+	}
+	return 0;
+}
+
+/*
+ * Memory exported as a dma-buf, shared with an ordinary DMA API user: edu
+ * A, in a VCM context, writes a frame into it at its VCM address; edu B,
+ * in its default domain, imports the dma-buf, maps its attachment and
+ * reads the frame back by DMA.  Then the reverse: B writes through its
+ * mapping and A reads at its VCM address.  Each copy crosses the boundary
+ * between the frame's two parts.
+ */
+static void vcm_iommu_dmabuf_test(struct kunit *test)
+{
+	struct edu *a = edu_get(test, 0), *b = edu_get(test, 1);
+	struct vcm *vcm = edu_context(test, a, CTX_START, SZ_64M);
+	struct device *bdev = &b->pdev->dev;
+	struct iommu_domain *bdomain = iommu_get_domain_for_dev(bdev);
+	const size_t at = PAGE_SIZE - 1000, back_at = PAGE_SIZE - 2000;
+	struct vcm_res *frame_a, *in_a, *back_a;
+	struct vcm_phys *frame, *in, *back;
+	struct dma_buf_attachment *attach;
+	u8 *frame_buf, *in_buf, *back_buf, *out_buf;
+	const u32 count = 3000;
+	struct dma_buf *dmabuf;
+	dma_addr_t out_dma, b_at;
+	struct sg_table *sgt;
+
+	KUNIT_ASSERT_NOT_NULL(test, bdomain);
+	KUNIT_EXPECT_TRUE(test, bdomain->type & __IOMMU_DOMAIN_DMA_API);
+	frame = vcm_alloc(vcm, 2 * PAGE_SIZE, 0);
+	in = vcm_alloc(vcm, PAGE_SIZE, 0);
+	back = vcm_alloc(vcm, PAGE_SIZE, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, back);
+	frame_a = vcm_map(vcm, frame, 0);
+	in_a = vcm_map(vcm, in, 0);
+	back_a = vcm_map(vcm, back, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame_a);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in_a);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, back_a);
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+
+	dmabuf = vcm_phys_export(frame, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dmabuf);
+	attach = dma_buf_attach(dmabuf, bdev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment_unlocked(attach, DMA_BIDIRECTIONAL);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	b_at = sgt_dma_at(sgt, at, count);
+	KUNIT_ASSERT_NE_MSG(test, b_at, 0, "%u DMA segments", sgt->nents);
+	out_buf = dma_alloc_coherent(bdev, PAGE_SIZE, &out_dma, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, out_buf);
+
+	in_buf = vcm_vmap(in);
+	frame_buf = vcm_vmap(frame);
+	back_buf = vcm_vmap(back);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in_buf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame_buf);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, back_buf);
+	get_random_bytes(in_buf, count);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_device(in_a, 0, count, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
+	memset(frame_buf, 0, 2 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_TO_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_device(frame_a, 0, 2 * PAGE_SIZE,
+						  DMA_BIDIRECTIONAL), 0);
+
+	/* A writes the frame at its VCM address; B reads it at its own. */
+	edu_copy(test, a, in_a->start, frame_a->start + at, count);
+	edu_copy(test, b, b_at, out_dma, count);
+	KUNIT_EXPECT_EQ(test, bytes_differing(in_buf, out_buf, count), 0);
+	kunit_info(test, "edu %s wrote %u bytes at VCM address %pad; edu %s, in its default domain, read them from the dma-buf at %pad: %u differ\n",
+		   pci_name(a->pdev), count, &frame_a->start, pci_name(b->pdev), &b_at,
+		   bytes_differing(in_buf, out_buf, count));
+
+	/* B writes through its mapping; A reads at its VCM address. */
+	get_random_bytes(out_buf, count);
+	b_at = sgt_dma_at(sgt, back_at, count);
+	KUNIT_ASSERT_NE(test, b_at, 0);
+	edu_copy(test, b, out_dma, b_at, count);
+	edu_copy(test, a, frame_a->start + back_at, back_a->start, count);
+	KUNIT_EXPECT_EQ(test, vcm_sync_for_cpu(back_a, 0, count, DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, bytes_differing(out_buf, back_buf, count), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
+	KUNIT_EXPECT_EQ(test, bytes_differing(out_buf, frame_buf + back_at, count), 0);
+	KUNIT_EXPECT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
+	kunit_info(test, "edu %s wrote %u bytes through the dma-buf at %pad; edu %s read them at VCM address %pad: %u differ\n",
+		   pci_name(b->pdev), count, &b_at, pci_name(a->pdev), &frame_a->start,
+		   bytes_differing(out_buf, back_buf, count));
+
+	vcm_deactivate(vcm);
+	KUNIT_EXPECT_EQ(test, vcm_vunmap(in, in_buf), 0);
+	KUNIT_EXPECT_EQ(test, vcm_vunmap(frame, frame_buf), 0);
+	KUNIT_EXPECT_EQ(test, vcm_vunmap(back, back_buf), 0);
+	dma_free_coherent(bdev, PAGE_SIZE, out_buf, out_dma);
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_BIDIRECTIONAL);
+	dma_buf_detach(dmabuf, attach);
+	dma_buf_put(dmabuf);
+	flush_delayed_fput();
+	vcm_unmap(frame_a);
+	vcm_unmap(in_a);
+	vcm_unmap(back_a);
+	vcm_free(frame);
+	vcm_free(in);
+	vcm_free(back);
+}
+#else
+static void vcm_iommu_dmabuf_test(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_VCM_DMABUF");
+}
+#endif
+
 /*
  * The group's reserved regions (the SMMU's MSI window) are never handed
  * out, and a range the aperture or the DMA mask does not cover is refused.
@@ -556,6 +689,7 @@ static struct kunit_case vcm_iommu_cases[] = {
 	KUNIT_CASE(vcm_iommu_unbind_test),
 	KUNIT_CASE(vcm_iommu_read_only_test),
 	KUNIT_CASE(vcm_iommu_share_test),
+	KUNIT_CASE(vcm_iommu_dmabuf_test),
 	KUNIT_CASE(vcm_iommu_ranges_test),
 	KUNIT_CASE(vcm_iommu_destroy_test),
 	KUNIT_CASE(vcm_iommu_failures_test),
@@ -574,3 +708,4 @@ kunit_test_suite(vcm_iommu_suite);
 MODULE_DESCRIPTION("KUnit tests for VCM on the IOMMU API, with QEMU's edu device");
 MODULE_LICENSE("GPL");
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_IMPORT_NS(DMA_BUF);

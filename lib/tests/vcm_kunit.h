@@ -285,6 +285,24 @@ static inline struct vcm_phys *scattered(struct kunit *test)
 	return phys_make(test, parts, ARRAY_SIZE(parts));
 }
 
+#if IS_ENABLED(CONFIG_VCM_SYSMMU)
+/*
+ * A SysMMU context over [@start, @start + @size), on a register window in
+ * memory, destroyed when the test ends.
+ */
+static inline struct vcm *sysmmu_context(struct kunit *test, dma_addr_t start,
+					 resource_size_t size)
+{
+	u32 *regs = sysmmu_window(test, SYSMMU_VERSION_MAKE(3, 3));
+	struct vcm *vcm;
+
+	vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL, start, size);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vcm_destroy_action, vcm), 0);
+	return vcm;
+}
+#endif
+
 /* What a vcm_fault_fn of a test saw, and what it returns. */
 struct fault_seen {
 	struct vcm *vcm;

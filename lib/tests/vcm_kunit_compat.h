@@ -156,4 +156,10 @@ static inline void kunit_device_unregister(struct kunit *test,
 }
 #endif /* Linux before 6.8 */
 
+/* Linux 6.2: dma-buf's kernel mapping for a caller without the buffer's lock. */
+#ifdef VCM_COMPAT_6_1
+#define dma_buf_vmap_unlocked dma_buf_vmap
+#define dma_buf_vunmap_unlocked dma_buf_vunmap
+#endif /* Linux before 6.2 */
+
 #endif /* _VCM_KUNIT_COMPAT_H */
