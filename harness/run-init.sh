@@ -25,7 +25,7 @@ STATE=/tmp/vcm-story
 MODULE=/lib/modules/vcm-pipeline.ko
 KMEMLEAK=/sys/kernel/debug/kmemleak
 # Steps run again before the sample is unloaded half-way.
-HALFWAY=4
+HALFWAY=5
 
 # The kernel's lines since the last call ($seen of them before), told: the
 # sample's step headings as they are, its other lines indented, anything

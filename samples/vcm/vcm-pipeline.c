@@ -8,6 +8,10 @@
  * With VCM the buffer is allocated once, in pieces that the SysMMUs map with
  * their largest pages, and bound into both devices' address spaces: each
  * device sees it contiguous at an address of its own, and nothing is copied.
+ * The camera's driver hands the buffer to the display's as a dma-buf, the
+ * way drivers share buffers (vcm_phys_export()); the display's driver, a
+ * VCM driver too, takes the memory itself from the dma-buf
+ * (vcm_phys_from_dmabuf()) and binds it into its own context.
  *
  * QEMU's virt board has no SysMMU, so each SysMMU here is a platform device
  * with no hardware behind it and a register window in RAM that reports
@@ -34,7 +38,8 @@
  * same at any time.  After the last step the pipeline starts over.
  *
  * Lifetimes: the SysMMU devices, their register windows and contexts, the
- * frame buffer and the reservations live in the one struct vcm_pipeline.
+ * frame buffer, its dma-buf and the reservations live in the one struct
+ * vcm_pipeline.
  * The last three steps release them in the guide's order (deactivate,
  * unbind, unreserve, free, destroy; of these only unbinding before
  * unreserving is required); pipeline_undo() does the same from any state,
@@ -47,7 +52,9 @@
 #define pr_fmt(fmt) "vcm-pipeline: " fmt
 
 #include <linux/debugfs.h>
+#include <linux/dma-buf.h>
 #include <linux/err.h>
+#include <linux/fcntl.h>
 #include <linux/fs.h>
 #include <linux/highmem.h>
 #include <linux/kernel.h>
@@ -60,6 +67,7 @@
 #include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/vcm.h>
+#include <linux/vcm-dmabuf.h>
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
 
@@ -100,6 +108,9 @@ enum { CAMERA, DISPLAY, NR_DEVICES };
  * @ctx_name:	the name of its context: @sysmmu_name or @iommu_name.
  * @pdev:	the SysMMU's platform device, or NULL.
  * @edu:	the edu device that plays it on the IOMMU API, or NULL.
+ * @frame:	the frame buffer as it holds it: the camera's is the owner's
+ *		(struct vcm_pipeline's @frame), the display's a reference it
+ *		took from the dma-buf; or NULL.
  * @own:	its own buffer there (the camera's sensor, the display's
  *		scan-out), bound in its context, or NULL.
  * @regs:	the SysMMU's register window, in RAM, or NULL.
@@ -119,6 +130,7 @@ struct pipeline_device {
 #ifdef PIPELINE_EDU
 	struct edu *edu;
 #endif
+	struct vcm_phys *frame;
 	struct vcm_res *own;
 	u32 *regs;
 	struct vcm *vcm;
@@ -134,6 +146,7 @@ struct pipeline_device {
  * @iommu:	the contexts are on the IOMMU API, with edu devices.
  * @edu_registered: the edu driver is registered, for those contexts.
  * @frame:	the frame buffer, or NULL.
+ * @dmabuf:	the frame buffer exported as a dma-buf, or NULL.
  * @dev:	the camera and the display.
  * @dir:	the debugfs directory vcm-pipeline.
  */
@@ -144,6 +157,7 @@ struct vcm_pipeline {
 	bool iommu;
 	bool edu_registered;
 	struct vcm_phys *frame;
+	struct dma_buf *dmabuf;
 	struct pipeline_device dev[NR_DEVICES];
 	struct dentry *dir;
 };
@@ -237,9 +251,17 @@ static int pipeline_unbind(struct vcm_pipeline *p)
 			vcm_unreserve(d->res);
 		d->res = NULL;
 	}
+	if (p->dev[DISPLAY].frame)
+		vcm_phys_put(p->dev[DISPLAY].frame);
+	p->dev[DISPLAY].frame = NULL;
+	/* Its file goes, and with it its reference, on return to userspace. */
+	if (p->dmabuf)
+		dma_buf_put(p->dmabuf);
+	p->dmabuf = NULL;
 	if (p->frame)
 		vcm_free(p->frame);
 	p->frame = NULL;
+	p->dev[CAMERA].frame = NULL;
 	return ret;
 }
 
@@ -416,6 +438,7 @@ static int step_alloc(struct vcm_pipeline *p)
 		return PTR_ERR(frame);
 	}
 	p->frame = frame;
+	p->dev[CAMERA].frame = frame;
 	for (i = 0; i < frame->count; i++) {
 		switch (frame->parts[i].size) {
 		case SZ_1M:
@@ -439,6 +462,36 @@ static int step_alloc(struct vcm_pipeline *p)
 	pr_info("first part at %pa, last at %pa: scattered, as the IOMMUs' page sizes allow\n",
 		&frame->parts[0].start, &frame->parts[frame->count - 1].start);
 	return 0;
+}
+
+/*
+ * The camera's driver hands the frame to the display's as a dma-buf, the
+ * way drivers share buffers; the display's, a VCM driver too, takes the
+ * memory itself from it to bind into its own context.
+ */
+static int step_export(struct vcm_pipeline *p)
+{
+	struct pipeline_device *d = &p->dev[DISPLAY];
+	struct dma_buf *dmabuf;
+	struct vcm_phys *frame;
+
+	dmabuf = vcm_phys_export(p->frame, O_RDWR | O_CLOEXEC);
+	if (IS_ERR(dmabuf)) {
+		pr_err("camera: vcm_phys_export() failed: %pe\n", dmabuf);
+		return PTR_ERR(dmabuf);
+	}
+	p->dmabuf = dmabuf;
+	pr_info("camera: exported the frame buffer as a dma-buf of %zu bytes, which holds a reference to it\n",
+		dmabuf->size);
+	frame = vcm_phys_from_dmabuf(dmabuf);
+	if (IS_ERR(frame)) {
+		pr_err("display: vcm_phys_from_dmabuf() failed: %pe\n", frame);
+		return PTR_ERR(frame);
+	}
+	d->frame = frame;
+	pr_info("display: took the frame buffer from the dma-buf, with a reference of its own: %u parts, the camera's very memory\n",
+		frame->count);
+	return frame == p->frame ? 0 : -EIO;
 }
 
 static int step_reserve(struct vcm_pipeline *p)
@@ -471,7 +524,7 @@ static int step_bind(struct vcm_pipeline *p)
 
 	for (i = 0; i < NR_DEVICES; i++) {
 		d = &p->dev[i];
-		ret = vcm_bind(d->res, p->frame);
+		ret = vcm_bind(d->res, d->frame);
 		if (ret) {
 			pr_err("%s: vcm_bind() failed: %pe\n", d->name,
 			       ERR_PTR(ret));
@@ -805,7 +858,7 @@ static int step_release(struct vcm_pipeline *p)
 
 	if (ret)
 		return ret;
-	pr_info("camera, display: unbound and unreserved; vcm_free() dropped the last reference: the frame buffer went back to the page allocator\n");
+	pr_info("camera, display: unbound and unreserved; the display dropped its reference, the dma-buf was put and vcm_free() dropped the owner's: the frame buffer goes back to the page allocator with the dma-buf's file, on return from this write\n");
 	return 0;
 }
 
@@ -835,6 +888,8 @@ static const struct pipeline_step pipeline_steps[] = {
 	{ "contexts", "make an IOMMU context for the camera and one for the display",
 	  step_contexts },
 	{ "alloc", "allocate one frame buffer with vcm_alloc()", step_alloc },
+	{ "export", "the camera hands the frame buffer to the display as a dma-buf",
+	  step_export },
 	{ "reserve", "reserve device addresses for it in each context",
 	  step_reserve },
 	{ "bind", "bind the one buffer into both reservations", step_bind },
@@ -845,7 +900,8 @@ static const struct pipeline_step pipeline_steps[] = {
 	{ "display", "the display reads the frame through its own IOMMU",
 	  step_display },
 	{ "deactivate", "deactivate both contexts", step_deactivate },
-	{ "release", "unbind, unreserve, free the buffer", step_release },
+	{ "release", "unbind, unreserve, put the dma-buf, free the buffer",
+	  step_release },
 	{ "destroy", "destroy both contexts", step_destroy },
 };
 
@@ -948,3 +1004,4 @@ module_exit(vcm_pipeline_exit);
 
 MODULE_DESCRIPTION("VCM sample: a camera -> display pipeline on two IOMMU contexts");
 MODULE_LICENSE("GPL");
+MODULE_IMPORT_NS(DMA_BUF);
