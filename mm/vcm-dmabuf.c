@@ -22,12 +22,12 @@
  * owner, its bindings and its dma-bufs is gone, in any order.
  *
  * Locking: struct vcm_dmabuf's @lock, a mutex, protects its attachments'
- * mappings.  The dma-buf core calls map_dma_buf, unmap_dma_buf, vmap,
- * vunmap and mmap with the buffer's reservation lock held (on 6.1 it
- * holds its own mutex for vmap and vunmap and nothing for the others);
- * @lock nests inside it, and the vcm_phys's @vmap_lock inside that.
- * attach, detach, begin_cpu_access and end_cpu_access run without the
- * reservation lock and take @lock only.  Every function here may sleep.
+ * mappings.  The dma-buf core calls map_dma_buf and unmap_dma_buf with the
+ * buffer's reservation lock held, and vmap and vunmap with it held too
+ * (6.12) or with a mutex of its own (6.1); mmap, attach, detach,
+ * begin_cpu_access and end_cpu_access run without either.  @lock nests
+ * inside the reservation lock; vmap takes the vcm_phys's @vmap_lock, never
+ * under @lock.  Every function here may sleep.
  */
 
 #define pr_fmt(fmt) "vcm: " fmt
@@ -95,8 +95,9 @@ static const struct dma_buf_ops vcm_dmabuf_ops;
  * @sgt: The table to fill; the caller frees it with sg_free_table().
  * @max_segment: The largest entry, in bytes (rounded down to a multiple of
  *		 PAGE_SIZE): a part larger than that takes several entries.
- *		 Pass dma_max_mapping_size() of the device that will map it,
- *		 or UINT_MAX.
+ *		 For a device that will map it, the smaller of its
+ *		 dma_max_mapping_size() and dma_get_max_seg_size(); else
+ *		 UINT_MAX.
  *
  * The entries follow the parts in order; the table is not DMA mapped.
  *
@@ -122,7 +123,7 @@ int vcm_phys_to_sgt(const struct vcm_phys *phys, struct sg_table *sgt,
 	for (i = 0; i < phys->count; i++) {
 		if (!phys->parts[i].page)
 			return -EOPNOTSUPP;
-		nents += div_u64(phys->parts[i].size + max_segment - 1, max_segment);
+		nents += div_u64((u64)phys->parts[i].size + max_segment - 1, max_segment);
 	}
 	if (nents > UINT_MAX)
 		return -E2BIG;
@@ -182,13 +183,17 @@ static bool vcm_sg_valid(struct scatterlist *sg)
  * @sgt: The table; its CPU entries (the pages, not the DMA addresses)
  *	 are read, each page aligned and a whole number of pages.
  * @release: Called with @data when the memory is freed (the last of its
- *	     owner's vcm_free() and its bindings is gone), to let go of the
- *	     pages; or NULL.
+ *	     owner's vcm_free(), its bindings, its dma-bufs and the
+ *	     references from vcm_phys_get() is gone, maybe from the work
+ *	     item that releases files), to let go of the pages; or NULL.
  * @data: What @release is given.
  *
  * The memory's parts are the table's entries in order, with entries that
  * are physically contiguous joined.  The pages stay the caller's: they must
- * stay allocated until @release is called.  @sgt is not used afterwards.
+ * stay allocated, and @release's code loaded, until @release is called.
+ * @sgt is not used afterwards.  It must be a table of the caller's pages,
+ * not one from dma_buf_map_attachment(), whose page pointers are not the
+ * importer's to read.
  *
  * Context: Process context.
  * Return: The memory, with its owner's reference, or ERR_PTR(-EINVAL) for a
@@ -315,7 +320,8 @@ static int vcm_dmabuf_copy(struct sg_table *to, struct sg_table *from)
 		sg_set_page(d, sg_page(s), s->length, s->offset);
 		sg_dma_address(d) = sg_dma_address(s);
 		sg_dma_len(d) = sg_dma_len(s);
-#ifdef CONFIG_NEED_SG_DMA_FLAGS
+#if defined(CONFIG_NEED_SG_DMA_FLAGS) || \
+	(defined(VCM_COMPAT_6_1) && defined(CONFIG_PCI_P2PDMA))
 		d->dma_flags = s->dma_flags;
 #endif
 		d = sg_next(d);
@@ -330,7 +336,7 @@ static struct sg_table *vcm_dmabuf_map(struct dma_buf_attachment *attach,
 	struct vcm_dmabuf *vd = attach->dmabuf->priv;
 	struct vcm_dmabuf_attachment *a = attach->priv;
 	unsigned int max_segment = min_t(size_t, dma_max_mapping_size(a->dev),
-					 UINT_MAX);
+					 dma_get_max_seg_size(a->dev));
 	int ret;
 
 	mutex_lock(&vd->lock);
@@ -423,7 +429,11 @@ static void vcm_dmabuf_vunmap(struct dma_buf *dmabuf, struct iosys_map *map)
 	vcm_vunmap(vd->phys, map->vaddr);
 }
 
-/* Maps the pages from the vma's offset on; the core checked its size. */
+/*
+ * Maps the pages from the vma's offset on; the core checked its size.  A
+ * private mapping is refused: remap_pfn_range() maps a copy-on-write vma
+ * only whole, in one call, and the parts take one call each.
+ */
 static int vcm_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct vcm_dmabuf *vd = dmabuf->priv;
@@ -433,6 +443,8 @@ static int vcm_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	unsigned int i;
 	int ret;
 
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;
 	for (i = 0; i < phys->count && addr < vma->vm_end; i++) {
 		const struct vcm_phys_part *part = &phys->parts[i];
 		unsigned long len;
@@ -495,10 +507,13 @@ static int vcm_phys_exportable(const struct vcm_phys *phys)
 }
 
 /**
- * vcm_phys_export() - Export physical memory as a dma-buf.
+ * __vcm_phys_export() - Export physical memory as a dma-buf.
  * @phys: The memory; the caller holds a reference to it.
- * @flags: The dma-buf file's flags: O_ACCMODE bits and O_CLOEXEC, as
- *	   dma_buf_fd() and the importers' mmap() see them.
+ * @flags: The dma-buf file's f_flags: O_ACCMODE bits (O_RDWR for a
+ *	   writable mmap()) and O_CLOEXEC; dma_buf_fd() takes its own.
+ * @owner: The exporting module, which the dma-buf keeps loaded while it
+ *	   lives: the memory's ->free may be its code.  vcm_phys_export()
+ *	   passes THIS_MODULE.
  *
  * The dma-buf takes its own reference to @phys, dropped when the dma-buf
  * is released: the caller may vcm_free() its memory at once.  Each call
@@ -506,9 +521,12 @@ static int vcm_phys_exportable(const struct vcm_phys *phys)
  * device's DMA API; dma_buf_begin_cpu_access() and
  * dma_buf_end_cpu_access() sync the importers' mappings (each in the
  * direction it was mapped in), not the memory's VCM bindings, which their
- * drivers sync with vcm_sync_for_cpu() and vcm_sync_for_device();
- * dma_buf_vmap() is vcm_vmap(), and userspace may mmap() the pages,
- * cached.  An attachment is mapped once at a time.
+ * drivers sync with vcm_sync_for_cpu() and vcm_sync_for_device() (a
+ * device that wrote the memory is synced for the CPU by its own driver,
+ * as with the DMA API, before the others use it); dma_buf_vmap() is
+ * vcm_vmap(), and userspace may mmap() the pages, cached and shared
+ * (MAP_PRIVATE is refused).  An attachment is mapped once at a time, in
+ * entries no larger than its device's maximum segment.
  *
  * Context: Process context.
  * Return: The dma-buf, or ERR_PTR(-EINVAL) for a NULL or error @phys (which
@@ -516,7 +534,8 @@ static int vcm_phys_exportable(const struct vcm_phys *phys)
  * memory built with a NULL @free or with a part without struct pages (a
  * carve-out), -E2BIG for memory larger than a dma-buf's size_t, -ENOMEM.
  */
-struct dma_buf *vcm_phys_export(struct vcm_phys *phys, int flags)
+struct dma_buf *__vcm_phys_export(struct vcm_phys *phys, int flags,
+				  struct module *owner)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(info);
 	struct dma_buf *dmabuf;
@@ -544,6 +563,7 @@ struct dma_buf *vcm_phys_export(struct vcm_phys *phys, int flags)
 	mutex_init(&vd->lock);
 	INIT_LIST_HEAD(&vd->attachments);
 
+	info.owner = owner;
 	info.ops = &vcm_dmabuf_ops;
 	info.size = phys->size;
 	info.flags = flags;
@@ -556,7 +576,7 @@ struct dma_buf *vcm_phys_export(struct vcm_phys *phys, int flags)
 	}
 	return dmabuf;
 }
-EXPORT_SYMBOL_GPL(vcm_phys_export);
+EXPORT_SYMBOL_GPL(__vcm_phys_export);
 
 /**
  * vcm_phys_from_dmabuf() - The memory a dma-buf of VCM's exports.

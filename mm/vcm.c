@@ -489,7 +489,7 @@ void vcm_phys_put(struct vcm_phys *phys)
 	if (!refcount_dec_and_test(&phys->users))
 		return;
 	if (VCM_WARN_ONCE(!phys->free,
-			  "vcm: the last reference dropped is the creator's, who frees the memory\n"))
+			  "vcm: a put dropped the creator's reference to memory it frees\n"))
 		return;
 	/* Nobody else can reach it now: no lock needed. */
 	if (VCM_WARN_ONCE(phys->vmap_count, "vcm: freeing memory still mapped at %p\n",

@@ -10,6 +10,7 @@
 #define _LINUX_VCM_DMABUF_H
 
 #include <linux/err.h>
+#include <linux/module.h>
 #include <linux/types.h>
 
 struct dma_buf;
@@ -17,7 +18,10 @@ struct sg_table;
 struct vcm_phys;
 
 #if IS_ENABLED(CONFIG_VCM_DMABUF)
-struct dma_buf *__must_check vcm_phys_export(struct vcm_phys *phys, int flags);
+struct dma_buf *__must_check __vcm_phys_export(struct vcm_phys *phys, int flags,
+					       struct module *owner);
+/* The dma-buf keeps the caller's module loaded: see __vcm_phys_export(). */
+#define vcm_phys_export(phys, flags) __vcm_phys_export(phys, flags, THIS_MODULE)
 struct vcm_phys *__must_check vcm_phys_from_dmabuf(struct dma_buf *dmabuf);
 int __must_check vcm_phys_to_sgt(const struct vcm_phys *phys,
 				 struct sg_table *sgt, unsigned int max_segment);

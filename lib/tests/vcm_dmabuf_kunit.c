@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-direct.h>
+#include <linux/delay.h>
 #include <linux/dma-mapping.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -96,18 +97,18 @@ static struct dma_buf *export(struct kunit *test, struct vcm_phys *phys)
 }
 
 /*
- * Drops a reference to @dmabuf and lets its release run now: a KUnit
- * thread's last fput() is deferred to a work item.
+ * Drops a reference to @dmabuf; the last one releases it now, where a
+ * KUnit thread's fput() would leave that to a work item.
  */
 static void put_now(struct dma_buf *dmabuf)
 {
-	dma_buf_put(dmabuf);
-	flush_delayed_fput();
+	__fput_sync(dmabuf->file);
 }
 
 /* One sync that the exporter made, as recorded by record_sync(). */
 struct sync_seen {
 	struct device *dev;
+	struct sg_table *sgt;
 	enum dma_data_direction dir;
 	bool for_cpu;
 };
@@ -121,7 +122,7 @@ static void record_sync(struct device *dev, struct sg_table *sgt,
 			enum dma_data_direction dir, bool for_cpu)
 {
 	if (sync_log.nr < ARRAY_SIZE(sync_log.seen))
-		sync_log.seen[sync_log.nr] = (struct sync_seen){ dev, dir, for_cpu };
+		sync_log.seen[sync_log.nr] = (struct sync_seen){ dev, sgt, dir, for_cpu };
 	sync_log.nr++;
 }
 
@@ -137,14 +138,15 @@ static void vcm_dmabuf_map_test(struct kunit *test)
 	struct device *idle = dma_dev(test, "vcm-dmabuf-idle");
 	struct dma_buf_attachment *attach, *other;
 	unsigned int i, freed = 0;
+	struct sg_table *sgt, wrong;
 	struct scatterlist *sg;
 	struct vcm_phys *phys;
 	struct dma_buf *dmabuf;
-	struct sg_table *sgt;
 
 	phys = counted_phys(test, &freed);
 	dmabuf = export(test, phys);
 	KUNIT_EXPECT_EQ(test, dmabuf->size, phys->size);
+	KUNIT_EXPECT_PTR_EQ(test, dmabuf->owner, THIS_MODULE);
 	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 2);
 
 	attach = dma_buf_attach(dmabuf, dev);
@@ -169,6 +171,9 @@ static void vcm_dmabuf_map_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_FROM_DEVICE), 0);
 	KUNIT_ASSERT_EQ(test, sync_log.nr, 2);
 	KUNIT_EXPECT_PTR_EQ(test, sync_log.seen[0].dev, dev);
+	/* Its own table, whose pages the dma-buf core did not scramble. */
+	KUNIT_EXPECT_PTR_NE(test, sync_log.seen[0].sgt, sgt);
+	KUNIT_EXPECT_EQ(test, sync_log.seen[0].sgt->orig_nents, phys->count);
 	KUNIT_EXPECT_EQ(test, sync_log.seen[0].dir, DMA_TO_DEVICE);
 	KUNIT_EXPECT_TRUE(test, sync_log.seen[0].for_cpu);
 	KUNIT_EXPECT_PTR_EQ(test, sync_log.seen[1].dev, dev);
@@ -185,9 +190,16 @@ static void vcm_dmabuf_map_test(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 	KUNIT_EXPECT_EQ(test, dma_buf_begin_cpu_access(dmabuf, DMA_BIDIRECTIONAL), 0);
 	KUNIT_EXPECT_EQ(test, dma_buf_end_cpu_access(dmabuf, DMA_BIDIRECTIONAL), 0);
-	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_BIDIRECTIONAL);
-	dma_buf_detach(dmabuf, other);
+
+	/* Importers' bugs: a table it was not given, a detach still mapped. */
+	memset(&wrong, 0, sizeof(wrong));
+	expect_warning(test, "unmaps a table the dma-buf did not give it");
+	dma_buf_unmap_attachment_unlocked(attach, &wrong, DMA_BIDIRECTIONAL);
+	expect_warning_end(test, 1);
+	expect_warning(test, "detached from a dma-buf it still maps");
 	dma_buf_detach(dmabuf, attach);
+	expect_warning_end(test, 1);
+	dma_buf_detach(dmabuf, other);
 
 	put_now(dmabuf);
 	KUNIT_EXPECT_EQ(test, freed, 0);
@@ -202,15 +214,15 @@ static void vcm_dmabuf_map_test(struct kunit *test)
  */
 static void vcm_dmabuf_vmap_import_test(struct kunit *test)
 {
+	unsigned int freed = 0;
+	/* The memory first, so that a test that stops early frees it last. */
+	struct vcm_phys *phys = counted_phys(test, &freed), *got;
 	struct vcm *vcm = sysmmu_context(test, CTX_START, CTX_SIZE);
 	struct iosys_map map;
-	struct vcm_phys *phys, *got;
 	struct dma_buf *dmabuf;
-	unsigned int freed = 0;
 	struct vcm_res *res;
 	u8 *vaddr;
 
-	phys = counted_phys(test, &freed);
 	dmabuf = export(test, phys);
 	KUNIT_ASSERT_EQ(test, dma_buf_vmap_unlocked(dmabuf, &map), 0);
 	vaddr = vcm_vmap(phys);
@@ -254,20 +266,34 @@ static void vcm_dmabuf_mmap_test(struct kunit *test)
 
 	phys = counted_phys(test, &freed);
 	dmabuf = export(test, phys);
+	/* Copy-on-write needs one remap_pfn_range() of the whole vma. */
+	uaddr = kunit_vm_mmap(test, dmabuf->file, 0, 3 * PAGE_SIZE, PROT_READ,
+			      MAP_PRIVATE, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, (long)uaddr, -EINVAL);
 	uaddr = kunit_vm_mmap(test, dmabuf->file, 0, 3 * PAGE_SIZE,
 			      PROT_READ | PROT_WRITE, MAP_SHARED, PAGE_SIZE);
 	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR_VALUE(uaddr), "kunit_vm_mmap: %ld", (long)uaddr);
-	for (i = 0; i < 3; i++)
-		KUNIT_ASSERT_EQ(test, copy_from_user(&got[i], (void __user *)(uaddr + i * PAGE_SIZE + 7),
-						     1), 0);
+	for (i = 0; i < 3; i++) {
+		void __user *at = (void __user *)(uaddr + i * PAGE_SIZE + 7);
+
+		KUNIT_ASSERT_EQ(test, copy_from_user(&got[i], at, 1), 0);
+	}
 	KUNIT_EXPECT_MEMEQ(test, got, want, sizeof(want));
 	KUNIT_ASSERT_EQ(test, copy_to_user((void __user *)(uaddr + 2 * PAGE_SIZE), &mark, 1), 0);
 	vaddr = vcm_vmap(phys);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vaddr);
 	KUNIT_EXPECT_EQ(test, vaddr[3 * PAGE_SIZE], mark);
 	KUNIT_EXPECT_EQ(test, vcm_vunmap(phys, vaddr), 0);
-	/* The mapping holds a reference to the dma-buf's file. */
+	/*
+	 * The mapping held a reference to the dma-buf's file, which the
+	 * unmapping drops in a work item (a KUnit thread's fput()).
+	 */
 	KUNIT_EXPECT_EQ(test, vm_munmap(uaddr, 3 * PAGE_SIZE), 0);
+	for (i = 0; i < 100 && file_count(dmabuf->file) > 1; i++) {
+		flush_delayed_fput();
+		msleep(20);
+	}
+	KUNIT_ASSERT_EQ(test, file_count(dmabuf->file), 1);
 	put_now(dmabuf);
 	KUNIT_EXPECT_EQ(test, freed, 0);
 	vcm_free(phys);
@@ -305,13 +331,12 @@ KUNIT_ARRAY_PARAM(release_order, release_orders, release_order_desc);
 static void vcm_dmabuf_release_order_test(struct kunit *test)
 {
 	const u8 *order = test->param_value;
-	struct vcm *vcm = sysmmu_context(test, CTX_START, CTX_SIZE);
 	unsigned int i, freed = 0;
-	struct vcm_phys *phys;
+	struct vcm_phys *phys = counted_phys(test, &freed);
+	struct vcm *vcm = sysmmu_context(test, CTX_START, CTX_SIZE);
 	struct dma_buf *dmabuf;
 	struct vcm_res *res;
 
-	phys = counted_phys(test, &freed);
 	res = vcm_reserve(vcm, phys->size, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
@@ -415,6 +440,39 @@ static void vcm_dmabuf_refused_test(struct kunit *test)
 	expect_warning_end(test, 1);
 }
 
+/*
+ * An importer whose device takes segments of at most two pages gets
+ * @made's parts (2, 3 and 1 pages) in entries of 2, 2, 1 and 1 pages.
+ */
+static void expect_segments(struct kunit *test, struct vcm_phys *made)
+{
+	static const unsigned int want[] = { 2, 2, 1, 1 };
+	struct device *dev = dma_dev(test, "vcm-dmabuf-segments");
+	struct device_dma_parameters *parms;
+	struct dma_buf_attachment *attach;
+	struct dma_buf *dmabuf;
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+
+	parms = kunit_kzalloc(test, sizeof(*parms), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, parms);
+	parms->max_segment_size = 2 * PAGE_SIZE;
+	dev->dma_parms = parms;
+	dmabuf = export(test, made);
+	attach = dma_buf_attach(dmabuf, dev);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, attach);
+	sgt = dma_buf_map_attachment_unlocked(attach, DMA_TO_DEVICE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_ASSERT_EQ(test, sgt->nents, ARRAY_SIZE(want));
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		KUNIT_EXPECT_EQ(test, sg_dma_len(sg), want[i] * PAGE_SIZE);
+	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_TO_DEVICE);
+	dma_buf_detach(dmabuf, attach);
+	put_now(dmabuf);
+	dev->dma_parms = NULL;
+}
+
 static void release_count(void *data)
 {
 	(*(unsigned int *)data)++;
@@ -460,7 +518,13 @@ static void vcm_dmabuf_sgt_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, made->parts[2].page, block + 7);
 	KUNIT_EXPECT_EQ(test, made->parts[2].size, PAGE_SIZE);
 
-	/* Back to a table, in entries of at most two pages (rounded down). */
+	/* Back to a table: a part of several pages is one entry of UINT_MAX. */
+	KUNIT_ASSERT_EQ(test, vcm_phys_to_sgt(made, &back, UINT_MAX), 0);
+	KUNIT_EXPECT_EQ(test, back.orig_nents, 3);
+	KUNIT_EXPECT_EQ(test, back.sgl->length, 2 * PAGE_SIZE);
+	sg_free_table(&back);
+
+	/* In entries of at most two pages (rounded down). */
 	KUNIT_ASSERT_EQ(test, vcm_phys_to_sgt(made, &back, 3 * PAGE_SIZE - 1), 0);
 	KUNIT_EXPECT_EQ(test, back.orig_nents, 4);
 	sg = back.sgl;
@@ -474,6 +538,7 @@ static void vcm_dmabuf_sgt_test(struct kunit *test)
 	sg = sg_next(sg);
 	KUNIT_EXPECT_PTR_EQ(test, sg_page(sg), block + 7);
 	sg_free_table(&back);
+	expect_segments(test, made);
 	KUNIT_EXPECT_EQ(test, released, 0);
 	vcm_free(made);
 	KUNIT_EXPECT_EQ(test, released, 1);
@@ -570,6 +635,7 @@ static struct kunit_suite vcm_dmabuf_suite = {
 	.name = "vcm_dmabuf",
 	.test_cases = vcm_dmabuf_cases,
 };
+
 kunit_test_suite(vcm_dmabuf_suite);
 
 MODULE_DESCRIPTION("KUnit tests for VCM's dma-bufs");

@@ -470,7 +470,6 @@ static void vcm_iommu_dmabuf_test(struct kunit *test)
 	dma_buf_unmap_attachment_unlocked(attach, sgt, DMA_BIDIRECTIONAL);
 	dma_buf_detach(dmabuf, attach);
 	dma_buf_put(dmabuf);
-	flush_delayed_fput();
 	vcm_unmap(frame_a);
 	vcm_unmap(in_a);
 	vcm_unmap(back_a);
