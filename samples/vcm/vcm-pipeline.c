@@ -38,11 +38,10 @@
  * same at any time.  After the last step the pipeline starts over.
  *
  * Lifetimes: the SysMMU devices, their register windows and contexts, the
- * frame buffer, its dma-buf and the reservations live in the one struct
- * vcm_pipeline.  The last three steps release them in the guide's order
- * (deactivate, unbind, unreserve, drop the display's reference, put the
- * dma-buf, free, destroy; of these only unbinding before unreserving is
- * required); pipeline_undo() does the same from any state, on failure, on
+ * frame buffer and the reservations live in the one struct vcm_pipeline.
+ * The last three steps release them in the guide's order (deactivate,
+ * unbind, unreserve, drop the display's reference, free, destroy; of these
+ * only unbinding before unreserving is required); pipeline_undo() does the same from any state, on failure, on
  * "undo" and when the module is removed.
  *
  * Locking: pipeline.lock, a mutex, serialises the steps and the readers of
@@ -146,7 +145,6 @@ struct pipeline_device {
  * @iommu:	the contexts are on the IOMMU API, with edu devices.
  * @edu_registered: the edu driver is registered, for those contexts.
  * @frame:	the frame buffer, or NULL.
- * @dmabuf:	the frame buffer exported as a dma-buf, or NULL.
  * @dev:	the camera and the display.
  * @dir:	the debugfs directory vcm-pipeline.
  */
@@ -157,7 +155,6 @@ struct vcm_pipeline {
 	bool iommu;
 	bool edu_registered;
 	struct vcm_phys *frame;
-	struct dma_buf *dmabuf;
 	struct pipeline_device dev[NR_DEVICES];
 	struct dentry *dir;
 };
@@ -254,10 +251,6 @@ static int pipeline_unbind(struct vcm_pipeline *p)
 	if (p->dev[DISPLAY].frame)
 		vcm_phys_put(p->dev[DISPLAY].frame);
 	p->dev[DISPLAY].frame = NULL;
-	/* Its file goes, and with it its reference, on return to userspace. */
-	if (p->dmabuf)
-		dma_buf_put(p->dmabuf);
-	p->dmabuf = NULL;
 	if (p->frame)
 		vcm_free(p->frame);
 	p->frame = NULL;
@@ -467,7 +460,9 @@ static int step_alloc(struct vcm_pipeline *p)
 /*
  * The camera's driver hands the frame to the display's as a dma-buf, the
  * way drivers share buffers; the display's, a VCM driver too, takes the
- * memory itself from it to bind into its own context.
+ * memory itself from it, with a reference of its own, to bind into its
+ * own context.  The dma-buf was only the handle: it is put at once (it
+ * would keep this module loaded while it lives, as its exporter).
  */
 static int step_export(struct vcm_pipeline *p)
 {
@@ -480,16 +475,17 @@ static int step_export(struct vcm_pipeline *p)
 		pr_err("camera: vcm_phys_export() failed: %pe\n", dmabuf);
 		return PTR_ERR(dmabuf);
 	}
-	p->dmabuf = dmabuf;
 	pr_info("camera: exported the frame buffer as a dma-buf of %zu bytes, which holds a reference to it\n",
 		dmabuf->size);
 	frame = vcm_phys_from_dmabuf(dmabuf);
+	/* Its file goes, and with it its reference, on return to userspace. */
+	dma_buf_put(dmabuf);
 	if (IS_ERR(frame)) {
 		pr_err("display: vcm_phys_from_dmabuf() failed: %pe\n", frame);
 		return PTR_ERR(frame);
 	}
 	d->frame = frame;
-	pr_info("display: took the frame buffer from the dma-buf, with a reference of its own: %u parts, the camera's very memory\n",
+	pr_info("display: took the frame buffer from the dma-buf, with a reference of its own (%u parts, the camera's very memory), and put the dma-buf\n",
 		frame->count);
 	return frame == p->frame ? 0 : -EIO;
 }
@@ -858,7 +854,7 @@ static int step_release(struct vcm_pipeline *p)
 
 	if (ret)
 		return ret;
-	pr_info("camera, display: unbound and unreserved; the display dropped its reference, the dma-buf was put and vcm_free() dropped the owner's: the frame buffer goes back to the page allocator with the dma-buf's file, on return from this write\n");
+	pr_info("camera, display: unbound and unreserved; the display dropped its reference, and vcm_free() the last: the frame buffer went back to the page allocator\n");
 	return 0;
 }
 
@@ -900,8 +896,7 @@ static const struct pipeline_step pipeline_steps[] = {
 	{ "display", "the display reads the frame through its own IOMMU",
 	  step_display },
 	{ "deactivate", "deactivate both contexts", step_deactivate },
-	{ "release", "unbind, unreserve, put the dma-buf, free the buffer",
-	  step_release },
+	{ "release", "unbind, unreserve, free the buffer", step_release },
 	{ "destroy", "destroy both contexts", step_destroy },
 };
 
