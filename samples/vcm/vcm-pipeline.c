@@ -41,8 +41,9 @@
  * frame buffer and the reservations live in the one struct vcm_pipeline.
  * The last three steps release them in the guide's order (deactivate,
  * unbind, unreserve, drop the display's reference, free, destroy; of these
- * only unbinding before unreserving is required); pipeline_undo() does the same from any state, on failure, on
- * "undo" and when the module is removed.
+ * only unbinding before unreserving is required); pipeline_undo() does the
+ * same from any state, on failure, on "undo" and when the module is
+ * removed.
  *
  * Locking: pipeline.lock, a mutex, serialises the steps and the readers of
  * the step file; every field of struct vcm_pipeline is protected by it.
