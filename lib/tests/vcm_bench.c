@@ -406,7 +406,7 @@ static void vcm_bench_ownership(struct kunit *test)
 		kunit_skip(test, "needs CONFIG_VCM_RES_REFCNT");
 	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
 	res = vcm_reserve(r.vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	kref_init(&kref);
 	for (round = 0; round < BENCH_ROUNDS; round++) {
 		u64 start = ktime_get_ns();
@@ -506,7 +506,7 @@ static void vcm_bench_map_one(struct kunit *test, bool chunks)
 
 	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
 	res = vcm_reserve(r.vcm, MAP_SIZE, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
 	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &before), 0);
 	for (round = 0; round < BENCH_ROUNDS; round++) {
@@ -586,7 +586,7 @@ static void vcm_bench_alloc(struct kunit *test)
 		struct vcm_phys *phys = vcm_phys_alloc(SZ_64M, 0, sysmmu_orders);
 
 		ns[round] = ktime_get_ns() - start;
-		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(phys), "%pe", phys);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 		/* The first allocation is the fresh boot's. */
 		for (i = 0; !round && i < phys->count; i++)
 			if (phys->parts[i].size == SZ_1M)

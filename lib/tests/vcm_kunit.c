@@ -395,9 +395,9 @@ static void vcm_bad_pointers_test(struct kunit *test)
 	unsigned int i;
 
 	res = vcm_reserve(&fake->vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	phys = vcm_alloc(&fake->vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	fake_forget_calls(fake);
 
 	expect_warning(test, "");
@@ -441,7 +441,7 @@ static void vcm_reserve_test(struct kunit *test)
 	struct vcm_res *res, *res2;
 
 	res = vcm_reserve(&fake->vcm, 3 * PAGE_SIZE, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_EXPECT_EQ(test, res->start, CTX_START);
 	KUNIT_EXPECT_EQ(test, res->res_size, 3 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, res->bound_size, 0);
@@ -452,7 +452,7 @@ static void vcm_reserve_test(struct kunit *test)
 
 	/* Sizes round up to whole pages, and the backend sees the rounding. */
 	res2 = vcm_reserve(&fake->vcm, 1, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res2));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res2);
 	KUNIT_EXPECT_EQ(test, res2->res_size, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, fake->log[0].size, PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, res2->start, CTX_START + 3 * PAGE_SIZE);
@@ -465,7 +465,7 @@ static void vcm_reserve_test(struct kunit *test)
 
 	/* The whole context can be reserved. */
 	res = vcm_reserve(&fake->vcm, CTX_SIZE, 0);
-	KUNIT_EXPECT_FALSE(test, IS_ERR(res));
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, res);
 	if (!IS_ERR(res))
 		vcm_unreserve(res);
 	expect_nothing_live(test, fake);
@@ -528,7 +528,7 @@ static void vcm_alloc_test(struct kunit *test)
 	struct vcm_phys *phys;
 
 	phys = vcm_alloc(&fake->vcm, 2 * PAGE_SIZE + 1, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	KUNIT_EXPECT_EQ(test, phys->size, 3 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, fake->log[0].size, 3 * PAGE_SIZE);
 	EXPECT_CALLS(test, fake, OP_PHYS);
@@ -578,10 +578,10 @@ static void vcm_bind_test(struct kunit *test)
 	struct vcm_res *res;
 
 	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	/* Memory smaller than the reservation binds at its start. */
 	phys = fake_phys_make(fake, SZ_16K);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	fake_forget_calls(fake);
 
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
@@ -614,13 +614,15 @@ static void vcm_bind_errors_test(struct kunit *test)
 	struct vcm_res *res;
 
 	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	phys = fake_phys_make(fake, SZ_64K);
 	other = fake_phys_make(fake, SZ_4K);
 	big = fake_phys_make(fake, SZ_64K + PAGE_SIZE);
 	empty = fake_phys_make(fake, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys) || IS_ERR(other) ||
-			   IS_ERR(big) || IS_ERR(empty));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, big);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, empty);
 	fake_forget_calls(fake);
 
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, big), -ENOSPC);
@@ -680,10 +682,10 @@ static void vcm_map_test(struct kunit *test)
 	struct vcm_res *res;
 
 	phys = fake_phys_make(fake, 5 * PAGE_SIZE);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 
 	res = vcm_map(&fake->vcm, phys, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_EXPECT_EQ(test, res->res_size, 5 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, res->bound_size, 5 * PAGE_SIZE);
 	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
@@ -717,7 +719,9 @@ static void vcm_map_errors_test(struct kunit *test)
 	empty = fake_phys_make(fake, 0);
 	huge = fake_phys_make(fake, CTX_SIZE + PAGE_SIZE);
 	phys = fake_phys_make(fake, SZ_64K);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(empty) || IS_ERR(huge) || IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, empty);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, huge);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	fake_forget_calls(fake);
 
 	KUNIT_EXPECT_PTR_EQ(test, vcm_map(&fake->vcm, empty, 0), ERR_PTR(-EINVAL));
@@ -742,7 +746,7 @@ static void vcm_make_binding_test(struct kunit *test)
 	struct vcm_res *res;
 
 	res = vcm_make_binding(&fake->vcm, SZ_64K, 0, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_EXPECT_EQ(test, res->bound_size, SZ_64K);
 	KUNIT_EXPECT_NOT_NULL(test, res->phys);
 	EXPECT_CALLS(test, fake, OP_PHYS, OP_RES, OP_BIND);
@@ -793,7 +797,7 @@ static void vcm_ownership_test(struct kunit *test)
 	struct vcm_res *res;
 
 	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	fake_forget_calls(fake);
 
 	if (!IS_ENABLED(CONFIG_VCM_RES_REFCNT)) {
@@ -810,7 +814,7 @@ static void vcm_ownership_test(struct kunit *test)
 	vcm_unreserve(res);
 	EXPECT_NO_CALLS(test, fake);
 	phys = fake_phys_make(fake, SZ_64K);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND);
@@ -821,7 +825,7 @@ static void vcm_ownership_test(struct kunit *test)
 
 	/* Three owners of a mapping: only the last unmap tears it down. */
 	res = vcm_map(&fake->vcm, phys, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
 	KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
 	fake_forget_calls(fake);
@@ -835,7 +839,7 @@ static void vcm_ownership_test(struct kunit *test)
 
 	/* Two owners of a binding: the last one frees the memory too. */
 	res = vcm_make_binding(&fake->vcm, SZ_64K, 0, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
 	fake_forget_calls(fake);
 	vcm_destroy_binding(res);
@@ -867,17 +871,17 @@ static void vcm_release_ends_as_made_test(struct kunit *test)
 	unsigned int i;
 
 	phys = fake_phys_make(fake, SZ_64K);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	for (i = 0; i < ARRAY_SIZE(releases); i++) {
 		kunit_info(test, "released by %s", releases[i].name);
 		res = vcm_make_binding(&fake->vcm, SZ_64K, 0, 0);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 		fake_forget_calls(fake);
 		releases[i].release(res);
 		EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE, OP_FREE);
 
 		res = vcm_map(&fake->vcm, phys, 0);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 		fake_forget_calls(fake);
 		releases[i].release(res);
 		EXPECT_CALLS(test, fake, OP_UNBIND, OP_UNRESERVE);
@@ -885,7 +889,7 @@ static void vcm_release_ends_as_made_test(struct kunit *test)
 
 	/* Only vcm_destroy_binding() ends what vcm_make_binding() made. */
 	res = vcm_make_binding(&fake->vcm, SZ_64K, 0, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	mine = res->phys;
 	fake_forget_calls(fake);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), -EBUSY);
@@ -926,7 +930,7 @@ static void vcm_driver_phys_test(struct kunit *test)
 	int ret;
 
 	res = vcm_reserve(&fake->vcm, SZ_2M, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	phys = kunit_kzalloc(test, struct_size(phys, parts, 3), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, phys);
 	vcm_phys_init(phys, NULL);
@@ -950,7 +954,7 @@ static void vcm_driver_phys_test(struct kunit *test)
 		}
 		KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 		mapped = vcm_map(&fake->vcm, phys, 0);
-		KUNIT_EXPECT_FALSE(test, IS_ERR(mapped));
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, mapped);
 		if (!IS_ERR(mapped))
 			vcm_unmap(mapped);
 		EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND,
@@ -1073,7 +1077,7 @@ static void vcm_ownership_concurrent_test(struct kunit *test)
 		kunit_skip(test, "needs CONFIG_VCM_RES_REFCNT");
 
 	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	for (i = 0; i < ARRAY_SIZE(owners); i++) {
 		owners[i] = (struct owner_thread){ .res = res };
 		init_completion(&owners[i].done);
@@ -1109,9 +1113,9 @@ static void vcm_unreserve_bound_test(struct kunit *test)
 	struct vcm_res *res;
 
 	phys = fake_phys_make(fake, SZ_64K);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	fake_forget_calls(fake);
 
@@ -1137,7 +1141,7 @@ static void vcm_unreserve_too_often_test(struct kunit *test)
 	/* The fake keeps the memory, so that the extra calls touch no freed memory. */
 	fake->keep_res = true;
 	res = vcm_reserve(&fake->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	vcm_unreserve(res);
 	fake_forget_calls(fake);
 
@@ -1386,9 +1390,9 @@ static void vcm_destroy_test(struct kunit *test)
 	 */
 	fake = fake_create(test);
 	res = vcm_reserve(&fake->vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	phys = vcm_alloc(&fake->vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	fake_forget_calls(fake);
 	vcm_destroy(&fake->vcm);

@@ -310,7 +310,7 @@ static struct vcm_res *reserve(struct kunit *test, struct fake_mmu *fake,
 {
 	struct vcm_res *res = vcm_reserve(&fake->mmu.vcm, size, 0);
 
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(res), "reserving %pa: %pe", &size, res);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, res, "reserving %pa", &size);
 	return res;
 }
 
@@ -734,7 +734,7 @@ static void vcm_mmu_make_binding_test(struct kunit *test)
 	unsigned int i, k = 0;
 
 	res = vcm_make_binding(&fake->mmu.vcm, size, 0, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_EXPECT_EQ(test, res->start, MMU_START);
 	KUNIT_ASSERT_EQ(test, vcm_activate(&fake->mmu.vcm), 0);
 
@@ -1198,7 +1198,7 @@ static void cache_on_cpu_then_reserve_all(struct kunit *test,
 		kunit_release_action(test, bring_cpu_back, (void *)(unsigned long)cpu);
 		KUNIT_EXPECT_TRUE(test, cpu_online(cpu));
 	}
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(whole), "%pe", whole);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, whole);
 	KUNIT_EXPECT_EQ(test, whole->start, MMU_START);
 	vcm_unreserve(whole);
 	/* A whole context is not cached: every page is in the pool again. */

@@ -473,7 +473,7 @@ static void vcm_phys_alloc_large_test(struct kunit *test)
 	unsigned int i;
 
 	phys = vcm_phys_alloc(size, 0, orders_8_4_0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	nr_1m = expect_phys_layout(test, phys, size, orders_8_4_0);
 	KUNIT_EXPECT_EQ(test, ta->live_pages, size >> PAGE_SHIFT);
 	for (i = 0; i < phys->count; i++)
@@ -543,7 +543,7 @@ static void vcm_phys_alloc_rounds_up_test(struct kunit *test)
 		const struct round_case *c = &round_cases[i];
 		struct vcm_phys *phys = vcm_phys_alloc(c->size, 0, c->orders);
 
-		KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(phys), "case %u", i);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, phys, "case %u", i);
 		expect_phys_layout(test, phys, c->rounded, c->orders);
 		if (c->count)
 			KUNIT_EXPECT_EQ_MSG(test, phys->count, c->count, "case %u", i);
@@ -560,7 +560,7 @@ static void vcm_phys_alloc_zeroed_test(struct kunit *test)
 
 	for (round = 0; round < 2; round++) {
 		phys = vcm_phys_alloc(SZ_64K, 0, orders_0);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 		for (i = 0; i < phys->count; i++) {
 			void *va = kmap_local_page(phys->parts[i].page);
 
@@ -584,7 +584,7 @@ static void vcm_phys_alloc_falls_back_test(struct kunit *test)
 	ta->fail_order_from[8] = 1;
 	ta->fail_order_from[4] = 1;
 	phys = vcm_phys_alloc(SZ_1M + SZ_64K, 0, orders_8_4_0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	KUNIT_EXPECT_EQ(test, phys->count, (SZ_1M + SZ_64K) / SZ_4K);
 	for (i = 0; i < phys->count; i++)
 		KUNIT_EXPECT_EQ(test, phys->parts[i].size, SZ_4K);
@@ -609,7 +609,7 @@ static void vcm_phys_alloc_falls_back_once_test(struct kunit *test)
 
 	ta->fail_order_from[8] = 2;
 	phys = vcm_phys_alloc(SZ_1M * 3, 0, orders_8_4_0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	KUNIT_ASSERT_EQ(test, phys->count, 1 + 32);
 	KUNIT_EXPECT_EQ(test, phys->parts[0].size, SZ_1M);
 	for (i = 1; i < phys->count; i++)
@@ -660,7 +660,7 @@ static void vcm_phys_alloc_huge_order_test(struct kunit *test)
 	struct vcm_phys *phys;
 
 	phys = vcm_phys_alloc(size, 0, orders);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	expect_phys_layout(test, phys, size, orders);
 	vcm_free(phys);
 	expect_no_live_pages(test, ta);

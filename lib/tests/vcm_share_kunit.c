@@ -260,7 +260,7 @@ static struct vcm_phys *alloc_phys(struct kunit *test, struct vcm *vcm,
 {
 	struct vcm_phys *phys = vcm_alloc(vcm, size, 0);
 
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(phys), "vcm_alloc: %pe", phys);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, phys, "vcm_alloc");
 	return phys;
 }
 
@@ -269,7 +269,7 @@ static struct vcm_res *map_phys(struct kunit *test, struct vcm *vcm,
 {
 	struct vcm_res *res = vcm_map(vcm, phys, flags);
 
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(res), "vcm_map: %pe", res);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, res, "vcm_map");
 	return res;
 }
 
@@ -348,7 +348,7 @@ static void vcm_share_release_order_test(struct kunit *test)
 	KUNIT_ASSERT_GT(test, phys->count, 2);
 
 	first = vcm_reserve(a->vcm, SZ_2M, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(first));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, first);
 	KUNIT_ASSERT_EQ(test, vcm_bind(first, phys), 0);
 	second = map_phys(test, b->vcm, phys, 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(a->vcm), 0);
@@ -398,7 +398,7 @@ static void vcm_share_ownership_test(struct kunit *test)
 	struct vcm_res *res, *other;
 
 	res = vcm_make_binding(a->vcm, SZ_64K, 0, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	phys = res->phys;
 	KUNIT_EXPECT_EQ(test, refcount_read(&phys->users), 1);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), -EBUSY);
@@ -410,7 +410,7 @@ static void vcm_share_ownership_test(struct kunit *test)
 
 	/* Bound elsewhere, freed by its owner, alive while bound. */
 	phys = vcm_alloc(a->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	other = map_phys(test, a->vcm, phys, 0);
 	vcm_free(phys);
 	KUNIT_EXPECT_EQ(test, ta->live_pages, SZ_64K / PAGE_SIZE);
@@ -428,7 +428,7 @@ static void vcm_share_ownership_test(struct kunit *test)
 	freed->parts[0].start = SZ_1M;
 	freed->parts[0].size = SZ_4K;
 	res = vcm_reserve(a->vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	expect_warning(test, "referencing memory that was freed or never initialised");
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, freed), -EINVAL);
 	expect_warning_end(test, 1);
@@ -453,7 +453,7 @@ static void vcm_share_vmap_test(struct kunit *test)
 	phys = alloc_phys(test, a->vcm, SZ_64K + 2 * SZ_4K);
 	KUNIT_ASSERT_EQ(test, phys->count, 3);
 	vaddr = vcm_vmap(phys);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(vaddr));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vaddr);
 	KUNIT_EXPECT_TRUE(test, is_vmalloc_addr(vaddr));
 	again = vcm_vmap(phys);
 	KUNIT_EXPECT_PTR_EQ(test, again, vaddr);
@@ -506,7 +506,7 @@ static void vcm_share_vmap_test(struct kunit *test)
 
 	/* One lowmem part is mapped at its page's own address. */
 	one = vcm_alloc(a->vcm, SZ_64K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(one));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, one);
 	KUNIT_ASSERT_EQ(test, one->count, 1);
 	vaddr = vcm_vmap(one);
 	if (PageHighMem(one->parts[0].page))
@@ -621,7 +621,7 @@ static void run_threads(struct kunit *test, int (*fn)(void *),
 		t[i].seed = seed + i;
 		t[i].data = data;
 		t[i].task = kthread_create(fn, &t[i], "vcm-share/%d", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(t[i].task));
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, t[i].task);
 		get_task_struct(t[i].task);
 		kthread_bind(t[i].task, cpu);
 		if (cpumask_next(cpu, cpu_online_mask) < nr_cpu_ids)
@@ -762,11 +762,11 @@ static void vcm_share_hot_removal_test(struct kunit *test)
 		bound_pages += p->size >> PAGE_SHIFT;
 		if (i % 2) {
 			b[i] = vcm_make_binding(vcm, SZ_4K * (i + 1), 0, 0);
-			KUNIT_ASSERT_FALSE(test, IS_ERR(b[i]));
+			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b[i]);
 			bound_pages += i + 1;
 		} else {
 			b[i] = vcm_reserve(vcm, SZ_1M, 0);
-			KUNIT_ASSERT_FALSE(test, IS_ERR(b[i]));
+			KUNIT_ASSERT_NOT_ERR_OR_NULL(test, b[i]);
 			KUNIT_ASSERT_EQ(test, vcm_bind(b[i], p), 0);
 			bound_pages += p->size >> PAGE_SHIFT;
 		}
@@ -1678,7 +1678,7 @@ static struct device *dma_device(struct kunit *test, const char *name)
 {
 	struct device *dev = kunit_device_register(test, name);
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 	dev->dma_mask = &dev->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32)), 0);
 	return dev;
@@ -1698,7 +1698,7 @@ static void vcm_share_sysmmu_removal_test(struct kunit *test)
 
 	vcm = devm_vcm_sysmmu_create(dev, (void __force __iomem *)regs, NULL,
 				     CTR_START, CTR_SIZE);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(vcm), "%pe", vcm);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
 	KUNIT_EXPECT_STREQ(test, vcm->name, dev_name(dev));
 	strscpy(name, dev_name(dev), sizeof(name));
 
@@ -1710,7 +1710,7 @@ static void vcm_share_sysmmu_removal_test(struct kunit *test)
 	for (i = 0; i < HOT_RES; i++) {
 		held[i] = i % 2 ? vcm_make_binding(vcm, SZ_4K * i, 0, 0) :
 			  vcm_map(vcm, phys, 0);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(held[i]));
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, held[i]);
 	}
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
@@ -1932,11 +1932,11 @@ static void sweep_setup(struct kunit *test, struct sweep *sw)
 	sw->small = phys_make(test, &small, 1);
 	sw->sysmmu = sysmmu_make(test);
 	sw->res = vcm_reserve(sw->sysmmu, 3 * SZ_1M, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sw->res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sw->res);
 	KUNIT_ASSERT_EQ(test, vcm_activate(sw->sysmmu), 0);
 	sw->idle = sysmmu_make(test);
 	sw->bound = vcm_map(sw->idle, sw->small, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(sw->bound));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sw->bound);
 #endif
 }
 

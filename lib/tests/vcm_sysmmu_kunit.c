@@ -70,7 +70,7 @@ static struct sysmmu_ctx *ctx_make(struct kunit *test, u32 version)
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->regs = sysmmu_window(test, version);
 	ctx->vcm = create(ctx->regs, CTX_START, CTX_SIZE);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(ctx->vcm), "%pe", ctx->vcm);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->vcm);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx->vcm), 0);
 	return ctx;
 }
@@ -372,7 +372,7 @@ static struct vcm_res *bind_unbind(struct kunit *test, struct sysmmu_ctx *ctx,
 {
 	struct vcm_res *res = vcm_reserve(ctx->vcm, phys->size, 0);
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	*bound = stats(test, ctx);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
@@ -438,10 +438,10 @@ static void vcm_sysmmu_layout_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	if (c->pad) {
 		pad = vcm_reserve(ctx->vcm, c->pad, 0);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(pad));
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pad);
 	}
 	res = vcm_reserve(ctx->vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_EXPECT_EQ(test, res->start, CTX_START + c->offset);
 
 	before = stats(test, ctx);
@@ -505,7 +505,7 @@ static void vcm_sysmmu_registers_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, s.blocks, 1);
 
 	res = vcm_reserve(ctx->vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	expect_faults(test, ctx, res->start, phys->size);
 	KUNIT_EXPECT_EQ(test, stats(test, ctx).l1_writes, 0);
@@ -587,14 +587,14 @@ static void vcm_sysmmu_version_test(struct kunit *test)
 		KUNIT_EXPECT_PTR_EQ(test, ctx.vcm, ERR_PTR(c->err));
 		return;
 	}
-	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx.vcm));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
 	phys = phys_layout(test, spec);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
 	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_MMU_CFG), c->cfg);
 
 	res = vcm_reserve(ctx.vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	before = stats(test, &ctx);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	bound = stats(test, &ctx);
@@ -689,19 +689,19 @@ static void vcm_sysmmu_dma_test(struct kunit *test)
 	struct vcm_phys *phys;
 	struct vcm_res *res;
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(dev));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
 	dev->dma_mask = &dev->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32)), 0);
 	ctx.vcm = vcm_sysmmu_create(dev, (void __force __iomem *)ctx.regs, NULL,
 				    CTX_START, CTX_SIZE);
-	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(ctx.vcm), "%pe", ctx.vcm);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
 	KUNIT_EXPECT_STREQ(test, ctx.vcm->name, dev_name(dev));
 
 	phys = phys_layout(test, spec);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
 	res = vcm_reserve(ctx.vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	before = stats(test, &ctx);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	expect_device_view(test, &ctx, res, phys, 0x77000000, by_order);
@@ -825,7 +825,7 @@ static void vcm_sysmmu_create_fails_test(struct kunit *test)
 	struct vcm *vcm;
 	unsigned int n, i;
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(devs[1]));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, devs[1]);
 	devs[1]->dma_mask = &devs[1]->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(devs[1], DMA_BIT_MASK(32)), 0);
 	for (i = 0; i < ARRAY_SIZE(devs); i++) {
@@ -865,9 +865,9 @@ static void vcm_sysmmu_bind_fails_test(struct kunit *test)
 
 	/* Binding 64 KiB past 1 MiB: three L2 tables. */
 	pad = vcm_reserve(ctx->vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(pad));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pad);
 	res = vcm_reserve(ctx->vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	for (n = 1; ; n++) {
 		test_alloc_reset(ta);
@@ -932,11 +932,11 @@ static void vcm_sysmmu_bad_input_test(struct kunit *test)
 
 	/* The last 2 MiB below 4 GiB work; 4 KiB more do not fit. */
 	ctx.vcm = create(regs, SZ_4G - SZ_2M, SZ_2M);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx.vcm));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
 	res = vcm_reserve(ctx.vcm, SZ_2M, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_EXPECT_EQ(test, res->start, SZ_4G - SZ_2M);
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &big, 1)), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, stats(test, &ctx).l1_writes, 0);
@@ -958,7 +958,7 @@ static void vcm_sysmmu_high_memory_test(struct kunit *test)
 	struct vcm_res *res;
 
 	res = vcm_reserve(ctx->vcm, SZ_1M, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &high, 1)), -ERANGE);
 	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys_make(test, &across, 1)), -ERANGE);
 	KUNIT_EXPECT_NULL(test, res->phys);
@@ -1003,7 +1003,7 @@ static void vcm_sysmmu_corrupt_test(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	res = vcm_reserve(ctx->vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	l1 = phys_to_virt(stats(test, ctx).pt_base);
 	saved = l1[res->start >> 20];
 
@@ -1028,7 +1028,7 @@ static void vcm_sysmmu_get_test(struct kunit *test)
 {
 	struct device *master = kunit_device_register(test, "vcm-sysmmu-master");
 
-	KUNIT_ASSERT_FALSE(test, IS_ERR(master));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, master);
 	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(master, 0), ERR_PTR(-ENODEV));
 	KUNIT_EXPECT_PTR_EQ(test, vcm_sysmmu_get(NULL, 0), ERR_PTR(-ENODEV));
 }
@@ -1411,7 +1411,7 @@ static void vcm_sysmmu_suspend_test(struct kunit *test)
 
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	res = vcm_reserve(ctx->vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 
 	KUNIT_ASSERT_EQ(test, vcm_sysmmu_suspend(ctx->vcm), 0);
@@ -1476,7 +1476,7 @@ static void vcm_sysmmu_teardown_test(struct kunit *test)
 	phys_addr_t paddr;
 
 	res = vcm_reserve(ctx->vcm, phys->size, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	KUNIT_EXPECT_EQ(test, window_translate(ctx, res->start, &paddr), 8);
@@ -1519,7 +1519,7 @@ static void vcm_sysmmu_reset_test(struct kunit *test)
 	set_reg(&ctx, SYSMMU_PT_BASE_ADDR, SZ_1G);
 	set_reg(&ctx, SYSMMU_INT_STATUS, latched);
 	ctx.vcm = create(ctx.regs, CTX_START, CTX_SIZE);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx.vcm));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
 	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_INT_CLEAR), latched);
 	KUNIT_EXPECT_EQ(test, reg(&ctx, SYSMMU_MMU_CFG),
@@ -1563,7 +1563,7 @@ static void vcm_sysmmu_section_over_table_test(struct kunit *test)
 	set_reg(ctx, SYSMMU_MMU_STATUS, 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	res = vcm_reserve(ctx->vcm, SZ_1M, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, page), 0);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	s = stats(test, ctx);
@@ -1638,17 +1638,17 @@ static void vcm_sysmmu_debugfs_test(struct kunit *test)
 	struct vcm *vcm;
 
 	vcm = create(sysmmu_window(test, V(3, 3)), start, size);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(vcm));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
 	/* Destroyed below while held; earlier if an assertion fails. */
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, vcm), 0);
 	last = start + size - 1;
 	snprintf(range, sizeof(range), "%pad-%pad ", &start, &last);
 	res = vcm_reserve(vcm, bound, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(res));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	last = res->start + bound - 1;
 	snprintf(res_range, sizeof(res_range), "%pad-%pad ", &res->start, &last);
 	spare = vcm_reserve(vcm, SZ_4K, 0);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(spare));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, spare);
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
 	KUNIT_EXPECT_EQ(test, res->start, start);
@@ -1696,7 +1696,7 @@ static void sysmmu_64m(struct kunit *test, const unsigned char *orders,
 	struct vcm_res *res;
 
 	phys = vcm_phys_alloc(SZ_64M, 0, orders);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(phys));
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	KUNIT_EXPECT_EQ(test, phys->count, SZ_64M >> (PAGE_SHIFT + orders[0]));
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx->vcm), 0);
 	before = stats(test, ctx);
