@@ -14,8 +14,6 @@ source "$(dirname "$0")/common.sh"
 CONFIGS=${VCM_CONFIGS-refcnt-y refcnt-n}
 ARM64_CONFIGS=${VCM_ARM64_CONFIGS-refcnt-y}
 X86_CONFIGS=${VCM_X86_CONFIGS-refcnt-y}
-[ -n "${CONFIGS// /}${ARM64_CONFIGS// /}${X86_CONFIGS// /}" ] ||
-	{ echo "VCM_CONFIGS, VCM_ARM64_CONFIGS and VCM_X86_CONFIGS name no configuration" >&2; exit 1; }
 OLD_SERIES=${VCM_OLD_SERIES:-6.1}
 # On the old series one ARM configuration and arm64: refcnt-n's code is
 # the same on both series, and a fresh make test stays within an hour.
@@ -23,6 +21,8 @@ OLD_CONFIGS=${VCM_OLD_CONFIGS-refcnt-y}
 OLD_ARM64_CONFIGS=${VCM_OLD_ARM64_CONFIGS-refcnt-y}
 # The main tree already is Debian's old series: nothing to run twice.
 [ -n "${KDIR:-}" ] || [ "$OLD_SERIES" != "$KERNEL_SERIES" ] || OLD_CONFIGS= OLD_ARM64_CONFIGS=
+[ -n "${CONFIGS// /}${ARM64_CONFIGS// /}${X86_CONFIGS// /}${OLD_CONFIGS// /}${OLD_ARM64_CONFIGS// /}" ] ||
+	{ echo "the VCM_*CONFIGS variables name no configuration" >&2; exit 1; }
 TIMEOUT=${VCM_TIMEOUT:-900}	# a boot ends in seconds; this catches a hang
 # The suites every run must report.
 SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
