@@ -30,6 +30,12 @@
  * 100 ms, so the camera writes 8 stripes of the frame, each across a page
  * boundary, not all of it.  The sample drives edu with lib/tests/vcm_edu.h.
  *
+ * The sample is not a model of a master device's driver in one respect:
+ * it plays the SysMMUs itself for bring-up, so it creates its own contexts
+ * (vcm_sysmmu_create(), vcm_iommu_create()) and destroys them.  A master's
+ * driver gets its context with vcm_sysmmu_get() in probe and never calls
+ * vcm_destroy(): the guide has its skeleton.
+ *
  * Each write of "next" to /sys/kernel/debug/vcm-pipeline/step runs the next
  * step, which says in the kernel log what it did; reading the file says
  * which step is next.  A script can look at the files under
