@@ -48,12 +48,13 @@ compile_check() {
 	fi
 }
 
-core="mm/vcm.o mm/vcm-phys.o mm/vcm-mmu.o drivers/iommu/vcm-sysmmu.o"
+core="mm/vcm.o mm/vcm-phys.o mm/vcm-mmu.o mm/vcm-dmabuf.o drivers/iommu/vcm-sysmmu.o"
 rc=0
 compile_check x86_64-compile "${prefix}x86_64 COMPILE_TEST" "$core
 	drivers/iommu/vcm-iommu.o lib/tests/vcm_iommu_kunit.o lib/tests/vcm_iommu_fake_kunit.o
 	lib/tests/vcm_kunit.o lib/tests/vcm_phys_kunit.o lib/tests/vcm_mmu_kunit.o
-	lib/tests/vcm_share_kunit.o lib/tests/vcm_bench.o
+	lib/tests/vcm_share_kunit.o lib/tests/vcm_share_stress.o lib/tests/vcm_share_model.o
+	lib/tests/vcm_share_failures.o lib/tests/vcm_dmabuf_kunit.o lib/tests/vcm_bench.o
 	lib/tests/vcm_sysmmu_kunit.o samples/vcm/vcm-pipeline.o" || rc=1
 compile_check x86_64-nokunit "${prefix}x86_64 without KUnit" "$core" || rc=1
 exit $rc

@@ -77,17 +77,6 @@ static struct vcm_phys *counted_phys(struct kunit *test, unsigned int *freed)
 	return &cp->phys;
 }
 
-/* A device that maps with the DMA API's direct mapping, all of memory. */
-static struct device *dma_dev(struct kunit *test, const char *name)
-{
-	struct device *dev = kunit_device_register(test, name);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->dma_mask = &dev->coherent_dma_mask;
-	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)), 0);
-	return dev;
-}
-
 static struct dma_buf *export(struct kunit *test, struct vcm_phys *phys)
 {
 	struct dma_buf *dmabuf = vcm_phys_export(phys, O_RDWR | O_CLOEXEC);
@@ -134,8 +123,8 @@ static void record_sync(struct device *dev, struct sg_table *sgt,
  */
 static void vcm_dmabuf_map_test(struct kunit *test)
 {
-	struct device *dev = dma_dev(test, "vcm-dmabuf-importer");
-	struct device *idle = dma_dev(test, "vcm-dmabuf-idle");
+	struct device *dev = dma_device(test, "vcm-dmabuf-importer", 64);
+	struct device *idle = dma_device(test, "vcm-dmabuf-idle", 64);
 	struct dma_buf_attachment *attach, *other;
 	unsigned int i, freed = 0;
 	struct sg_table *sgt, wrong;
@@ -447,7 +436,7 @@ static void vcm_dmabuf_refused_test(struct kunit *test)
 static void expect_segments(struct kunit *test, struct vcm_phys *made)
 {
 	static const unsigned int want[] = { 2, 2, 1, 1 };
-	struct device *dev = dma_dev(test, "vcm-dmabuf-segments");
+	struct device *dev = dma_device(test, "vcm-dmabuf-segments", 64);
 	struct device_dma_parameters *parms;
 	struct dma_buf_attachment *attach;
 	struct dma_buf *dmabuf;
@@ -597,7 +586,7 @@ put:
 static void vcm_dmabuf_alloc_failure_test(struct kunit *test)
 {
 	struct test_alloc *ta = test_alloc_start(test);
-	struct device *dev = dma_dev(test, "vcm-dmabuf-fails");
+	struct device *dev = dma_device(test, "vcm-dmabuf-fails", 64);
 	unsigned int n, sites, freed = 0;
 	struct vcm_phys *phys;
 	int ret;

@@ -9,6 +9,8 @@
 #include <kunit/test.h>
 #include <kunit/test-bug.h>
 #include <linux/atomic.h>
+#include <linux/device.h>
+#include <linux/dma-mapping.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
 #include <linux/mm.h>
@@ -283,6 +285,18 @@ static inline struct vcm_phys *scattered(struct kunit *test)
 		parts[i].size = PAGE_SIZE;
 	}
 	return phys_make(test, parts, ARRAY_SIZE(parts));
+}
+
+/* A device, unregistered when the test ends, that maps with the DMA API. */
+static inline struct device *dma_device(struct kunit *test, const char *name,
+					unsigned int dma_bits)
+{
+	struct device *dev = kunit_device_register(test, name);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
+	dev->dma_mask = &dev->coherent_dma_mask;
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits)), 0);
+	return dev;
 }
 
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)

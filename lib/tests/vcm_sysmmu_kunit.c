@@ -682,16 +682,13 @@ static void vcm_sysmmu_dma_test(struct kunit *test)
 	static const struct part_spec spec[] = {
 		{ 8, 0, 256, 1 }, { 4, 0, 16, 3 }, { 0, 0, 1, 5 }, {}
 	};
-	struct device *dev = kunit_device_register(test, "vcm-sysmmu-dma");
+	struct device *dev = dma_device(test, "vcm-sysmmu-dma", 32);
 	unsigned int by_order[3] = { 0, 0, 0 };
 	struct sysmmu_ctx ctx = { .regs = sysmmu_window(test, V(3, 3)) };
 	struct vcm_sysmmu_stats before, after;
 	struct vcm_phys *phys;
 	struct vcm_res *res;
 
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, dev);
-	dev->dma_mask = &dev->coherent_dma_mask;
-	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32)), 0);
 	ctx.vcm = vcm_sysmmu_create(dev, (void __force __iomem *)ctx.regs, NULL,
 				    CTX_START, CTX_SIZE);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
