@@ -70,7 +70,7 @@ static inline struct ctr_mmu *to_ctr(struct vcm_mmu *mmu)
 }
 
 static inline int ctr_map_page(struct vcm_mmu *mmu, dma_addr_t vaddr,
-			phys_addr_t paddr, unsigned int order)
+			       phys_addr_t paddr, unsigned int order)
 {
 	struct ctr_mmu *ctr = to_ctr(mmu);
 
@@ -82,7 +82,7 @@ static inline int ctr_map_page(struct vcm_mmu *mmu, dma_addr_t vaddr,
 }
 
 static inline void ctr_unmap_page(struct vcm_mmu *mmu, dma_addr_t vaddr,
-			   phys_addr_t paddr, unsigned int order)
+				  phys_addr_t paddr, unsigned int order)
 {
 	struct ctr_mmu *ctr = to_ctr(mmu);
 
@@ -259,7 +259,7 @@ static inline unsigned int res_owners(struct vcm_res *res)
 }
 
 static inline struct vcm_phys *alloc_phys(struct kunit *test, struct vcm *vcm,
-				   resource_size_t size)
+					  resource_size_t size)
 {
 	struct vcm_phys *phys = vcm_alloc(vcm, size, 0);
 
@@ -268,7 +268,7 @@ static inline struct vcm_phys *alloc_phys(struct kunit *test, struct vcm *vcm,
 }
 
 static inline struct vcm_res *map_phys(struct kunit *test, struct vcm *vcm,
-				struct vcm_phys *phys, unsigned int flags)
+				       struct vcm_phys *phys, unsigned int flags)
 {
 	struct vcm_res *res = vcm_map(vcm, phys, flags);
 
@@ -278,7 +278,7 @@ static inline struct vcm_res *map_phys(struct kunit *test, struct vcm *vcm,
 
 /* The part of @phys holding byte @offset; @offset becomes the part's. */
 static inline const struct vcm_phys_part *phys_part_at(const struct vcm_phys *phys,
-						resource_size_t *offset)
+						       resource_size_t *offset)
 {
 	unsigned int i;
 
@@ -288,7 +288,7 @@ static inline const struct vcm_phys_part *phys_part_at(const struct vcm_phys *ph
 }
 
 static inline phys_addr_t phys_addr_at(const struct vcm_phys *phys,
-				resource_size_t offset)
+				       resource_size_t offset)
 {
 	return phys_part_at(phys, &offset)->start + offset;
 }
@@ -336,8 +336,8 @@ static inline __printf(2, 3) void thread_fail(struct share_thread *t, const char
  * while they run, and waits for them.
  */
 static inline void run_threads(struct kunit *test, int (*fn)(void *),
-			struct share_thread t[2], void *data, u32 seed,
-			void (*meanwhile)(void *data))
+			       struct share_thread t[2], void *data, u32 seed,
+			       void (*meanwhile)(void *data))
 {
 	unsigned int cpu = cpumask_first(cpu_online_mask);
 	int i;
