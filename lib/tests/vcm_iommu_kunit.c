@@ -304,20 +304,13 @@ static void vcm_iommu_share_test(struct kunit *test)
 	const u32 count = 4000;
 	u8 *frame_buf, *in_buf, *out_buf;
 
-	frame = vcm_alloc(vcm_a, 2 * PAGE_SIZE, 0);
-	in = vcm_alloc(vcm_a, 2 * PAGE_SIZE, 0);
-	out = vcm_alloc(vcm_b, 2 * PAGE_SIZE, 0);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, out);
-	frame_a = vcm_map(vcm_a, frame, 0);
-	frame_b = vcm_map(vcm_b, frame, 0);
-	in_a = vcm_map(vcm_a, in, 0);
-	out_b = vcm_map(vcm_b, out, 0);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame_a);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame_b);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in_a);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, out_b);
+	frame = alloc_phys(test, vcm_a, 2 * PAGE_SIZE);
+	in = alloc_phys(test, vcm_a, 2 * PAGE_SIZE);
+	out = alloc_phys(test, vcm_b, 2 * PAGE_SIZE);
+	frame_a = map_phys(test, vcm_a, frame, 0);
+	frame_b = map_phys(test, vcm_b, frame, 0);
+	in_a = map_phys(test, vcm_a, in, 0);
+	out_b = map_phys(test, vcm_b, out, 0);
 	KUNIT_EXPECT_NE(test, frame_a->start, frame_b->start);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm_a), 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm_b), 0);
@@ -400,18 +393,12 @@ static void vcm_iommu_dmabuf_test(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, bdomain);
 	KUNIT_EXPECT_TRUE(test, bdomain->type & __IOMMU_DOMAIN_DMA_API);
-	frame = vcm_alloc(vcm, 2 * PAGE_SIZE, 0);
-	in = vcm_alloc(vcm, PAGE_SIZE, 0);
-	back = vcm_alloc(vcm, PAGE_SIZE, 0);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, back);
-	frame_a = vcm_map(vcm, frame, 0);
-	in_a = vcm_map(vcm, in, 0);
-	back_a = vcm_map(vcm, back, 0);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, frame_a);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, in_a);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, back_a);
+	frame = alloc_phys(test, vcm, 2 * PAGE_SIZE);
+	in = alloc_phys(test, vcm, PAGE_SIZE);
+	back = alloc_phys(test, vcm, PAGE_SIZE);
+	frame_a = map_phys(test, vcm, frame, 0);
+	in_a = map_phys(test, vcm, in, 0);
+	back_a = map_phys(test, vcm, back, 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
 
 	dmabuf = vcm_phys_export(frame, O_RDWR);

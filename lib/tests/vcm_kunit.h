@@ -287,6 +287,26 @@ static inline struct vcm_phys *scattered(struct kunit *test)
 	return phys_make(test, parts, ARRAY_SIZE(parts));
 }
 
+/* vcm_alloc() of @size bytes in @vcm, asserted. */
+static inline struct vcm_phys *alloc_phys(struct kunit *test, struct vcm *vcm,
+					  resource_size_t size)
+{
+	struct vcm_phys *phys = vcm_alloc(vcm, size, 0);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, phys, "vcm_alloc");
+	return phys;
+}
+
+/* vcm_map() of @phys in @vcm with @flags, asserted. */
+static inline struct vcm_res *map_phys(struct kunit *test, struct vcm *vcm,
+				       struct vcm_phys *phys, unsigned int flags)
+{
+	struct vcm_res *res = vcm_map(vcm, phys, flags);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, res, "vcm_map");
+	return res;
+}
+
 /* A device, unregistered when the test ends, that maps with the DMA API. */
 static inline struct device *dma_device(struct kunit *test, const char *name,
 					unsigned int dma_bits)

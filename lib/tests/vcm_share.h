@@ -258,24 +258,6 @@ static inline unsigned int res_owners(struct vcm_res *res)
 #endif
 }
 
-static inline struct vcm_phys *alloc_phys(struct kunit *test, struct vcm *vcm,
-					  resource_size_t size)
-{
-	struct vcm_phys *phys = vcm_alloc(vcm, size, 0);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, phys, "vcm_alloc");
-	return phys;
-}
-
-static inline struct vcm_res *map_phys(struct kunit *test, struct vcm *vcm,
-				       struct vcm_phys *phys, unsigned int flags)
-{
-	struct vcm_res *res = vcm_map(vcm, phys, flags);
-
-	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, res, "vcm_map");
-	return res;
-}
-
 /* The part of @phys holding byte @offset; @offset becomes the part's. */
 static inline const struct vcm_phys_part *phys_part_at(const struct vcm_phys *phys,
 						       resource_size_t *offset)
