@@ -23,10 +23,11 @@ struct vcm_mmu_cache;
  * struct vcm_driver - the operations of a VCM backend.
  * @cleanup:	frees the context and everything the backend allocated for
  *		it; called once, when the context is destroyed and its last
- *		reservation and activation are gone (from vcm_destroy() or
- *		from the holder's release).  Optional: without it the core
- *		kfree()s the struct vcm, which must then start a kmalloc()ed
- *		allocation.  May sleep.
+ *		reservation and activation are gone, from a work item that
+ *		vcm_destroy() or the holder's release waits for.  It must not
+ *		release a reservation or activation of another context.
+ *		Optional: without it the core kfree()s the struct vcm, which
+ *		must then start a kmalloc()ed allocation.  May sleep.
  * @detach:	lets go of the hardware: called once by vcm_destroy(),
  *		with the context's lock held, after the context went dead and
  *		was deactivated.  Reservations may still be held; @unbind and

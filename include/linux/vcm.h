@@ -111,10 +111,13 @@
 
 #include <linux/bits.h>
 #include <linux/compiler.h>
+#include <linux/completion.h>
 #include <linux/dma-direction.h>
 #include <linux/err.h>
 #include <linux/list.h>
+#include <linux/llist.h>
 #include <linux/mutex.h>
+#include <linux/percpu-refcount.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
 
@@ -170,18 +173,14 @@ struct vcm_phys;
  *		in this context; internal.
  * @activations: number of vcm_activate() calls not yet balanced by
  *		vcm_deactivate(); protected by @lock; internal.
- * @users:	one for the context's creator until vcm_destroy(), one for
- *		each activation, and once it is dead one for all its live
- *		reservations while any is left; the context is freed when it
- *		drops to 0; internal.
- * @live:	per CPU, the reservations made there less those released
- *		there while the context is live, so that CPUs reserving at
- *		once share no counter; internal.
- * @dead_res:	once vcm_destroy() has summed @live, the live reservations;
- *		before, a bias above any such count; internal.
- * @dead:	vcm_destroy() was called; written under @lock, read with
- *		preemption disabled (an RCU read-side section) by reserve
- *		and release; internal.
+ * @users:	counts the context's creator until vcm_destroy(), each
+ *		activation and each reservation; the context is freed when
+ *		none is left; internal.
+ * @killed:	completed when no CPU can take a new user any more, after
+ *		vcm_destroy() killed @users; internal.
+ * @free_node:	entry in the list of contexts waiting to be freed;
+ *		internal.
+ * @dead:	vcm_destroy() was called; written under @lock; internal.
  * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
  *		protected by @lock; internal.
  * @bound:	the bound reservations, for debugfs; protected by @lock;
@@ -217,9 +216,9 @@ struct vcm {
 	/* Serialises binding and activation in this context. */
 	struct mutex lock;
 	unsigned int activations;
-	refcount_t users;
-	unsigned long __percpu *live;
-	atomic_long_t dead_res;
+	struct percpu_ref users;
+	struct completion killed;
+	struct llist_node free_node;
 	bool dead;
 	struct list_head reusable;
 	struct list_head bound;
