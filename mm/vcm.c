@@ -527,9 +527,11 @@ static void vcm_res_end(struct vcm_res *res)
 
 /**
  * vcm_unreserve() - Drop one ownership of a reservation.
- * @res: The reservation.
+ * @res: The reservation, however it was made.
  *
- * The last ownership ends the reservation the way it was made: it is
+ * vcm_unmap() and vcm_destroy_binding() are this function under the
+ * names that pair with vcm_map() and vcm_make_binding().  The last
+ * ownership ends the reservation the way it was made: it is
  * unbound, its range is returned to the context, and memory that
  * vcm_make_binding() allocated for it is freed.  A reservation made by
  * vcm_reserve() should have been unbound by its user: it is unbound with a
@@ -1141,21 +1143,6 @@ struct vcm_res *vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 EXPORT_SYMBOL_GPL(vcm_map);
 
 /**
- * vcm_unmap() - Drop one ownership of a reservation made by vcm_map().
- * @res: The reservation.
- *
- * The same as vcm_unreserve(): the last ownership unbinds the reservation
- * and ends it; the memory stays its owner's.
- *
- * Context: Process context.  As vcm_unreserve().
- */
-void vcm_unmap(struct vcm_res *res)
-{
-	vcm_unreserve(res);
-}
-EXPORT_SYMBOL_GPL(vcm_unmap);
-
-/**
  * vcm_make_binding() - Allocate memory, reserve addresses and bind them.
  * @vcm: The context.
  * @size: Size in bytes; rounded up to a multiple of PAGE_SIZE.
@@ -1191,21 +1178,6 @@ struct vcm_res *vcm_make_binding(struct vcm *vcm, resource_size_t size,
 	return res;
 }
 EXPORT_SYMBOL_GPL(vcm_make_binding);
-
-/**
- * vcm_destroy_binding() - Drop one ownership of a vcm_make_binding() result.
- * @res: The reservation.
- *
- * The same as vcm_unreserve(): the last ownership unbinds the reservation,
- * ends it, and frees the memory that vcm_make_binding() allocated for it.
- *
- * Context: Process context.  As vcm_unreserve().
- */
-void vcm_destroy_binding(struct vcm_res *res)
-{
-	vcm_unreserve(res);
-}
-EXPORT_SYMBOL_GPL(vcm_destroy_binding);
 
 /**
  * vcm_activate() - Start translation through a context.

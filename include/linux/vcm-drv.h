@@ -11,6 +11,11 @@
 #ifndef _LINUX_VCM_DRV_H
 #define _LINUX_VCM_DRV_H
 
+#include <linux/completion.h>
+#include <linux/list.h>
+#include <linux/llist.h>
+#include <linux/mutex.h>
+#include <linux/percpu-refcount.h>
 #include <linux/spinlock.h>
 #include <linux/vcm.h>
 
@@ -18,6 +23,72 @@ struct gen_pool;
 struct page;
 struct seq_file;
 struct vcm_mmu_cache;
+
+/**
+ * struct vcm - a VCM context: one device address space.
+ * @start:	first device address of the context; read only.
+ * @size:	size of the context in bytes; read only.
+ * @driver:	the backend's operations; read only.
+ * @name:	what the context is for, shown in debugfs; optional, read
+ *		only.  It must stay valid until the context is freed, which
+ *		may be after the device it names is gone.
+ * @lock:	serialises binding, unbinding, activation and deactivation
+ *		in this context; internal.
+ * @activations: number of vcm_activate() calls not yet balanced by
+ *		vcm_deactivate(); protected by @lock; internal.
+ * @users:	counts the context's creator until vcm_destroy(), each
+ *		activation and each reservation; the context is freed when
+ *		none is left; internal.
+ * @killed:	completed when no CPU can take a new user any more, after
+ *		vcm_destroy() killed @users; internal.
+ * @free_node:	entry in the list of contexts waiting to be freed;
+ *		internal.
+ * @dead:	vcm_destroy() was called; written under @lock; internal.
+ * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
+ *		protected by @lock; internal.
+ * @bound:	the bound reservations, for debugfs; protected by @lock;
+ *		internal.
+ * @node:	entry in the list of all contexts; internal.
+ * @fault_handler: the driver's handler of the context's faults, or NULL;
+ *		set while the context is inactive; internal.
+ * @fault_priv:	what @fault_handler is given; internal.
+ * @coherent:	the device sees the CPU caches: memory needs no cache
+ *		maintenance for it; set by the backend, read only.
+ * @phys_max:	the last physical address the hardware can reach, or 0 for
+ *		any: vcm_bind() refuses memory past it; set by the backend,
+ *		read only.
+ * @res_flags:	the reservation flags the backend honours (VCM_READ_ONLY,
+ *		flags of its own below bit 24); vcm_reserve() refuses the
+ *		others; set by the backend, read only.
+ *
+ * A backend embeds this structure in its own context, fills in @start,
+ * @size, @driver, @coherent, @phys_max, @res_flags and, if it likes, @name,
+ * and calls vcm_init().  A driver that uses the context holds only a
+ * pointer to it, which is why the structure is declared here and not in
+ * <linux/vcm.h>.
+ */
+struct vcm {
+	dma_addr_t start;
+	resource_size_t size;
+	const struct vcm_driver *driver;
+	const char *name;
+	vcm_fault_fn *fault_handler;
+	void *fault_priv;
+	bool coherent;
+	phys_addr_t phys_max;
+	unsigned int res_flags;
+
+	/* Serialises binding and activation in this context. */
+	struct mutex lock;
+	unsigned int activations;
+	struct percpu_ref users;
+	struct completion killed;
+	struct llist_node free_node;
+	bool dead;
+	struct list_head reusable;
+	struct list_head bound;
+	struct list_head node;
+};
 
 /**
  * struct vcm_driver - the operations of a VCM backend.
