@@ -154,6 +154,7 @@
 
 /* KUNIT_STATIC_STUB_REDIRECT(), also on Linux 6.1 (upstream: kunit/static_stub.h). */
 #include "../../mm/vcm-internal.h"
+#include "vcm-sysmmu-hw.h"
 
 #define SYSMMU_SECTION_ORDER	(20 - PAGE_SHIFT)
 #define SYSMMU_LARGE_ORDER	(16 - PAGE_SHIFT)

@@ -24,6 +24,7 @@
 #include <linux/vcm-sysmmu.h>
 #include <linux/xarray.h>
 
+#include "../../drivers/iommu/vcm-sysmmu-hw.h"
 #include "../../mm/vcm-internal.h"
 #include "vcm_kunit_compat.h"
 

@@ -26,6 +26,7 @@
 #include <linux/sizes.h>
 #include <linux/vcm-sysmmu.h>
 
+#include "../../drivers/iommu/vcm-sysmmu-hw.h"
 #include "vcm_kunit.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

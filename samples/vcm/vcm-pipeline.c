@@ -77,6 +77,9 @@
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
 
+/* It plays the SysMMUs: their register map is the driver's. */
+#include "../../drivers/iommu/vcm-sysmmu-hw.h"
+
 #if IS_ENABLED(CONFIG_VCM_IOMMU) && IS_ENABLED(CONFIG_PCI)
 #define PIPELINE_EDU
 #include <linux/iommu.h>
