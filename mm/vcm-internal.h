@@ -105,13 +105,6 @@ struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order);
 void vcm_phys_put_pages(struct page *page, unsigned int order);
 #endif
 
-/* A context's user count, for the KUnit tests to check; see mm/vcm.c. */
-#if IS_ENABLED(CONFIG_KUNIT)
-struct vcm;
-
-unsigned long vcm_users(struct vcm *vcm);
-#endif
-
 /* Cache maintenance, for the KUnit tests to record; see mm/vcm.c. */
 #if IS_ENABLED(CONFIG_KUNIT)
 #include <linux/dma-direction.h>

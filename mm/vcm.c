@@ -6,12 +6,15 @@
  * memory and the hardware half.
  *
  *  - struct vcm is embedded in the backend's context.  The backend creates
- *    it and vcm_init() checks it.  Its users are counted by a percpu_ref:
- *    its creator until vcm_destroy(), each activation and each live
- *    reservation.  vcm_destroy() with users left makes it dead:
- *    deactivated, detached from the hardware, refusing new work with
- *    -ENODEV.  The last user's release hands it to the backend's
- *    ->cleanup (or kfree()), from a work item (see "Freeing a context").
+ *    it and vcm_init() checks it.  It counts its users: its creator until
+ *    vcm_destroy(), each activation and each live reservation.  The last
+ *    one hands it to the backend's ->cleanup (or kfree()).  Reservations
+ *    are counted per CPU while the context is live, so that CPUs
+ *    reserving at once do not share a counter; vcm_destroy() moves their
+ *    sum into one counter, whose last release drops the one user that
+ *    stands for them (see vcm_count_dead()).  vcm_destroy()
+ *    with users left makes it dead: deactivated, detached from the
+ *    hardware, refusing new work with -ENODEV.
  *  - struct vcm_res is allocated by ->res.  The core counts its owners;
  *    when the last one is gone the core unbinds it, passes it to
  *    ->unreserve, which frees it, and drops its context's count.
@@ -29,9 +32,10 @@
  * backend's ->bind, ->unbind, ->activate, ->deactivate and ->detach run
  * under it and may sleep.  ->res, ->phys, ->unreserve and ->cleanup run
  * without it: a backend's address allocator has its own locking.  The
- * ownership count of a reservation and the user count of a vcm_phys are
- * refcount_t, and the user count of a context a percpu_ref: none needs a
- * lock.  A reusable reservation is
+ * ownership count of a reservation and the user counts of a context and
+ * of a vcm_phys are refcount_t and need no lock; a live context's count of
+ * reservations is per CPU and needs none either: RCU orders it against
+ * vcm_destroy() (see vcm_res_hold()).  A reusable reservation is
  * found and given another owner with refcount_inc_not_zero() under
  * vcm->lock, and its last owner removes it from the list under vcm->lock,
  * so a lookup never hands out a reservation whose end has begun.
@@ -62,30 +66,25 @@
 #include <linux/minmax.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
-#include <linux/llist.h>
-#include <linux/percpu-refcount.h>
+#include <linux/percpu.h>
 #include <linux/rcupdate.h>
 #include <linux/seq_file.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/vcm-drv.h>
 #include <linux/vmalloc.h>
-#include <linux/workqueue.h>
 
 #include <kunit/test.h>
 #include <kunit/visibility.h>
 
 #include "vcm-internal.h"
 
+/* See "Counting the reservations of a live context". */
+#define VCM_DEAD_BIAS	(LONG_MAX / 2)
+
 static LIST_HEAD(vcm_contexts);
 /* Protects vcm_contexts. */
 static DEFINE_MUTEX(vcm_contexts_lock);
-
-static void vcm_free_contexts(struct work_struct *work);
-/* Contexts whose last user is gone, for vcm_free_work to free. */
-static LLIST_HEAD(vcm_unused);
-static DECLARE_WORK(vcm_free_work, vcm_free_contexts);
-static void vcm_release(struct percpu_ref *users);
 
 /**
  * vcm_init() - Check and initialise a context a backend has filled in.
@@ -121,12 +120,13 @@ struct vcm *vcm_init(struct vcm *vcm)
 		return ERR_PTR(-EINVAL);
 	}
 
-	if (vcm_should_fail_alloc() ||
-	    percpu_ref_init(&vcm->users, vcm_release, 0, GFP_KERNEL))
+	vcm->live = vcm_should_fail_alloc() ? NULL : alloc_percpu(unsigned long);
+	if (!vcm->live)
 		return ERR_PTR(-ENOMEM);
-	init_completion(&vcm->killed);
+	atomic_long_set(&vcm->dead_res, VCM_DEAD_BIAS);
 	mutex_init(&vcm->lock);
 	vcm->activations = 0;
+	refcount_set(&vcm->users, 1);
 	vcm->dead = false;
 	INIT_LIST_HEAD(&vcm->reusable);
 	INIT_LIST_HEAD(&vcm->bound);
@@ -141,64 +141,110 @@ struct vcm *vcm_init(struct vcm *vcm)
 }
 EXPORT_SYMBOL_GPL(vcm_init);
 
-/*
- * Freeing a context
- * =================
- *
- * percpu_ref calls vcm_release() for the last user inside an RCU
- * read-side section, where freeing, which takes mutexes and runs the
- * backend's ->cleanup, may not sleep: it hands the context to
- * vcm_free_work.  Callers still find a dead context freed when their
- * release returns: vcm_put() waits for the work when the context it let
- * go of is dead.  It reads that after its put, which may have been the
- * last, so it reads it in an RCU read-side section, and the work waits
- * for a grace period before it frees anything.
- */
-
-static void vcm_free_contexts(struct work_struct *work)
-{
-	struct llist_node *unused = llist_del_all(&vcm_unused);
-	struct vcm *vcm, *next;
-
-	synchronize_rcu();
-	llist_for_each_entry_safe(vcm, next, unused, free_node) {
-		mutex_lock(&vcm_contexts_lock);
-		list_del(&vcm->node);
-		mutex_unlock(&vcm_contexts_lock);
-		mutex_destroy(&vcm->lock);
-		percpu_ref_exit(&vcm->users);
-
-		if (vcm->driver->cleanup)
-			vcm->driver->cleanup(vcm);
-		else
-			kfree(vcm);
-	}
-}
-
-static void vcm_release(struct percpu_ref *users)
-{
-	struct vcm *vcm = container_of(users, struct vcm, users);
-
-	llist_add(&vcm->free_node, &vcm_unused);
-	schedule_work(&vcm_free_work);
-}
-
-/* Drops one user of @vcm; the last has it freed before this returns. */
+/* Drops one user of @vcm; the last frees it through the backend. */
 static void vcm_put(struct vcm *vcm)
 {
-	bool dead;
+	if (!refcount_dec_and_test(&vcm->users))
+		return;
 
-	rcu_read_lock();
-	percpu_ref_put(&vcm->users);
-	dead = READ_ONCE(vcm->dead);
-	rcu_read_unlock();
-	if (dead)
-		flush_work(&vcm_free_work);
+	mutex_lock(&vcm_contexts_lock);
+	list_del(&vcm->node);
+	mutex_unlock(&vcm_contexts_lock);
+	mutex_destroy(&vcm->lock);
+	free_percpu(vcm->live);
+
+	if (vcm->driver->cleanup)
+		vcm->driver->cleanup(vcm);
+	else
+		kfree(vcm);
 }
 
-static void vcm_killed(struct percpu_ref *users)
+/*
+ * Counting the reservations of a live context
+ * ===========================================
+ *
+ * This is what percpu_ref does, without disabling interrupts.  percpu_ref
+ * counts with this_cpu_inc() and this_cpu_dec(), which must be safe
+ * against interrupts; 32-bit ARM has no per-CPU atomic instruction, so
+ * there each of them disables and restores interrupts.  With percpu_ref
+ * counting the reservations, a vcm_reserve() + vcm_unreserve() took
+ * 394-518 ns in make bench instead of 281-321, and from 0.73-0.93 times
+ * the time of alloc_iova_fast() + free_iova_fast() to 1.1-1.5.  Only
+ * process context reserves and releases here, so disabling preemption
+ * is enough.
+ *
+ * While the context is live, each CPU keeps its own count in @vcm->live:
+ * reservations made on that CPU minus those released on it.  No lock is
+ * taken and no CPU writes another's count.  One CPU's count may go below
+ * 0 (a reservation made on one CPU and released on another); the sum of
+ * all of them is the number of live reservations.
+ *
+ * Reading @vcm->dead and counting happen with preemption disabled, which
+ * is an RCU read-side section.  vcm_destroy() sets @dead and waits for a
+ * grace period.  After that every CPU that saw the context live has
+ * finished counting, and every CPU that comes later sees it dead and
+ * counts in @dead_res instead.  Only then does vcm_destroy() add up the
+ * CPUs' counts into @dead_res.
+ *
+ * A release that sees the context dead subtracts one from @dead_res,
+ * and may do so before vcm_destroy() has added the sum.  So @dead_res
+ * starts at VCM_DEAD_BIAS, far above any number of reservations, and
+ * vcm_destroy() subtracts the bias when it adds the sum: @dead_res then
+ * holds the reservations left, and cannot reach 0 before.  The release
+ * that takes it to 0 drops the one user that stood for all reservations.
+ */
+
+/* Counts a new reservation of @vcm; false if the context is dead. */
+static bool vcm_res_hold(struct vcm *vcm)
 {
-	complete(&container_of(users, struct vcm, users)->killed);
+	bool live;
+
+	preempt_disable();
+	live = !READ_ONCE(vcm->dead);
+	if (live)
+		__this_cpu_inc(*vcm->live);
+	preempt_enable();
+	return live;
+}
+
+/* Counts the release of a reservation of @vcm, live or dead. */
+static void vcm_res_unhold(struct vcm *vcm)
+{
+	bool live;
+
+	preempt_disable();
+	live = !READ_ONCE(vcm->dead);
+	if (live)
+		__this_cpu_dec(*vcm->live);
+	preempt_enable();
+	if (!live && atomic_long_dec_and_test(&vcm->dead_res))
+		vcm_put(vcm);
+}
+
+/*
+ * Adds up the CPUs' counts.  The sum is exact once no CPU counts any more;
+ * while CPUs still count, it may be off by the few they count meanwhile.
+ */
+static unsigned long vcm_sum_live(struct vcm *vcm)
+{
+	unsigned long live = 0;
+	unsigned int cpu;
+
+	for_each_possible_cpu(cpu)
+		/* A racing count is the snapshot's, see above. */
+		live += data_race(*per_cpu_ptr(vcm->live, cpu));
+	return live;
+}
+
+/*
+ * Adds the CPUs' counts into @dead_res, once @vcm->dead is set, and takes
+ * the bias away; true if no reservation is left.
+ */
+static bool vcm_count_dead(struct vcm *vcm)
+{
+	synchronize_rcu();
+	return !atomic_long_add_return((long)vcm_sum_live(vcm) - VCM_DEAD_BIAS,
+				       &vcm->dead_res);
 }
 
 /**
@@ -214,8 +260,8 @@ static void vcm_killed(struct percpu_ref *users)
  * holders still keep warns and does nothing.
  *
  * Context: Process context.  Takes and releases @vcm->lock, waits under
- * it for an RCU grace period, after which no CPU can take a new user, and
- * waits for the context to be freed if nothing holds it.
+ * it for an RCU grace period (see "Counting the reservations of a live
+ * context"), and takes vcm_contexts_lock when the context is freed.
  */
 void vcm_destroy(struct vcm *vcm)
 {
@@ -229,12 +275,13 @@ void vcm_destroy(struct vcm *vcm)
 	}
 	WRITE_ONCE(vcm->dead, true);
 	/*
-	 * The kill drops the creator's user; ours keeps the context until
-	 * the backend has let go of the hardware below.
+	 * The reservations left stand as one user, taken before counting
+	 * them so that the last one's release cannot drop it first; our own
+	 * keeps the count above 0 if there is none.
 	 */
-	percpu_ref_get(&vcm->users);
-	percpu_ref_kill_and_confirm(&vcm->users, vcm_killed);
-	wait_for_completion(&vcm->killed);
+	refcount_inc(&vcm->users);
+	if (vcm_count_dead(vcm))
+		refcount_dec(&vcm->users);
 	/* The activations stay counted: their holders still balance them. */
 	if (vcm->activations && vcm->driver->deactivate)
 		vcm->driver->deactivate(vcm);
@@ -373,7 +420,7 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-EINVAL);
 	if (flags & ~vcm->res_flags)
 		return ERR_PTR(-EOPNOTSUPP);
-	/* A hint for the error's order; percpu_ref_tryget_live() decides. */
+	/* A hint for the error's order; vcm_res_hold() decides. */
 	if (READ_ONCE(vcm->dead))
 		return ERR_PTR(-ENODEV);
 	if (size > vcm->size)
@@ -383,11 +430,11 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 
 	/* Cannot overflow: the context's size is page aligned. */
 	size = PAGE_ALIGN(size);
-	if (!percpu_ref_tryget_live(&vcm->users))
+	if (!vcm_res_hold(vcm))
 		return ERR_PTR(-ENODEV);
 	res = vcm->driver->res(vcm, size, flags);
 	if (IS_ERR_OR_NULL(res)) {
-		vcm_put(vcm);
+		vcm_res_unhold(vcm);
 		if (VCM_WARN_ON_ONCE(!res))
 			return ERR_PTR(-ENOMEM);
 		return res;
@@ -522,7 +569,7 @@ static void vcm_res_end(struct vcm_res *res)
 			      &start);
 		vcm_phys_put(phys);
 	}
-	vcm_put(vcm);
+	vcm_res_unhold(vcm);
 }
 
 /**
@@ -1210,7 +1257,7 @@ int vcm_activate(struct vcm *vcm)
 		ret = vcm->driver->activate(vcm);
 	if (!ret) {
 		vcm->activations++;
-		percpu_ref_get(&vcm->users);
+		refcount_inc(&vcm->users);
 	}
 	mutex_unlock(&vcm->lock);
 	return ret;
@@ -1257,6 +1304,18 @@ EXPORT_SYMBOL_GPL(vcm_deactivate);
  * context's lock in turn.
  */
 
+/*
+ * The reservations of @vcm: while it is live a snapshot of the CPUs'
+ * counts (see vcm_sum_live()), which can even be "negative".
+ */
+static unsigned long vcm_nr_res(struct vcm *vcm)
+{
+	lockdep_assert_held(&vcm->lock);
+	if (vcm->dead)
+		return atomic_long_read(&vcm->dead_res);
+	return max_t(long, vcm_sum_live(vcm), 0);
+}
+
 static void vcm_show_range(struct seq_file *m, dma_addr_t start,
 			   resource_size_t size)
 {
@@ -1270,7 +1329,7 @@ VISIBLE_IF_KUNIT int vcm_contexts_show(struct seq_file *m, void *unused)
 	struct vcm_res *res;
 	struct vcm *vcm;
 
-	seq_puts(m, "# first-last size name state activations bound bound_bytes, then the backend's\n");
+	seq_puts(m, "# first-last size name state activations reservations bound bound_bytes, then the backend's\n");
 	mutex_lock(&vcm_contexts_lock);
 	list_for_each_entry(vcm, &vcm_contexts, node) {
 		resource_size_t bound_bytes = 0;
@@ -1282,9 +1341,10 @@ VISIBLE_IF_KUNIT int vcm_contexts_show(struct seq_file *m, void *unused)
 			bound_bytes += res->bound_size;
 		}
 		vcm_show_range(m, vcm->start, vcm->size);
-		seq_printf(m, " name=%s state=%s activations=%u bound=%u bound_bytes=%llu",
+		seq_printf(m, " name=%s state=%s activations=%u reservations=%lu bound=%u bound_bytes=%llu",
 			   vcm->name ?: "-", vcm->dead ? "dead" : "live",
-			   vcm->activations, bound, (u64)bound_bytes);
+			   vcm->activations, vcm_nr_res(vcm), bound,
+			   (u64)bound_bytes);
 		if (vcm->driver->show)
 			vcm->driver->show(vcm, m);
 		seq_putc(m, '\n');
@@ -1445,31 +1505,6 @@ bool vcm_should_fail_alloc(void)
 	return false;
 }
 EXPORT_SYMBOL_IF_KUNIT(vcm_should_fail_alloc);
-
-/*
- * The users of @vcm, exact while nobody takes or drops one.  percpu_ref
- * keeps no count to read: in percpu mode its atomic count holds the users
- * taken before the mode's start, plus a bias (lib/percpu-refcount.c's
- * PERCPU_COUNT_BIAS), and each CPU's count those taken less those dropped
- * on it since; after the switch to atomic mode the atomic count is all.
- */
-unsigned long vcm_users(struct vcm *vcm)
-{
-	unsigned long __percpu *percpu;
-	unsigned long users;
-	unsigned int cpu;
-
-	rcu_read_lock();
-	users = atomic_long_read(&vcm->users.data->count);
-	if (__ref_is_percpu(&vcm->users, &percpu)) {
-		users -= 1UL << (BITS_PER_LONG - 1);
-		for_each_possible_cpu(cpu)
-			users += *per_cpu_ptr(percpu, cpu);
-	}
-	rcu_read_unlock();
-	return users;
-}
-EXPORT_SYMBOL_IF_KUNIT(vcm_users);
 #endif
 
 static int __init vcm_core_init(void)

@@ -11,11 +11,10 @@
 #ifndef _LINUX_VCM_DRV_H
 #define _LINUX_VCM_DRV_H
 
-#include <linux/completion.h>
+#include <linux/atomic.h>
 #include <linux/list.h>
-#include <linux/llist.h>
 #include <linux/mutex.h>
-#include <linux/percpu-refcount.h>
+#include <linux/refcount.h>
 #include <linux/spinlock.h>
 #include <linux/vcm.h>
 
@@ -36,14 +35,18 @@ struct vcm_mmu_cache;
  *		in this context; internal.
  * @activations: number of vcm_activate() calls not yet balanced by
  *		vcm_deactivate(); protected by @lock; internal.
- * @users:	counts the context's creator until vcm_destroy(), each
- *		activation and each reservation; the context is freed when
- *		none is left; internal.
- * @killed:	completed when no CPU can take a new user any more, after
- *		vcm_destroy() killed @users; internal.
- * @free_node:	entry in the list of contexts waiting to be freed;
+ * @users:	how many hold the context: its creator until vcm_destroy(),
+ *		each activation, and, once the context is dead, one that
+ *		stands for all its reservations while any is left.  The
+ *		context is freed when it drops to 0; internal.
+ * @live:	per CPU, the reservations made on that CPU minus those
+ *		released on it while the context is live.  One CPU's count
+ *		can go below 0; their sum cannot; internal.
+ * @dead_res:	the number of reservations left once the context is dead,
+ *		plus a large bias until vcm_destroy() has added up @live;
  *		internal.
- * @dead:	vcm_destroy() was called; written under @lock; internal.
+ * @dead:	vcm_destroy() was called; written under @lock, read by
+ *		reserve and release with preemption disabled; internal.
  * @reusable:	reservations that vcm_map() may reuse (VCM_MAP_REUSE);
  *		protected by @lock; internal.
  * @bound:	the bound reservations, for debugfs; protected by @lock;
@@ -81,9 +84,9 @@ struct vcm {
 	/* Serialises binding and activation in this context. */
 	struct mutex lock;
 	unsigned int activations;
-	struct percpu_ref users;
-	struct completion killed;
-	struct llist_node free_node;
+	refcount_t users;
+	unsigned long __percpu *live;
+	atomic_long_t dead_res;
 	bool dead;
 	struct list_head reusable;
 	struct list_head bound;
@@ -94,11 +97,10 @@ struct vcm {
  * struct vcm_driver - the operations of a VCM backend.
  * @cleanup:	frees the context and everything the backend allocated for
  *		it; called once, when the context is destroyed and its last
- *		reservation and activation are gone, from a work item that
- *		vcm_destroy() or the holder's release waits for.  It must not
- *		release a reservation or activation of another context.
- *		Optional: without it the core kfree()s the struct vcm, which
- *		must then start a kmalloc()ed allocation.  May sleep.
+ *		reservation and activation are gone (from vcm_destroy() or
+ *		from the holder's release).  Optional: without it the core
+ *		kfree()s the struct vcm, which must then start a kmalloc()ed
+ *		allocation.  May sleep.
  * @detach:	lets go of the hardware: called once by vcm_destroy(),
  *		with the context's lock held, after the context went dead and
  *		was deactivated.  Reservations may still be held; @unbind and

@@ -223,7 +223,7 @@ static inline void expect_ctr_idle(struct kunit *test, struct ctr_ctx *ctx)
 	KUNIT_EXPECT_EQ(test, ctx_ctr(ctx)->violations, 0);
 	KUNIT_EXPECT_TRUE(test, pool_full(ctx->vcm));
 	KUNIT_EXPECT_EQ(test, ctx->vcm->activations, 0);
-	KUNIT_EXPECT_EQ(test, vcm_users(ctx->vcm), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&ctx->vcm->users), 1);
 	KUNIT_EXPECT_TRUE(test, list_empty(&ctx->vcm->reusable));
 }
 

@@ -216,7 +216,7 @@ static void sweep_expect_clean(struct sweep *sw, const struct sweep_op *op,
 			    "%s failing from %u", op->name, n);
 	KUNIT_EXPECT_EQ_MSG(test, sw->phys->vmap_count, 0, "%s failing from %u",
 			    op->name, n);
-	KUNIT_EXPECT_EQ(test, vcm_users(sw->ctr->vcm), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&sw->ctr->vcm->users), 1);
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
 	KUNIT_EXPECT_EQ_MSG(test, sysmmu_l2_tables(sw->sysmmu), 0,
 			    "%s failing from %u", op->name, n);

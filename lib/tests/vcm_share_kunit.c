@@ -515,7 +515,7 @@ static void vcm_share_sysmmu_removal_test(struct kunit *test)
 	vcm_free(phys);
 	for (i = 1; i < HOT_RES; i += 2)
 		vcm_destroy_binding(held[i]);
-	KUNIT_EXPECT_EQ(test, vcm_users(vcm), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&vcm->users), 1);
 	vcm_deactivate(vcm);
 	expect_no_live_pages(test, ta);
 }

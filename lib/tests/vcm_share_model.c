@@ -107,13 +107,21 @@ static int m_owned_phys(struct model *m)
 	return m->phys[p].phys && m->phys[p].owner ? p : -1;
 }
 
-/* The context's user count: its creator, its activations, its reservations. */
+/*
+ * The context's user count: its creator, its activations, and once it is
+ * dead one for all its reservations while any is left (a live context
+ * counts them per CPU).
+ */
 static int m_users(const struct model *m, int c)
 {
 	int i, users = !m->ctx[c].dead + m->ctx[c].activations;
 
-	for (i = 0; i < M_RES; i++)
-		users += m->res[i].res && m->res[i].ctx == c;
+	for (i = 0; m->ctx[c].dead && i < M_RES; i++) {
+		if (m->res[i].res && m->res[i].ctx == c) {
+			users++;
+			break;
+		}
+	}
 	return users;
 }
 
@@ -182,9 +190,9 @@ static void m_check_state(struct model *m)
 	for (i = 0; i < M_CTX; i++) {
 		struct vcm *vcm = m->ctx[i].cc->vcm;
 
-		M_CHECK(m, vcm_users(vcm) == m_users(m, i),
-			"context %d has %lu users, expected %d", i,
-			vcm_users(vcm), m_users(m, i));
+		M_CHECK(m, refcount_read(&vcm->users) == m_users(m, i),
+			"context %d has %u users, expected %d", i,
+			refcount_read(&vcm->users), m_users(m, i));
 		M_CHECK(m, vcm->activations == m->ctx[i].activations,
 			"context %d activations", i);
 		M_CHECK(m, ctr_mapped(m->ctx[i].cc) == m_mapped(m, i),

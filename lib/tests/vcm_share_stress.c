@@ -298,7 +298,7 @@ void vcm_share_stress_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctr->cleanups), 1);
 	KUNIT_EXPECT_TRUE(test, pool_full(d.vcm[1]));
 	KUNIT_EXPECT_EQ(test, d.vcm[1]->activations, 0);
-	KUNIT_EXPECT_EQ(test, vcm_users(d.vcm[1]), 1);
+	KUNIT_EXPECT_EQ(test, refcount_read(&d.vcm[1]->users), 1);
 	KUNIT_EXPECT_TRUE(test, list_empty(&d.vcm[1]->reusable));
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
 	KUNIT_EXPECT_EQ(test, sysmmu_l2_tables(d.vcm[1]), 0);

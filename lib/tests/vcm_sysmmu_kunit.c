@@ -1652,7 +1652,7 @@ static void vcm_sysmmu_debugfs_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, res->start, start);
 
 	expect_line(test, vcm_contexts_show, range,
-		    "16777216 name=sysmmu-window state=live activations=1 bound=1 bound_bytes=1118208 pool_bytes=16777216 pool_free=%lu cached_ranges=0 sysmmu=3.3 enabled=1 sections=1 l2_tables=1 pages_64k=1 pages_4k=1",
+		    "16777216 name=sysmmu-window state=live activations=1 reservations=2 bound=1 bound_bytes=1118208 pool_bytes=16777216 pool_free=%lu cached_ranges=0 sysmmu=3.3 enabled=1 sections=1 l2_tables=1 pages_64k=1 pages_4k=1",
 		    SZ_16M - 274 * PAGE_SIZE);
 	if (IS_ENABLED(CONFIG_VCM_RES_REFCNT))
 		KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
@@ -1667,7 +1667,7 @@ static void vcm_sysmmu_debugfs_test(struct kunit *test)
 	/* Destroyed, with its holders left: dead, disabled, unmapped. */
 	kunit_release_action(test, ctx_destroy, vcm);
 	expect_line(test, vcm_contexts_show, range,
-		    "16777216 name=sysmmu-window state=dead activations=1 bound=1 bound_bytes=1118208 pool_bytes=16777216 pool_free=%lu cached_ranges=1 sysmmu=3.3 enabled=0 sections=0 l2_tables=0 pages_64k=0 pages_4k=0",
+		    "16777216 name=sysmmu-window state=dead activations=1 reservations=1 bound=1 bound_bytes=1118208 pool_bytes=16777216 pool_free=%lu cached_ranges=1 sysmmu=3.3 enabled=0 sections=0 l2_tables=0 pages_64k=0 pages_4k=0",
 		    SZ_16M - 274 * PAGE_SIZE);
 
 	vcm_deactivate(vcm);
