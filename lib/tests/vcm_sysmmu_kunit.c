@@ -26,7 +26,7 @@
 #include <linux/sizes.h>
 #include <linux/vcm-sysmmu.h>
 
-#include "vcm_kunit.h"
+#include "vcm_kunit_sysmmu.h"
 
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
