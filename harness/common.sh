@@ -159,15 +159,91 @@ kunit() {
 		"${cross[@]}" --jobs="$JOBS"
 }
 
-# Sets KUNITCONFIGS to the kunit.py options naming one configuration's
-# kunitconfig fragments, for $KUNIT_ARCH.
-kunitconfigs() {
+# The suites every ARM run of all our files must report.
+SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
+
+# Sets CONFIG_FILES to the kunitconfig fragments of configuration $1 (a
+# file in harness/configs/) for $KUNIT_ARCH.
+vcm_configs() {
 	local f
 
 	[ -f "$HARNESS/configs/$1.config" ] ||
 		{ echo "no configuration $1 in harness/configs/" >&2; exit 1; }
-	KUNITCONFIGS=()
+	CONFIG_FILES=()
 	for f in base "arch-$KUNIT_ARCH" debug "$1"; do
-		KUNITCONFIGS+=("--kunitconfig=$HARNESS/configs/$f.config")
+		CONFIG_FILES+=("$HARNESS/configs/$f.config")
 	done
+}
+
+# kunit_run LABEL BDIR SUITES FRAGMENT...: builds $KSRC for $KUNIT_ARCH in
+# BDIR from the kunitconfig fragments, boots it in QEMU (2 CPUs) and runs
+# the VCM suites; adds the run, which must report SUITES (comma-separated),
+# to RUNS, which check-results.py judges.
+RUNS=()
+kunit_run() {
+	local label=$1 bdir=$2 suites=$3 args='panic=-1 earlycon' qemu='-smp 2'
+	local f start rc=0 cfgs=()
+
+	shift 3
+	for f in "$@"; do cfgs+=("--kunitconfig=$f"); done
+	case $KUNIT_ARCH in
+	arm64)
+		# Two edu devices behind the SMMUv3 for vcm_iommu's real DMA.
+		qemu+=' -machine iommu=smmuv3 -device edu -device edu'
+		suites+=,vcm_iommu ;;
+	x86_64)
+		# Two edu devices behind q35's VT-d for vcm_iommu's real DMA.
+		qemu+=' -machine q35 -device intel-iommu,intremap=off -device edu -device edu'
+		suites+=,vcm_iommu
+		# The TSC's refined calibration prints, a second into the
+		# tests, two lines among the KTAP ones; QEMU's TSC is no
+		# clock to trust anyway.
+		args+=' intel_iommu=on tsc=unstable' ;;
+	esac
+	mkdir -p "$bdir"
+	rm -f "$bdir/test.log"
+	log "$label: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
+	start=$(date +%s)
+	kunit run --build_dir="$bdir" "${cfgs[@]}" --qemu_args="$qemu" \
+		--kernel_args="$args" --timeout="${VCM_TIMEOUT:-900}" \
+		'vcm*' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
+	grep -E '^\[[0-9:]+\] (Elapsed|Testing complete|=+ |\[(PASSED|FAILED|SKIPPED|CRASHED)\])' \
+		"$bdir/vcm-kunit.out" || true
+	log "$label: kunit.py exited $rc after $(( $(date +%s) - start ))s"
+	RUNS+=("$label:$bdir:$rc:$suites")
+}
+
+# The compiler's and sparse's warnings and errors in VCM files, in log $1.
+vcm_warnings() {
+	grep -E '(mm/vcm|lib/tests/vcm|include/linux/vcm|drivers/iommu/vcm|samples/vcm/)[-_a-z0-9]*\.[ch]:[0-9]+(:[0-9]+)?: (warning|error)' \
+		"$1" | sort -u || true
+}
+
+# build_objects BDIR ARCH FRAGMENT LOG OBJECT...: builds the objects of
+# $KSRC for ARCH in BDIR, from allnoconfig plus the configuration fragment
+# (a tristate may take as m), with W=1 and the make arguments of the
+# array MAKE_ARGS, into LOG.  Prints what went wrong (a symbol of the
+# fragment that did not take, a build error, a warning in a VCM file) and
+# fails if anything did.
+MAKE_ARGS=()
+build_objects() {
+	local bdir=$1 arch=$2 frag=$3 out=$4 cross=() want rc=0
+
+	shift 4
+	[ "$arch" != arm ] || cross=(CROSS_COMPILE="$CROSS_COMPILE")
+	mkdir -p "$bdir"
+	kmake() { make -C "$KSRC" O="$bdir" ARCH="$arch" "${cross[@]}" -j"$JOBS" "$@"; }
+	{
+		KCONFIG_ALLCONFIG=$frag kmake allnoconfig &&
+		kmake -k W=1 "${MAKE_ARGS[@]}" "$@"
+	} >"$out" 2>&1 || rc=1
+	if [ "$rc" != 0 ]; then
+		grep -E ': (fatal )?error:|\*\*\*' "$out" | sort -u | head -8 | sed 's/^/    /' || true
+	fi
+	grep '^CONFIG_' "$frag" | while read -r want; do
+		grep -qxF -e "$want" -e "${want%=y}=m" "$bdir/.config" ||
+			echo "    $want did not take"
+	done | grep . && rc=1
+	vcm_warnings "$out" | grep ': warning' | sed 's/^/    /' | grep . && rc=1
+	return "$rc"
 }

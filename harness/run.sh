@@ -80,11 +80,12 @@ ensure_busybox "$deb_arch"
 bdir=$VCM_CACHE/build/$TREE_ID-$bdir_name
 rundir=$bdir/vcm-run
 mkdir -p "$rundir"
-kunitconfigs refcnt-y
-KUNITCONFIGS+=("--kunitconfig=$HARNESS/configs/run.config")
+vcm_configs refcnt-y
+cfgs=()
+for f in "${CONFIG_FILES[@]}" "$HARNESS/configs/run.config"; do cfgs+=("--kunitconfig=$f"); done
 log "building in $bdir (kunit.py output: $rundir/build.out)"
 start=$(date +%s)
-if ! kunit build --build_dir="$bdir" "${KUNITCONFIGS[@]}" >"$rundir/build.out" 2>&1; then
+if ! kunit build --build_dir="$bdir" "${cfgs[@]}" >"$rundir/build.out" 2>&1; then
 	tail -30 "$rundir/build.out"
 	fail "the kernel did not build (see $rundir/build.out)"
 fi

@@ -1,14 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make test: build the kernel with our files for 32-bit ARM and run the VCM
-# KUnit suites under QEMU (virt, 2 CPUs), once per configuration, with the
-# debug options on; then the same on arm64 (virt with an SMMUv3 and two
-# edu DMA devices, for the vcm_iommu suite's real DMA) and on x86_64
-# (QEMU's PC, 2 CPUs; 64-bit dma_addr_t and phys_addr_t); then builds VCM's objects for x86_64 with
-# COMPILE_TEST; then an ARM and the arm64 run and the x86_64 builds again
-# on Debian's Linux 6.1, in its own tree.  Ends with "N passed, N failed, N skipped"
-# over all the runs.  Before anything, check-results.py's own regression
-# test (test-judge.py) must pass: every run is judged by it.
+# make test: builds the kernel with our files and runs the VCM KUnit suites
+# under QEMU (2 CPUs, the debug options on): on 32-bit ARM once per
+# configuration, on arm64 (an SMMUv3 and two edu DMA devices) and x86_64
+# (VT-d and edu; 64-bit dma_addr_t and phys_addr_t); builds VCM for x86_64
+# with COMPILE_TEST; then ARM, arm64 and x86_64 again on Debian's 6.1.
+# First check-results.py's own test (test-judge.py) must pass; ends with
+# "N passed, N failed, N skipped" over all the runs.
 source "$(dirname "$0")/common.sh"
 
 CONFIGS=${VCM_CONFIGS-refcnt-y refcnt-n}
@@ -23,10 +21,6 @@ OLD_ARM64_CONFIGS=${VCM_OLD_ARM64_CONFIGS-refcnt-y}
 [ -n "${KDIR:-}" ] || [ "$OLD_SERIES" != "$KERNEL_SERIES" ] || OLD_CONFIGS= OLD_ARM64_CONFIGS=
 [ -n "${CONFIGS// /}${ARM64_CONFIGS// /}${X86_CONFIGS// /}${OLD_CONFIGS// /}${OLD_ARM64_CONFIGS// /}" ] ||
 	{ echo "the VCM_*CONFIGS variables name no configuration" >&2; exit 1; }
-TIMEOUT=${VCM_TIMEOUT:-900}	# a boot ends in seconds; this catches a hang
-# The suites every run must report.
-SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
-
 python3 "$HARNESS/test-judge.py"
 
 extra=()
@@ -35,53 +29,23 @@ extra=()
 [ -z "${OLD_CONFIGS// /}${OLD_ARM64_CONFIGS// /}" ] || extra+=("linux-source-$OLD_SERIES")
 ensure_packages "${extra[@]}"
 
-# Runs the suites of configuration $2 for $KUNIT_ARCH in the tree
-# kernel_tree chose, in build/<tree>-$3$2; adds the run, labelled $1, to
-# those check-results.py judges.
-runs=()
-kunit_run() {
-	local label=$1 cfg=$2 bdir=$VCM_CACHE/build/$TREE_ID-$3$2 start rc=0
-	local args='panic=-1 earlycon' qemu='-smp 2' suites=$SUITES
-
-	case $KUNIT_ARCH in
-	arm64)
-		# Two edu devices behind the SMMUv3 for vcm_iommu's real DMA.
-		qemu+=' -machine iommu=smmuv3 -device edu -device edu'
-		suites+=,vcm_iommu ;;
-	x86_64)
-		# Two edu devices behind q35's VT-d for vcm_iommu's real DMA.
-		qemu+=' -machine q35 -device intel-iommu,intremap=off -device edu -device edu'
-		args+=' intel_iommu=on'
-		suites+=,vcm_iommu
-		# The TSC's refined calibration prints, a second into the
-		# tests, two lines among the KTAP ones; QEMU's TSC is no
-		# clock to trust anyway.
-		args+=' tsc=unstable' ;;
-	esac
-	mkdir -p "$bdir"
-	rm -f "$bdir/test.log"
-	kunitconfigs "$cfg"
-	log "$label: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
-	start=$(date +%s)
-	kunit run --build_dir="$bdir" "${KUNITCONFIGS[@]}" \
-		--qemu_args="$qemu" --kernel_args="$args" --timeout="$TIMEOUT" \
-		'vcm*' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
-	grep -E '^\[[0-9:]+\] (Elapsed|Testing complete|=+ |\[(PASSED|FAILED|SKIPPED|CRASHED)\])' \
-		"$bdir/vcm-kunit.out" || true
-	log "$label: kunit.py exited $rc after $(( $(date +%s) - start ))s"
-	runs+=("$label:$bdir:$rc:$suites")
+# Runs the suites of configuration $3 for architecture $1 in the tree
+# kernel_tree chose, in build/<tree>-$4$3, as run $2.
+run_config() {
+	KUNIT_ARCH=$1 vcm_configs "$3"
+	KUNIT_ARCH=$1 kunit_run "$2" "$VCM_CACHE/build/$TREE_ID-$4$3" "$SUITES" "${CONFIG_FILES[@]}"
 }
 
 kernel_tree
 overlay
 for cfg in $CONFIGS; do
-	KUNIT_ARCH=arm kunit_run "$cfg" "$cfg" ""
+	run_config arm "$cfg" "$cfg" ""
 done
 for cfg in $ARM64_CONFIGS; do
-	KUNIT_ARCH=arm64 kunit_run "arm64 $cfg" "$cfg" arm64-
+	run_config arm64 "arm64 $cfg" "$cfg" arm64-
 done
 for cfg in $X86_CONFIGS; do
-	KUNIT_ARCH=x86_64 kunit_run "x86_64 $cfg" "$cfg" x86_64-
+	run_config x86_64 "x86_64 $cfg" "$cfg" x86_64-
 done
 
 compile_rc=0
@@ -91,12 +55,12 @@ if [ -n "${OLD_CONFIGS// /}${OLD_ARM64_CONFIGS// /}" ]; then
 	kernel_tree "$OLD_SERIES"
 	overlay
 	for cfg in $OLD_CONFIGS; do
-		KUNIT_ARCH=arm kunit_run "$OLD_SERIES $cfg" "$cfg" ""
+		run_config arm "$OLD_SERIES $cfg" "$cfg" ""
 	done
 	for cfg in $OLD_ARM64_CONFIGS; do
-		KUNIT_ARCH=arm64 kunit_run "$OLD_SERIES arm64 $cfg" "$cfg" arm64-
+		run_config arm64 "$OLD_SERIES arm64 $cfg" "$cfg" arm64-
 	done
 	bash "$HARNESS/compile-x86.sh" "$OLD_SERIES" || compile_rc=$?
 fi
 
-python3 "$HARNESS/check-results.py" "${runs[@]}" && exit "$compile_rc"
+python3 "$HARNESS/check-results.py" "${RUNS[@]}" && exit "$compile_rc"
