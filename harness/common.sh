@@ -110,12 +110,12 @@ repo_kernel_files() (
 	fi | sort -u
 )
 
-# Lays our kernel files and the edits to existing kernel files over $KSRC.
+# Lays our kernel files and harness/kernel-edits/ over $KSRC.
 # Idempotent: running it again changes nothing unless a file of ours did.
 # It never overwrites a file of the kernel's own, so the files it removes
 # (ours that this repository no longer has) are always its own.
 overlay() {
-	local manifest=$KSRC/.vcm-files f edits=$HARNESS/kernel-edits
+	local manifest=$KSRC/.vcm-files f
 
 	touch "$manifest"
 	repo_kernel_files >"$manifest.new"
@@ -131,19 +131,7 @@ overlay() {
 	comm -23 "$manifest" "$manifest.new" | while read -r f; do rm -f "$KSRC/$f"; done
 	mv "$manifest.new" "$manifest"
 
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Kconfig" "$edits/mm-Kconfig" --before-last endmenu
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Makefile" "$edits/mm-Makefile"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Kconfig" "$edits/iommu-Kconfig"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Makefile" "$edits/iommu-Makefile"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Kconfig" "$edits/samples-Kconfig" \
-		--before-last "endif # SAMPLES"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Makefile" "$edits/samples-Makefile"
-	# lib/tests/ is new in 6.15; older kernels get its Makefile and the link.
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/tests/Makefile" "$edits/lib-tests-Makefile"
-	if grep -q '^# >>> vcm:' "$KSRC/lib/Makefile" ||
-	   ! grep -Eq '^obj-y[[:space:]]*\+=.*[[:space:]]tests/' "$KSRC/lib/Makefile"; then
-		python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/Makefile" "$edits/lib-Makefile"
-	fi
+	python3 "$HARNESS/kernel-edits.py" "$KSRC"
 }
 
 # Runs kunit.py from the kernel tree with the options every VCM run shares,
