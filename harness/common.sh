@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Sourced by the harness scripts: where the kernel and the builds live, the
-# packages a build needs, and laying this repository's kernel files over a
-# kernel tree.  Nothing here goes into the kernel.
+# Sourced by the harness scripts: the kernel trees and builds, packages,
+# overlaying our kernel files, KUnit runs and builds.  Not a kernel file.
 
 set -euo pipefail
 export LC_ALL=C
@@ -23,10 +22,8 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # kbuild cannot build in, or from, a path with spaces or colons.
 check_path() {
-	case "$2" in
-	*[[:space:]:]*)
-		echo "$1=$2: kbuild cannot use a path with spaces or colons" >&2
-		exit 1 ;;
+	case "$2" in *[[:space:]:]*)
+		echo "$1=$2: kbuild cannot use a path with spaces or colons" >&2; exit 1 ;;
 	esac
 }
 
@@ -43,10 +40,8 @@ ensure_packages() {
 			missing="$missing $p"
 	done
 	[ -n "$missing" ] || return 0
-	if [ "$(id -u)" != 0 ]; then
-		echo "missing packages:$missing (run as root, or install them)" >&2
-		exit 1
-	fi
+	[ "$(id -u)" = 0 ] ||
+		{ echo "missing packages:$missing (run as root, or install them)" >&2; exit 1; }
 	log "installing:$missing"
 	# Wait for another apt (unattended upgrades) rather than fail.
 	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
@@ -85,13 +80,6 @@ kernel_tree() {
 	fi
 }
 
-# Copies a file only when it differs, so that make rebuilds only what changed.
-install_file() {
-	cmp -s "$1" "$2" && return 0
-	mkdir -p "$(dirname "$2")"
-	cp "$1" "$2"
-}
-
 # Our kernel files: in a git checkout the tracked ones and the untracked
 # ones git does not ignore (no editor backups, no build output).
 repo_kernel_files() (
@@ -110,8 +98,7 @@ repo_kernel_files() (
 	fi | sort -u
 )
 
-# Lays our kernel files and harness/kernel-edits/ over $KSRC.
-# Idempotent: running it again changes nothing unless a file of ours did.
+# Lays our kernel files and harness/kernel-edits/ over $KSRC, idempotently.
 # It never overwrites a file of the kernel's own, so the files it removes
 # (ours that this repository no longer has) are always its own.
 overlay() {
@@ -125,8 +112,9 @@ overlay() {
 			exit 1
 		fi
 	done <"$manifest.new"
+	# Only a file that differs is copied, so that make rebuilds only it.
 	while read -r f; do
-		install_file "$REPO/$f" "$KSRC/$f"
+		cmp -s "$REPO/$f" "$KSRC/$f" || install -D -m 644 "$REPO/$f" "$KSRC/$f"
 	done <"$manifest.new"
 	comm -23 "$manifest" "$manifest.new" | while read -r f; do rm -f "$KSRC/$f"; done
 	mv "$manifest.new" "$manifest"
@@ -153,14 +141,9 @@ SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
 # Sets CONFIG_FILES to the kunitconfig fragments of configuration $1 (a
 # file in harness/configs/) for $KUNIT_ARCH.
 vcm_configs() {
-	local f
-
 	[ -f "$HARNESS/configs/$1.config" ] ||
 		{ echo "no configuration $1 in harness/configs/" >&2; exit 1; }
-	CONFIG_FILES=()
-	for f in base "arch-$KUNIT_ARCH" debug "$1"; do
-		CONFIG_FILES+=("$HARNESS/configs/$f.config")
-	done
+	CONFIG_FILES=("$HARNESS/configs/"{base,"arch-$KUNIT_ARCH",debug,"$1"}.config)
 }
 
 # kunit_run LABEL BDIR SUITES FRAGMENT...: builds $KSRC for $KUNIT_ARCH in
@@ -183,13 +166,11 @@ kunit_run() {
 		# Two edu devices behind q35's VT-d for vcm_iommu's real DMA.
 		qemu+=' -machine q35 -device intel-iommu,intremap=off -device edu -device edu'
 		suites+=,vcm_iommu
-		# The TSC's refined calibration prints, a second into the
-		# tests, two lines among the KTAP ones; QEMU's TSC is no
-		# clock to trust anyway.
+		# The TSC's refinement prints among the KTAP lines, and
+		# QEMU's TSC is no clock to trust anyway.
 		args+=' intel_iommu=on tsc=unstable' ;;
 	esac
-	mkdir -p "$bdir"
-	rm -f "$bdir/test.log"
+	mkdir -p "$bdir" && rm -f "$bdir/test.log"
 	log "$label: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
 	start=$(date +%s)
 	kunit run --build_dir="$bdir" "${cfgs[@]}" --qemu_args="$qemu" \
@@ -208,10 +189,9 @@ vcm_warnings() {
 }
 
 # build_objects BDIR ARCH FRAGMENT LOG OBJECT...: builds the objects of
-# $KSRC for ARCH in BDIR, from allnoconfig plus the configuration fragment
-# (a tristate may take as m), with W=1 and the make arguments of the
-# array MAKE_ARGS, into LOG.  Prints what went wrong (a symbol of the
-# fragment that did not take, a build error, a warning in a VCM file) and
+# $KSRC for ARCH in BDIR from allnoconfig plus FRAGMENT, with W=1 and
+# MAKE_ARGS, into LOG.  Prints what went wrong (a symbol of FRAGMENT that
+# did not take, even as m; a build error; a warning in a VCM file) and
 # fails if anything did.
 MAKE_ARGS=()
 build_objects() {
@@ -225,9 +205,7 @@ build_objects() {
 		KCONFIG_ALLCONFIG=$frag kmake allnoconfig &&
 		kmake -k W=1 "${MAKE_ARGS[@]}" "$@"
 	} >"$out" 2>&1 || rc=1
-	if [ "$rc" != 0 ]; then
-		grep -E ': (fatal )?error:|\*\*\*' "$out" | sort -u | head -8 | sed 's/^/    /' || true
-	fi
+	[ "$rc" = 0 ] || { grep -E ': (fatal )?error:|\*\*\*' "$out" | sort -u | head -8 | sed 's/^/    /' || true; }
 	grep '^CONFIG_' "$frag" | while read -r want; do
 		grep -qxF -e "$want" -e "${want%=y}=m" "$bdir/.config" ||
 			echo "    $want did not take"

@@ -51,13 +51,9 @@ def built(path, unit, ours):
     toks = [t for t in toks if t.endswith(('.o', '/'))]
     if not toks:
         return None
-    for t in toks:
-        stem = os.path.normpath(os.path.join(d, t))
-        if t.endswith('.o') and stem[:-2] + '.c' in ours:
-            return True
-        if t.endswith('/') and any(f.startswith(stem + '/') for f in ours):
-            return True
-    return False
+    stems = [os.path.normpath(os.path.join(d, t)) for t in toks]
+    return any(s[:-2] + '.c' in ours if s.endswith('.o') else
+               any(f.startswith(s + '/') for f in ours) for s in stems)
 
 
 def main():
@@ -70,13 +66,10 @@ def main():
     args = ap.parse_args()
     with open(args.files or os.path.join(args.tree, '.vcm-files')) as f:
         ours = set(f.read().split())
-    places = []
     with open(os.path.join(EDITS, 'places')) as f:
-        for line in f:
-            if line.strip() and not line.startswith('#'):
-                path, where = line.split(None, 1)
-                with open(os.path.join(EDITS, path)) as g:
-                    places.append((path, where.strip(), g.read().splitlines()))
+        places = [l.split(None, 1) for l in f if l.strip() and not l.startswith('#')]
+    places = [(p, w.strip(), open(os.path.join(EDITS, p)).read().splitlines())
+              for p, w in places]
 
     # The Makefile pieces first: which Kconfig symbols they build.
     named, wanted, texts = set(), set(), {}

@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make patches: writes this repository's kernel files as an upstream-style
-# series against Debian's linux-source-6.12 (git format-patch, a cover
-# letter), and the same from 6.1's files, and checks them: git am on
-# pristine 6.12 and 6.1, an ARM build (W=1) of every step on 6.12 and of
-# the series on 6.1, the KUnit suites of patch 1 alone and of the series,
-# checkpatch --strict, sparse.  Prints one line per check; fails if one
-# does.  The trees are Debian's, under $VCM_CACHE/patches/ (not KDIR).
+# make patches: our kernel files as an upstream-style series against
+# Debian's linux-source-6.12 and 6.1 (git format-patch, a cover letter),
+# checked: git am on pristine trees, an ARM build (W=1) of every step, the
+# KUnit suites of patch 1 and of the series, checkpatch --strict, sparse.
 #
 # harness/series/NN-name.txt, one per patch: header lines (continued on
 # lines that start with white space), a blank line, the commit message.
 #   Subject:  its subject
-#   Files:    the files of ours it adds, as globs; a file goes to the
-#             patch with the longest pattern that matches it
+#   Files:    the files it adds (globs; the longest pattern matching wins)
 #   Unifdef:  CONFIG_X: it adds the "#if CONFIG_X" code of the earlier
 #             patches' files, which go through unifdef -UCONFIG_X
 #   Why:      why it is where it is, for the cover letter
-# cover.txt: Subject: line, blank line, body; its @PATCHES@ line becomes
-# the list of the patches, with what each adds and why.
+# cover.txt: Subject:, blank line, body; @PATCHES@ becomes the patches.
 source "$(dirname "$0")/common.sh"
 
 unset KDIR
@@ -35,7 +30,8 @@ rm -f "$LOGS"/*.log
 # The author and date: this repository's user and last commit.
 NAME=$(git -C "$REPO" config user.name 2>/dev/null || echo "VCM developers")
 EMAIL=$(git -C "$REPO" config user.email 2>/dev/null || echo "vcm@example.org")
-export GIT_AUTHOR_DATE GIT_COMMITTER_DATE
+export GIT_AUTHOR_NAME=$NAME GIT_COMMITTER_NAME=$NAME GIT_AUTHOR_EMAIL=$EMAIL \
+	GIT_COMMITTER_EMAIL=$EMAIL GIT_AUTHOR_DATE GIT_COMMITTER_DATE
 GIT_AUTHOR_DATE=$(git -C "$REPO" log -1 --format=%cD 2>/dev/null || date -R)
 GIT_COMMITTER_DATE=$GIT_AUTHOR_DATE
 
@@ -49,10 +45,6 @@ field() {
 
 TXT=("$HARNESS"/series/[0-9][0-9]-*.txt)
 N=${#TXT[@]}
-UNIFDEF=()
-for k in $(seq 1 "$N"); do
-	UNIFDEF[k]=$(field Unifdef "${TXT[k - 1]}")
-done
 
 # $WORK/owners: each of our files and the patch that adds it.
 repo_kernel_files | while read -r f; do
@@ -101,15 +93,10 @@ pristine_tree() {
 	TREE=$KSRC
 	if [ -d "$TREE/.git" ]; then
 		git -C "$TREE" am --abort >/dev/null 2>&1 || true
-		if git -C "$TREE" rev-parse -q --verify pristine >/dev/null; then
-			git -C "$TREE" reset -q --hard pristine
-		fi
+		git -C "$TREE" reset -q --hard pristine 2>/dev/null || true
 		rm -rf "$TREE/.git"
 	fi
 	git -C "$TREE" init -q
-	git -C "$TREE" config user.name "$NAME"
-	git -C "$TREE" config user.email "$EMAIL"
-	git -C "$TREE" config status.showUntrackedFiles no
 	for f in $PLACES; do
 		[ ! -f "$TREE/$f" ] || git -C "$TREE" add -f "$f"
 	done
@@ -126,11 +113,8 @@ make_series() {
 	: >"$WORK/overview"
 	for k in $(seq 1 "$N"); do
 		git -C "$tree" read-tree --reset -u pristine
-		syms=()
-		for j in $(seq $((k + 1)) "$N"); do
-			# shellcheck disable=SC2206
-			syms+=(${UNIFDEF[j]})
-		done
+		read -r -a syms <<<"$(for j in $(seq $((k + 1)) "$N"); do
+			field Unifdef "${TXT[j - 1]}"; done | paste -sd' ')"
 		awk -v k="$k" '$2 <= k { print $1 }' "$WORK/owners" >"$WORK/step"
 		while read -r f; do
 			mkdir -p "$(dirname "$tree/$f")"
@@ -164,8 +148,8 @@ make_series() {
 	git -C "$tree" reset -q --hard pristine
 }
 
-# A patch without what may differ between two trees' series: the hunks
-# of the kernel's own files, line numbers, index lines and diffstats.
+# A patch without what may differ between trees: the kernel's own files,
+# line numbers, index lines, diffstats.
 ours_only() {
 	awk '/^diff --git /{ skip = $3 ~ /^a\/(MAINTAINERS|.*Kconfig|.*Makefile)$/ && $3 !~ /\/vcm\// }
 		!skip' "$1" | grep -Ev '^(index |From [0-9a-f]{40} | \S+ +\| )' | sed 's/^@@ .*/@@/'
@@ -193,13 +177,11 @@ result() {	# $1: 0 if the check passed; $2: its line
 	[ "$1" = 0 ] || FAILED=1
 }
 
-# build_step DIR LOG [objects]: the ARM build of what the patches applied
-# to $TREE so far add: allnoconfig, configs/patches-arm.config and their
-# Kconfig symbols, then their objects (or those named) with W=1.
+# build_step DIR LOG: the ARM build, in DIR, of the Kconfig symbols and
+# objects that the patches applied to $TREE so far add.
 build_step() {
 	local dir=$1 log=$2 objs
 
-	shift 2
 	{
 		cat "$HARNESS/configs/patches-arm.config"
 		git -C "$TREE" diff pristine HEAD | sed -n 's/^+\(menu\)\{0,1\}config \(.*\)/CONFIG_\2=y/p'
@@ -279,12 +261,11 @@ errors=0 warnings=0 checks=0
 for p in "${PATCHES[@]}"; do
 	clog=$LOGS/checkpatch-$(basename "$p" .patch).log
 	(cd "$TREE_BASE" && perl scripts/checkpatch.pl --strict --showfile "$p") >"$clog" 2>&1 || true
-	total=$(grep -E '^total: ' "$clog" | tail -1)
-	read -r e w c < <(echo "$total" |
-		sed -E 's/^total: ([0-9]+) errors?, ([0-9]+) warnings?, (([0-9]+) checks?, )?.*/\1 \2 \4/')
-	e=${e:-1} w=${w:-0} c=${c:-0}
+	read -r e w c < <(sed -nE 's/^total: ([0-9]+) errors?, ([0-9]+) warnings?, (([0-9]+) checks?, )?.*/\1 \2 \4/p' \
+		"$clog" | tail -1)
+	e=${e:-1} w=${w:-0} c=${c:-0}	# no total line: an error
 	if [ "$e$w$c" != 000 ]; then
-		echo "    $(basename "$p"): ${total:-checkpatch printed no total}"
+		echo "    $(basename "$p"): $(grep '^total: ' "$clog" || echo "no total line")"
 		grep -E '^[^:]+:[0-9]+: (ERROR|WARNING|CHECK):' "$clog" | head -10 | sed 's/^/      /'
 	fi
 	errors=$((errors + e)) warnings=$((warnings + w)) checks=$((checks + c))
