@@ -1,15 +1,12 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Turns the "vcm-bench: {json}" lines of a vcm_bench kernel log into a
-table, and writes them as one JSON document.
+"""bench-table.py JSON_OUT TEST_LOG...: the "vcm-bench: {json}" lines of
+vcm_bench kernel logs as a table, and as one JSON document in JSON_OUT.
 
-Usage: bench-table.py JSON_OUT TEST_LOG...
-
-Each row is one implementation in one case: median, minimum and maximum
-ns/op over the rounds, and for VCM's rows the ratio of its median to each
-peer's in the same case (below 1.0 VCM is faster).  For reservations on
-2 CPUs it also gives each implementation's throughput on 2 CPUs over its
-throughput on 1.  Exits 1 if the log holds no result.
+A row is one implementation in one case: median, minimum and maximum
+ns/op, and for VCM the ratio of its median to each peer's (below 1.0 VCM
+is faster); on 2 CPUs, the throughput over that on 1.  Exits 1 without
+a result.
 """
 import json
 import re

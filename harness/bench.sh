@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make bench: build the kernel with the vcm_bench suite and without the
-# debug options, boot it under QEMU (virt, 2 CPUs, 512 MiB), and print the
-# table of VCM against its peers, measured in that one boot.  Then the same
-# for arm64 with an edu device behind QEMU's SMMUv3, for VCM on the IOMMU
-# API against iommu_map_sg() and dma-iommu, booted once with strict and
-# once with lazy IOTLB invalidation (VCM_BENCH_ARM64= leaves it out).  The
-# results are also written as JSON to $VCM_CACHE/build/<tree>-bench/vcm-bench.json.
-# Exits non-zero only if the benchmark could not run.
+# make bench: builds the kernel with the vcm_bench suite, without the debug
+# options, boots it in QEMU (virt, 2 CPUs, 512 MiB) and prints the table
+# of VCM against its peers measured in that boot; then on arm64 with an
+# edu device behind QEMU's SMMUv3, VCM on the IOMMU API against
+# iommu_map_sg() and dma-iommu, with strict and with lazy invalidation
+# (VCM_BENCH_ARM64= leaves it out).  The results are also written to
+# $VCM_CACHE/build/<tree>-bench/vcm-bench.json.  Fails only if it could
+# not run.
 source "$(dirname "$0")/common.sh"
 
 ARM64=${VCM_BENCH_ARM64-1}

@@ -1,37 +1,24 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""Judges the VCM KUnit runs from the raw kernel log: the test results, read
-from its KTAP lines, and splats.
+"""Judges the VCM KUnit runs from the raw kernel log: the KTAP results
+and splats.
 
 Usage: check-results.py NAME:BUILD_DIR:KUNIT_EXIT_CODE:SUITES ...
+       check-results.py --splats KERNEL_LOG   (make run: any splat fails)
 
-SUITES is a comma-separated list of the suites the run must report.  For
-each run it prints "NAME: N passed, N failed, N skipped" and every problem
-found; then the total line "N passed, N failed, N skipped".  It exits 1
-when a test failed, a suite or a test case is missing (a plan not met, a
-test that never reported: a crash), the build failed, kunit.py timed out,
-no VCM test passed, the kernel did not shut down cleanly after the tests,
-or the kernel log holds a splat (WARN, BUG, KASAN, lockdep, refcount_t,
-list corruption, UBSAN, lockups, stalls) outside a block where a test
-announced it.  A compiler warning in a VCM file is a problem too.
+Prints "NAME: N passed, N failed, N skipped" and the problems of each
+run, then the total.  Exits 1 on a failed test, a suite (SUITES) or case
+missing, a build error or a warning in a VCM file, a timeout, no test
+passed, no clean shutdown, or a splat (WARN, BUG, KASAN, lockdep,
+refcount_t, list corruption, UBSAN, lockups, stalls) outside a block a
+test announced.  kunit.py misreads a kernel line between a subtest's
+KTAP lines, or a case named like its suite: read_ktap() takes a line as
+KTAP only by its exact form, and nests by indentation.
 
-The results are read here, not taken from kunit.py: kunit.py's parser
-needs a subtest's "KTAP version" line and its "# Subtest:" line to be
-adjacent and matches a result to its test by name, not by indentation, so
-a kernel message printed between the two (the x86 TSC refinement, an
-IOMMU fault report) or a test case named like its suite makes it report a
-crash that did not happen.  read_ktap() takes a line as KTAP only by its
-exact form and nests by indentation; any other line is the kernel's and
-is skipped wherever it falls.  Where kunit.py's verdict differs from a
-complete, passing KTAP reading, a note says so.
-
-A test announces a block with the line "vcm-kunit: expect-warning begin:
-PATTERN" and closes it with "vcm-kunit: expect-warning end".  Inside it,
-only warnings raised in mm/vcm*.c and drivers/iommu/vcm-sysmmu.c are
-accepted, and refcount_t's own only
-when PATTERN names refcount_t; a non-empty PATTERN must appear in the
-block (an empty one is for a WARN_ON_ONCE() that may have fired before).
-A block still open at the test's result line is a problem.
+A test announces a block with "vcm-kunit: expect-warning begin: PATTERN"
+and closes it with "vcm-kunit: expect-warning end".  Inside it only
+warnings raised in VCM's own files are accepted, refcount_t's only when
+PATTERN names refcount_t; a non-empty PATTERN must appear in the block.
 """
 import re
 import sys
@@ -273,7 +260,20 @@ def judge(build_dir, rc, suites):
     return passed, failed, skipped, problems, notes
 
 
+def splat_lines(path):
+    """make run's check: the splat lines of a kernel log, as problems."""
+    with open(path, errors='replace') as f:
+        lines = [TIMESTAMP.sub('', l.rstrip('\n')) for l in f]
+    return ['%s:%d: %s' % (path, n, l) for n, l in enumerate(lines, 1)
+            if any(p.search(l) for p in SPLATS) and not CUT_HERE.search(l)]
+
+
 def main(runs):
+    if runs[:1] == ['--splats']:
+        found = splat_lines(runs[1])
+        for line in found:
+            print(line)
+        return 1 if found else 0
     total = [0, 0, 0]
     ok = bool(runs)
     if not runs:

@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0
-# Sourced by the harness scripts: where the kernel and the builds live, the
-# packages a build needs, and laying this repository's kernel files over a
-# kernel tree.  Nothing here goes into the kernel.
+# Sourced by the harness scripts: the kernel trees and builds, packages,
+# overlaying our kernel files, KUnit runs and builds.  Not a kernel file.
 
 set -euo pipefail
 export LC_ALL=C
@@ -23,10 +22,8 @@ log() { printf '== %s\n' "$*" >&2; }
 
 # kbuild cannot build in, or from, a path with spaces or colons.
 check_path() {
-	case "$2" in
-	*[[:space:]:]*)
-		echo "$1=$2: kbuild cannot use a path with spaces or colons" >&2
-		exit 1 ;;
+	case "$2" in *[[:space:]:]*)
+		echo "$1=$2: kbuild cannot use a path with spaces or colons" >&2; exit 1 ;;
 	esac
 }
 
@@ -43,10 +40,8 @@ ensure_packages() {
 			missing="$missing $p"
 	done
 	[ -n "$missing" ] || return 0
-	if [ "$(id -u)" != 0 ]; then
-		echo "missing packages:$missing (run as root, or install them)" >&2
-		exit 1
-	fi
+	[ "$(id -u)" = 0 ] ||
+		{ echo "missing packages:$missing (run as root, or install them)" >&2; exit 1; }
 	log "installing:$missing"
 	# Wait for another apt (unattended upgrades) rather than fail.
 	apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null
@@ -85,13 +80,6 @@ kernel_tree() {
 	fi
 }
 
-# Copies a file only when it differs, so that make rebuilds only what changed.
-install_file() {
-	cmp -s "$1" "$2" && return 0
-	mkdir -p "$(dirname "$2")"
-	cp "$1" "$2"
-}
-
 # Our kernel files: in a git checkout the tracked ones and the untracked
 # ones git does not ignore (no editor backups, no build output).
 repo_kernel_files() (
@@ -110,12 +98,11 @@ repo_kernel_files() (
 	fi | sort -u
 )
 
-# Lays our kernel files and the edits to existing kernel files over $KSRC.
-# Idempotent: running it again changes nothing unless a file of ours did.
+# Lays our kernel files and harness/kernel-edits/ over $KSRC, idempotently.
 # It never overwrites a file of the kernel's own, so the files it removes
 # (ours that this repository no longer has) are always its own.
 overlay() {
-	local manifest=$KSRC/.vcm-files f edits=$HARNESS/kernel-edits
+	local manifest=$KSRC/.vcm-files f
 
 	touch "$manifest"
 	repo_kernel_files >"$manifest.new"
@@ -125,25 +112,14 @@ overlay() {
 			exit 1
 		fi
 	done <"$manifest.new"
+	# Only a file that differs is copied, so that make rebuilds only it.
 	while read -r f; do
-		install_file "$REPO/$f" "$KSRC/$f"
+		cmp -s "$REPO/$f" "$KSRC/$f" || install -D -m 644 "$REPO/$f" "$KSRC/$f"
 	done <"$manifest.new"
 	comm -23 "$manifest" "$manifest.new" | while read -r f; do rm -f "$KSRC/$f"; done
 	mv "$manifest.new" "$manifest"
 
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Kconfig" "$edits/mm-Kconfig" --before-last endmenu
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/mm/Makefile" "$edits/mm-Makefile"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Kconfig" "$edits/iommu-Kconfig"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/drivers/iommu/Makefile" "$edits/iommu-Makefile"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Kconfig" "$edits/samples-Kconfig" \
-		--before-last "endif # SAMPLES"
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/samples/Makefile" "$edits/samples-Makefile"
-	# lib/tests/ is new in 6.15; older kernels get its Makefile and the link.
-	python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/tests/Makefile" "$edits/lib-tests-Makefile"
-	if grep -q '^# >>> vcm:' "$KSRC/lib/Makefile" ||
-	   ! grep -Eq '^obj-y[[:space:]]*\+=.*[[:space:]]tests/' "$KSRC/lib/Makefile"; then
-		python3 "$HARNESS/edit-kernel-file.py" "$KSRC/lib/Makefile" "$edits/lib-Makefile"
-	fi
+	python3 "$HARNESS/kernel-edits.py" "$KSRC"
 }
 
 # Runs kunit.py from the kernel tree with the options every VCM run shares,
@@ -159,15 +135,81 @@ kunit() {
 		"${cross[@]}" --jobs="$JOBS"
 }
 
-# Sets KUNITCONFIGS to the kunit.py options naming one configuration's
-# kunitconfig fragments, for $KUNIT_ARCH.
-kunitconfigs() {
-	local f
+# The suites every ARM run of all our files must report.
+SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
 
+# Sets CONFIG_FILES to the kunitconfig fragments of configuration $1 (a
+# file in harness/configs/) for $KUNIT_ARCH.
+vcm_configs() {
 	[ -f "$HARNESS/configs/$1.config" ] ||
 		{ echo "no configuration $1 in harness/configs/" >&2; exit 1; }
-	KUNITCONFIGS=()
-	for f in base "arch-$KUNIT_ARCH" debug "$1"; do
-		KUNITCONFIGS+=("--kunitconfig=$HARNESS/configs/$f.config")
-	done
+	CONFIG_FILES=("$HARNESS/configs/"{base,"arch-$KUNIT_ARCH",debug,"$1"}.config)
+}
+
+# kunit_run LABEL BDIR SUITES FRAGMENT...: builds $KSRC for $KUNIT_ARCH in
+# BDIR from the kunitconfig fragments, boots it in QEMU (2 CPUs) and runs
+# the VCM suites; adds the run, which must report SUITES (comma-separated),
+# to RUNS, which check-results.py judges.
+RUNS=()
+kunit_run() {
+	local label=$1 bdir=$2 suites=$3 args='panic=-1 earlycon' qemu='-smp 2'
+	local f start rc=0 cfgs=()
+
+	shift 3
+	for f in "$@"; do cfgs+=("--kunitconfig=$f"); done
+	case $KUNIT_ARCH in
+	arm64)
+		# Two edu devices behind the SMMUv3 for vcm_iommu's real DMA.
+		qemu+=' -machine iommu=smmuv3 -device edu -device edu'
+		suites+=,vcm_iommu ;;
+	x86_64)
+		# Two edu devices behind q35's VT-d for vcm_iommu's real DMA.
+		qemu+=' -machine q35 -device intel-iommu,intremap=off -device edu -device edu'
+		suites+=,vcm_iommu
+		# The TSC's refinement prints among the KTAP lines, and
+		# QEMU's TSC is no clock to trust anyway.
+		args+=' intel_iommu=on tsc=unstable' ;;
+	esac
+	mkdir -p "$bdir" && rm -f "$bdir/test.log"
+	log "$label: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
+	start=$(date +%s)
+	kunit run --build_dir="$bdir" "${cfgs[@]}" --qemu_args="$qemu" \
+		--kernel_args="$args" --timeout="${VCM_TIMEOUT:-900}" \
+		'vcm*' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
+	grep -E '^\[[0-9:]+\] (Elapsed|Testing complete|=+ |\[(PASSED|FAILED|SKIPPED|CRASHED)\])' \
+		"$bdir/vcm-kunit.out" || true
+	log "$label: kunit.py exited $rc after $(( $(date +%s) - start ))s"
+	RUNS+=("$label:$bdir:$rc:$suites")
+}
+
+# The compiler's and sparse's warnings and errors in VCM files, in log $1.
+vcm_warnings() {
+	grep -E '(mm/vcm|lib/tests/vcm|include/linux/vcm|drivers/iommu/vcm|samples/vcm/)[-_a-z0-9]*\.[ch]:[0-9]+(:[0-9]+)?: (warning|error)' \
+		"$1" | sort -u || true
+}
+
+# build_objects BDIR ARCH FRAGMENT LOG OBJECT...: builds the objects of
+# $KSRC for ARCH in BDIR from allnoconfig plus FRAGMENT, with W=1 and
+# MAKE_ARGS, into LOG.  Prints what went wrong (a symbol of FRAGMENT that
+# did not take, even as m; a build error; a warning in a VCM file) and
+# fails if anything did.
+MAKE_ARGS=()
+build_objects() {
+	local bdir=$1 arch=$2 frag=$3 out=$4 cross=() want rc=0
+
+	shift 4
+	[ "$arch" != arm ] || cross=(CROSS_COMPILE="$CROSS_COMPILE")
+	mkdir -p "$bdir"
+	kmake() { make -C "$KSRC" O="$bdir" ARCH="$arch" "${cross[@]}" -j"$JOBS" "$@"; }
+	{
+		KCONFIG_ALLCONFIG=$frag kmake allnoconfig &&
+		kmake -k W=1 "${MAKE_ARGS[@]}" "$@"
+	} >"$out" 2>&1 || rc=1
+	[ "$rc" = 0 ] || { grep -E ': (fatal )?error:|\*\*\*' "$out" | sort -u | head -8 | sed 's/^/    /' || true; }
+	grep '^CONFIG_' "$frag" | while read -r want; do
+		grep -qxF -e "$want" -e "${want%=y}=m" "$bdir/.config" ||
+			echo "    $want did not take"
+	done | grep . && rc=1
+	vcm_warnings "$out" | grep ': warning' | sed 's/^/    /' | grep . && rc=1
+	return "$rc"
 }

@@ -1,20 +1,13 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# /init of the initramfs that make run and make shell boot: a busybox sh
-# script, run by Debian's busybox-static (armhf or arm64).  Userspace; not a
-# kernel file.
-#
-# make run (vcm_run.mode=story on the kernel command line): loads the VCM
-# sample (samples/vcm/vcm-pipeline.c, a module) and tells its story, one
-# step at a time, with the files under /sys/kernel/debug/vcm/ after each
-# step; runs a few steps again and unloads it, whose exit must undo them;
-# asks kmemleak for leaks; prints the kernel log, and powers off.  Each line meant for make run's output starts
-# with "vcm-run: "; the story's last is "vcm-run: result: ok" or
-# "vcm-run: result: FAILED: why".  The whole kernel log follows between
-# "vcm-kmsg: begin" and "vcm-kmsg: end", for harness/run.sh to judge.
-#
-# make shell (vcm_run.mode=shell): an interactive shell on the console;
-# `vcm-story` (this script under another name) tells the same story.
+# /init of the initramfs of make run and make shell, run by Debian's
+# busybox-static.  make run (vcm_run.mode=story): loads the VCM sample and
+# tells its story step by step with the files under /sys/kernel/debug/vcm/,
+# runs some steps again and unloads it half-way, asks kmemleak, prints the
+# kernel log between "vcm-kmsg: begin" and "vcm-kmsg: end", and powers
+# off; lines for make run start with "vcm-run: ", the last "vcm-run:
+# result: ok" or "... result: FAILED: why".  make shell (vcm_run.mode=shell):
+# a shell on the console, where `vcm-story` tells the same story.
 
 PATH=/bin
 export PATH
@@ -27,9 +20,14 @@ KMEMLEAK=/sys/kernel/debug/kmemleak
 # Steps run again before the sample is unloaded half-way.
 HALFWAY=5
 
-# The kernel's lines since the last call ($seen of them before), told: the
-# sample's step headings as they are, its other lines indented, anything
-# else the kernel said too.
+# Says why the story failed; returns 1.
+failed() {
+	echo "result: FAILED: $*"
+	return 1
+}
+
+# The kernel's lines since the last call, told: the sample's step headings
+# as they are, its other lines indented, anything else the kernel said too.
 tell_kernel() {
 	dmesg >"$STATE/kmsg"
 	tail -n +$((seen + 1)) "$STATE/kmsg" | sed 's/^\[ *[0-9.]*\] //' |
@@ -74,9 +72,7 @@ tell_debugfs() {
 nothing_left() {
 	left=$(find "$VCM_DEBUGFS" -type f -exec grep -l -e camera-sysmmu -e display-sysmmu -e camera-iommu -e display-iommu {} + |
 	       tr '\n' ' ')
-	[ -z "$left" ] && return 0
-	echo "result: FAILED: $1 ${left% } still name the pipeline's contexts"
-	return 1
+	[ -z "$left" ] || failed "$1 ${left% } still name the pipeline's contexts"
 }
 
 # kmemleak's new suspects, asked for twice after objects have had the 5 s
@@ -84,22 +80,17 @@ nothing_left() {
 # cleared at its start.  (A module's frames in a backtrace are bare
 # addresses once it is unloaded, so suspects are not sorted by origin.)
 leaks() {
-	if [ ! -w "$KMEMLEAK" ]; then
-		echo "result: FAILED: no $KMEMLEAK: the kernel has no CONFIG_DEBUG_KMEMLEAK"
-		return 1
-	fi
+	[ -w "$KMEMLEAK" ] || { failed "no $KMEMLEAK: the kernel has no CONFIG_DEBUG_KMEMLEAK"; return; }
 	sleep 6
 	# A kmemleak that turned itself off refuses the scan.
-	if ! { echo scan >"$KMEMLEAK" && echo scan >"$KMEMLEAK"; } 2>/dev/null; then
-		echo "result: FAILED: kmemleak refuses to scan (it turned itself off: see the kernel log)"
-		return 1
-	fi
+	{ echo scan >"$KMEMLEAK" && echo scan >"$KMEMLEAK"; } 2>/dev/null ||
+		{ failed "kmemleak refuses to scan (it turned itself off: see the kernel log)"; return; }
 	cat "$KMEMLEAK" >"$STATE/kmemleak"
 	n=$(grep -c '^unreferenced object' "$STATE/kmemleak")
 	if [ "$n" != 0 ]; then
 		sed 's/^/  /' "$STATE/kmemleak"
-		echo "result: FAILED: kmemleak suspects $n leaked object(s)"
-		return 1
+		failed "kmemleak suspects $n leaked object(s)"
+		return
 	fi
 	echo "kmemleak, asked after the unloading: no suspected leak."
 }
@@ -118,21 +109,14 @@ story() {
 		echo clear >"$KMEMLEAK"
 	fi
 	if [ ! -e "$STEP" ] && [ -f "$MODULE" ]; then
-		if ! err=$(insmod "$MODULE" 2>&1); then
-			echo "result: FAILED: insmod $MODULE: $err"
-			return 1
-		fi
+		err=$(insmod "$MODULE" 2>&1) || { failed "insmod $MODULE: $err"; return; }
 	fi
-	if [ ! -e "$STEP" ]; then
-		echo "result: FAILED: no $STEP: the kernel has no CONFIG_SAMPLE_VCM, or debugfs is not mounted"
-		return 1
-	fi
+	[ -e "$STEP" ] ||
+		{ failed "no $STEP: the kernel has no CONFIG_SAMPLE_VCM, or debugfs is not mounted"; return; }
 	next=$(cat "$STEP")
 	case "$next" in
 	"next: 1/"*) ;;
-	*)
-		echo "result: FAILED: the pipeline is half-way ($next); write \"undo\" to $STEP first"
-		return 1 ;;
+	*) failed "the pipeline is half-way ($next); write \"undo\" to $STEP first"; return ;;
 	esac
 	total=${next#next: 1/}
 	total=${total%% *}
@@ -154,8 +138,8 @@ story() {
 		tell_kernel
 		if [ "$rc" != 0 ]; then
 			tell_debugfs
-			echo "result: FAILED: step ${what%%:*}: ${err##*: }"
-			return 1
+			failed "step ${what%%:*}: ${err##*: }"
+			return
 		fi
 		tell_debugfs
 		i=$((i + 1))
@@ -165,9 +149,7 @@ story() {
 	nothing_left "after the last step" || return 1
 	case "$(cat "$STEP")" in
 	"next: 1/"*) ;;
-	*)
-		echo "result: FAILED: the pipeline did not start over after its last step"
-		return 1 ;;
+	*) failed "the pipeline did not start over after its last step"; return ;;
 	esac
 	echo "All $total steps done; no file under $VCM_DEBUGFS names the pipeline's contexts any more."
 
@@ -175,10 +157,7 @@ story() {
 	echo "Steps 1-$HALFWAY again, then rmmod vcm-pipeline half-way: its exit undoes them."
 	i=1
 	while [ "$i" -le "$HALFWAY" ]; do
-		if ! err=$( { echo next >"$STEP"; } 2>&1 ); then
-			echo "result: FAILED: step $i again: ${err##*: }"
-			return 1
-		fi
+		err=$( { echo next >"$STEP"; } 2>&1 ) || { failed "step $i again: ${err##*: }"; return; }
 		i=$((i + 1))
 	done
 	# The steps were told above; what they left is shown.
@@ -186,10 +165,7 @@ story() {
 	seen=$(wc -l <"$STATE/kmsg")
 	tell_debugfs
 	echo "rmmod vcm-pipeline:"
-	if ! err=$(rmmod vcm-pipeline 2>&1); then
-		echo "result: FAILED: rmmod vcm-pipeline: $err"
-		return 1
-	fi
+	err=$(rmmod vcm-pipeline 2>&1) || { failed "rmmod vcm-pipeline: $err"; return; }
 	tell_kernel
 	tell_debugfs
 	nothing_left "after rmmod" || return 1

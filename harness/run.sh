@@ -1,23 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make run: build the kernel with our files and the VCM sample
-# (samples/vcm, a module) for 32-bit ARM, boot it in QEMU (virt, 2 CPUs)
-# with KUnit disabled and an initramfs of Debian's busybox-static, and
-# tell the sample's camera -> display pipeline step by step (on two SysMMU
-# contexts whose registers are RAM), with VCM's
-# debugfs files after each step; then unload the sample half-way through
-# the steps and ask kmemleak for leaks (harness/run-init.sh does that in
-# the guest).
-# Ends with "make run: pipeline ... OK" and exit code 0, or "make run:
-# FAILED: why" and 1.
-#
-# make shell (run.sh shell): the same kernel and initramfs, with an
-# interactive shell on the console instead.
-#
-# make run ARCH=arm64 (run.sh story arm64): the same for arm64 on QEMU's
-# virt board with its SMMUv3 and two edu PCI devices: the sample's
-# contexts are on the IOMMU API, and the camera and the display are the
-# edu devices moving the frame's pixels by DMA through the SMMU.
+# make run: builds the kernel with our files and the VCM sample (a module)
+# for 32-bit ARM, boots it in QEMU (virt, 2 CPUs, KUnit off) with an
+# initramfs of Debian's busybox-static, and tells the sample's camera ->
+# display pipeline step by step (harness/run-init.sh, in the guest).  Ends
+# with "make run: pipeline ... OK", or "make run: FAILED: why" and 1.
+# make shell (run.sh shell): the same with a shell on the console.
+# ARCH=arm64 (run.sh story arm64): on QEMU's SMMUv3, with two edu devices.
 source "$(dirname "$0")/common.sh"
 
 mode=${1:-story}
@@ -34,9 +23,7 @@ fail() {
 }
 
 # Sets BUSYBOX to Debian's busybox-static for $1 (armhf, arm64), fetched
-# once into the cache.  apt-get runs with a state of its own there (the
-# machine's sources, that architecture only), so the machine's apt
-# configuration and package lists are left as they are.
+# once into the cache by an apt-get with a state of its own there.
 ensure_busybox() {
 	local deb_arch=$1 dir=$VCM_CACHE/busybox-$1 apt tmp
 
@@ -64,15 +51,10 @@ ensure_busybox() {
 	mv "$tmp" "$dir"
 }
 
-if [ "$arch" = arm64 ]; then
-	ensure_packages gcc-aarch64-linux-gnu
-	deb_arch=arm64
-	bdir_name=arm64-run
-else
-	ensure_packages
-	deb_arch=armhf
-	bdir_name=run
-fi
+case $arch in
+arm64) ensure_packages gcc-aarch64-linux-gnu; deb_arch=arm64 bdir_name=arm64-run ;;
+*) ensure_packages; deb_arch=armhf bdir_name=run ;;
+esac
 kernel_tree
 overlay
 ensure_busybox "$deb_arch"
@@ -80,11 +62,12 @@ ensure_busybox "$deb_arch"
 bdir=$VCM_CACHE/build/$TREE_ID-$bdir_name
 rundir=$bdir/vcm-run
 mkdir -p "$rundir"
-kunitconfigs refcnt-y
-KUNITCONFIGS+=("--kunitconfig=$HARNESS/configs/run.config")
+KUNIT_ARCH=$arch vcm_configs refcnt-y
+cfgs=()
+for f in "${CONFIG_FILES[@]}" "$HARNESS/configs/run.config"; do cfgs+=("--kunitconfig=$f"); done
 log "building in $bdir (kunit.py output: $rundir/build.out)"
 start=$(date +%s)
-if ! kunit build --build_dir="$bdir" "${KUNITCONFIGS[@]}" >"$rundir/build.out" 2>&1; then
+if ! kunit build --build_dir="$bdir" "${cfgs[@]}" >"$rundir/build.out" 2>&1; then
 	tail -30 "$rundir/build.out"
 	fail "the kernel did not build (see $rundir/build.out)"
 fi
@@ -147,22 +130,7 @@ fi
 [ -s "$klog" ] || fail "no kernel log after the story (see $console)"
 
 # Any splat make test would fail on fails the run too.
-splats=$(python3 - "$HARNESS/check-results.py" "$klog" <<'PY'
-import importlib.util
-import sys
-
-spec = importlib.util.spec_from_file_location('check_results', sys.argv[1])
-check = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(check)
-with open(sys.argv[2], errors='replace') as f:
-    for n, raw in enumerate(f, 1):
-        line = check.TIMESTAMP.sub('', raw.rstrip('\n'))
-        # The line after "cut here" says more.
-        if any(p.search(line) for p in check.SPLATS) and \
-           not check.CUT_HERE.search(line):
-            print('%s:%d: %s' % (sys.argv[2], n, line))
-PY
-)
+splats=$(python3 "$HARNESS/check-results.py" --splats "$klog" || true)
 if [ -n "$splats" ]; then
 	echo "$splats" | head -10
 	fail "the kernel log holds $(echo "$splats" | wc -l) warning line(s), first: $(echo "$splats" | head -1 | cut -d' ' -f2-)"

@@ -2,16 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """The regression test of check-results.py's judging, run first by make test.
 
-It judges kernel logs whose verdict is known: the logs in testdata/ that
-kunit.py misread (a kernel message between a subtest's "KTAP version" and
-"# Subtest:" lines; a test case named like its suite), and a synthetic log
-with a foreign line put at every position among its KTAP lines, each of
-which must pass with the same counts; then the same log broken in every
-way a run can break (each result line missing, the log cut after each
-line, a suite missing, a test failing), each of which must fail.
-
-Prints "judge: N logs judged as expected" or what was misjudged, and exits
-non-zero on a misjudgement.
+It judges logs of known verdict: the saved logs in testdata/ that kunit.py
+misread, a synthetic log with a foreign line at every position (each must
+pass), and that log broken in every way a run can break (each must fail).
 """
 import importlib.util
 import os

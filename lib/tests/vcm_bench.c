@@ -31,7 +31,7 @@
 #include <linux/vcm-sysmmu.h>
 #include <linux/vmalloc.h>
 
-#include "vcm_kunit.h"
+#include "vcm_kunit_sysmmu.h"
 
 #define BENCH_ROUNDS	7
 #define BENCH_SEED	0xbe4c2026

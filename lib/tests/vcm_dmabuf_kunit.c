@@ -27,7 +27,7 @@
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
 
-#include "vcm_kunit.h"
+#include "vcm_kunit_sysmmu.h"
 
 MODULE_IMPORT_NS(DMA_BUF);
 MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);

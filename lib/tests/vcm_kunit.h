@@ -21,10 +21,8 @@
 #include <linux/sizes.h>
 #include <linux/string.h>
 #include <linux/vcm-drv.h>
-#include <linux/vcm-sysmmu.h>
 #include <linux/xarray.h>
 
-#include "../../drivers/iommu/vcm-sysmmu-hw.h"
 #include "../../mm/vcm-internal.h"
 #include "vcm_kunit_compat.h"
 
@@ -90,20 +88,6 @@ static inline struct vcm_phys *phys_make(struct kunit *test,
 		phys->size += parts[i].size;
 	}
 	return phys;
-}
-
-/*
- * A SysMMU register window in memory that reports @version and blocks at
- * once; KUnit frees it.
- */
-static inline u32 *sysmmu_window(struct kunit *test, u32 version)
-{
-	u32 *regs = kunit_kzalloc(test, SYSMMU_REGS_SIZE, GFP_KERNEL);
-
-	KUNIT_ASSERT_NOT_NULL(test, regs);
-	regs[SYSMMU_VERSION / 4] = version;
-	regs[SYSMMU_MMU_STATUS / 4] = SYSMMU_STATUS_BLOCKED;
-	return regs;
 }
 
 /*
@@ -319,24 +303,6 @@ static inline struct device *dma_device(struct kunit *test, const char *name,
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits)), 0);
 	return dev;
 }
-
-#if IS_ENABLED(CONFIG_VCM_SYSMMU)
-/*
- * A SysMMU context over [@start, @start + @size), on a register window in
- * memory, destroyed when the test ends.
- */
-static inline struct vcm *sysmmu_context(struct kunit *test, dma_addr_t start,
-					 resource_size_t size)
-{
-	u32 *regs = sysmmu_window(test, SYSMMU_VERSION_MAKE(3, 3));
-	struct vcm *vcm;
-
-	vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL, start, size);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vcm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, vcm_destroy_action, vcm), 0);
-	return vcm;
-}
-#endif
 
 /* What a vcm_fault_fn of a test saw, and what it returns. */
 struct fault_seen {

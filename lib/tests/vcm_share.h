@@ -29,7 +29,7 @@
 #include <linux/vcm-sysmmu.h>
 #include <linux/vmalloc.h>
 
-#include "vcm_kunit.h"
+#include "vcm_kunit_sysmmu.h"
 
 #define CTR_START	SZ_16M
 #define CTR_SIZE	SZ_64M

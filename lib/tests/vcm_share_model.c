@@ -548,4 +548,3 @@ void vcm_share_model_test(struct kunit *test)
 	}
 	expect_no_live_pages(test, m->ta);
 }
-

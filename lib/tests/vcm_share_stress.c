@@ -305,4 +305,3 @@ void vcm_share_stress_test(struct kunit *test)
 #endif
 	stress_current = NULL;
 }
-
