@@ -15,9 +15,10 @@
  *    stands for them (see vcm_count_dead()).  vcm_destroy()
  *    with users left makes it dead: deactivated, detached from the
  *    hardware, refusing new work with -ENODEV.
- *  - struct vcm_res is allocated by ->res.  The core counts its owners;
- *    when the last one is gone the core unbinds it, passes it to
- *    ->unreserve, which frees it, and drops its context's count.
+ *  - struct vcm_res is allocated by ->res, or by ->res_at at a given
+ *    address.  The core counts its owners; when the last one is gone the
+ *    core unbinds it, passes it to ->unreserve, which frees it, and drops
+ *    its context's count.
  *  - struct vcm_phys is allocated by ->phys or built by a driver.  It
  *    counts its owner (until vcm_free()) and its bindings; the last one
  *    frees it with its own ->free.  Memory made by vcm_make_binding() has
@@ -30,15 +31,16 @@
  * and unbinding of its reservations (res->phys, res->bound_size), the list
  * of reusable reservations, the activation count and the dead flag.  The
  * backend's ->bind, ->unbind, ->activate, ->deactivate and ->detach run
- * under it and may sleep.  ->res, ->phys, ->unreserve and ->cleanup run
- * without it: a backend's address allocator has its own locking.  The
- * ownership count of a reservation and the user counts of a context and
- * of a vcm_phys are refcount_t and need no lock; a live context's count of
- * reservations is per CPU and needs none either: RCU orders it against
- * vcm_destroy() (see vcm_res_hold()).  A reusable reservation is
- * found and given another owner with refcount_inc_not_zero() under
- * vcm->lock, and its last owner removes it from the list under vcm->lock,
- * so a lookup never hands out a reservation whose end has begun.
+ * under it and may sleep.  ->res, ->res_at, ->phys, ->unreserve and
+ * ->cleanup run without it: a backend's address allocator has its own
+ * locking.  The ownership count of a reservation and the user counts of a
+ * context and of a vcm_phys are refcount_t and need no lock; a live
+ * context's count of reservations is per CPU and needs none either: RCU
+ * orders it against vcm_destroy() (see vcm_res_hold()).  A reusable
+ * reservation is found and given another owner with
+ * refcount_inc_not_zero() under vcm->lock, and its last owner removes it
+ * from the list under vcm->lock, so a lookup never hands out a reservation
+ * whose end has begun.
  * phys->vmap_lock, a mutex, serialises the kernel mapping of one vcm_phys
  * and its first cleaning, which a binding does under vcm->lock: it nests
  * inside vcm->lock, and no lock is taken under it.  Every function of this
@@ -392,24 +394,28 @@ static struct vcm_res *vcm_res_reuse(struct vcm *vcm,
 
 #endif /* CONFIG_VCM_RES_REFCNT */
 
-/**
- * vcm_reserve() - Reserve a range of device addresses.
- * @vcm: The context.
- * @size: Size in bytes; rounded up to a multiple of PAGE_SIZE.
- * @flags: Passed to the backend.
- *
- * The caller gets the first ownership of the reservation, dropped with
- * vcm_unreserve().
- *
- * Context: Process context.  Calls the backend's ->res without locks held.
- * Return: The unbound reservation, or ERR_PTR(-EINVAL) for a bad @vcm, a
- * zero @size or a flag of the core's (VCM_CORE_FLAGS), -ENODEV if the
- * context was destroyed, -ENOSPC if @size is larger than the context or
- * no range is free, -EOPNOTSUPP if the backend cannot reserve or does not
- * honour one of @flags (see struct vcm's @res_flags), -ENOMEM.
+/*
+ * Whether [@addr, @addr + @size) is page aligned and lies wholly inside
+ * @vcm.  It is measured from the context's start, so that a range running
+ * past the last device address cannot wrap around into the context.
  */
-struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
-			    unsigned int flags)
+static bool vcm_range_valid(const struct vcm *vcm, dma_addr_t addr,
+			    resource_size_t size)
+{
+	dma_addr_t offset = addr - vcm->start;
+
+	return PAGE_ALIGNED(addr) && PAGE_ALIGNED(size) &&
+	       addr >= vcm->start && offset < vcm->size &&
+	       size <= vcm->size - offset;
+}
+
+/*
+ * vcm_reserve() (@at false) and vcm_reserve_at() (@at true: the range is
+ * [@addr, @addr + @size)).  Both check their arguments in the same order,
+ * count the reservation in its context and fill it in the same way.
+ */
+static struct vcm_res *__vcm_reserve(struct vcm *vcm, bool at, dma_addr_t addr,
+				     resource_size_t size, unsigned int flags)
 {
 	struct vcm_res *res;
 
@@ -418,6 +424,8 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-EINVAL);
 	if (!size || (flags & VCM_CORE_FLAGS))
 		return ERR_PTR(-EINVAL);
+	if (at && !vcm_range_valid(vcm, addr, size))
+		return ERR_PTR(-EINVAL);
 	if (flags & ~vcm->res_flags)
 		return ERR_PTR(-EOPNOTSUPP);
 	/* A hint for the error's order; vcm_res_hold() decides. */
@@ -425,14 +433,17 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-ENODEV);
 	if (size > vcm->size)
 		return ERR_PTR(-ENOSPC);
-	if (!vcm->driver->res)
+	if (at ? !vcm->driver->res_at : !vcm->driver->res)
 		return ERR_PTR(-EOPNOTSUPP);
 
 	/* Cannot overflow: the context's size is page aligned. */
 	size = PAGE_ALIGN(size);
 	if (!vcm_res_hold(vcm))
 		return ERR_PTR(-ENODEV);
-	res = vcm->driver->res(vcm, size, flags);
+	if (at)
+		res = vcm->driver->res_at(vcm, addr, size, flags);
+	else
+		res = vcm->driver->res(vcm, size, flags);
 	if (IS_ERR_OR_NULL(res)) {
 		vcm_res_unhold(vcm);
 		if (VCM_WARN_ON_ONCE(!res))
@@ -452,7 +463,65 @@ struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
 	vcm_res_first_owner(res);
 	return res;
 }
+
+/**
+ * vcm_reserve() - Reserve a range of device addresses.
+ * @vcm: The context.
+ * @size: Size in bytes; rounded up to a multiple of PAGE_SIZE.
+ * @flags: Passed to the backend.
+ *
+ * The caller gets the first ownership of the reservation, dropped with
+ * vcm_unreserve().
+ *
+ * Context: Process context.  Calls the backend's ->res without locks held.
+ * Return: The unbound reservation, or ERR_PTR(-EINVAL) for a bad @vcm, a
+ * zero @size or a flag of the core's (VCM_CORE_FLAGS), -ENODEV if the
+ * context was destroyed, -ENOSPC if @size is larger than the context or
+ * no range is free, -EOPNOTSUPP if the backend cannot reserve or does not
+ * honour one of @flags (see struct vcm's @res_flags), -ENOMEM.
+ */
+struct vcm_res *vcm_reserve(struct vcm *vcm, resource_size_t size,
+			    unsigned int flags)
+{
+	return __vcm_reserve(vcm, false, 0, size, flags);
+}
 EXPORT_SYMBOL_GPL(vcm_reserve);
+
+/**
+ * vcm_reserve_at() - Reserve a given range of device addresses.
+ * @vcm: The context.
+ * @addr: First device address of the range, a multiple of PAGE_SIZE.
+ * @size: Size in bytes, a multiple of PAGE_SIZE.
+ * @flags: Passed to the backend, as by vcm_reserve().
+ *
+ * Reserves exactly [@addr, @addr + @size), for a device that must find
+ * memory at a fixed address (a codec's firmware window), or nothing.  The
+ * reservation is then like one from vcm_reserve(): the caller gets its
+ * first ownership, dropped with vcm_unreserve(), and the last release
+ * returns the range to the context, where vcm_reserve() may hand it out
+ * and vcm_reserve_at() claim it again.
+ *
+ * Context: Process context.  Calls the backend's ->res_at without locks
+ * held; the MMU wrapper's drains its caches when the range is not free in
+ * its pool, as its vcm_reserve() does when it finds no room.
+ * Return: The unbound reservation, whose @start is @addr, or
+ * ERR_PTR(-EINVAL) for a bad @vcm, a zero @size, an @addr or @size not a
+ * multiple of PAGE_SIZE, a range not wholly inside the context (running
+ * past its end or past the last device address included), or a flag of
+ * the core's (VCM_CORE_FLAGS); -EOPNOTSUPP if the backend does not honour
+ * one of @flags (see struct vcm's @res_flags); -ENODEV if the context was
+ * destroyed; -EOPNOTSUPP if the backend cannot reserve at an address;
+ * -EBUSY if any of the range is reserved already or is a hole of the
+ * context, which is never handed out; -ENOMEM; or another error of the
+ * backend (the MMU wrapper's: -ENOSPC for a range of 2^32 pages or more,
+ * which genalloc cannot claim).
+ */
+struct vcm_res *vcm_reserve_at(struct vcm *vcm, dma_addr_t addr,
+			       resource_size_t size, unsigned int flags)
+{
+	return __vcm_reserve(vcm, true, addr, size, flags);
+}
+EXPORT_SYMBOL_GPL(vcm_reserve_at);
 
 /**
  * vcm_phys_get() - Take another reference to physical memory.

@@ -114,13 +114,23 @@ struct vcm {
  *		Like @phys and @unreserve it runs without the context's lock,
  *		so it may run after @detach when a holder races
  *		vcm_destroy(): it must not touch the hardware.
+ * @res_at:	reserves exactly [@addr, @addr + @size) (page aligned,
+ *		wholly inside the context) and returns a reservation whose
+ *		@start it has set to @addr, as @res does, or ERR_PTR(-EBUSY)
+ *		if any of the range is reserved already or is never handed
+ *		out, or another ERR_PTR().  The range it returns to the
+ *		context when @unreserve frees the reservation must be
+ *		claimable by a later @res_at once free, wherever the backend
+ *		keeps it.  Optional: vcm_reserve_at() returns -EOPNOTSUPP
+ *		without it.  May sleep.  Runs without the context's lock,
+ *		as @res.
  * @phys:	allocates @size bytes (a multiple of PAGE_SIZE) of physical
  *		memory for this context and returns it with @free set.
  *		Optional: vcm_alloc() returns -EOPNOTSUPP without it.  May
  *		sleep.
- * @unreserve:	frees a reservation made by @res; called once, after the
- *		last ownership is gone and the reservation is unbound.
- *		Required.  May sleep.
+ * @unreserve:	frees a reservation made by @res or @res_at; called once,
+ *		after the last ownership is gone and the reservation is
+ *		unbound.  Required.  May sleep.
  * @bind:	makes @res translate to @phys (whose size is at most the
  *		reservation's).  Called with the context's lock held.
  *		Optional: vcm_bind() returns -EOPNOTSUPP without it; required
@@ -146,6 +156,8 @@ struct vcm_driver {
 	void (*detach)(struct vcm *vcm);
 	struct vcm_res *(*res)(struct vcm *vcm, resource_size_t size,
 			       unsigned int flags);
+	struct vcm_res *(*res_at)(struct vcm *vcm, dma_addr_t addr,
+				  resource_size_t size, unsigned int flags);
 	struct vcm_phys *(*phys)(struct vcm *vcm, resource_size_t size,
 				 unsigned int flags);
 	void (*unreserve)(struct vcm_res *res);

@@ -23,13 +23,18 @@
  *
  *  -EINVAL      a NULL or error pointer; a zero size; malformed physical
  *               memory; a flag of the core's (VCM_CORE_FLAGS) passed to
- *               vcm_reserve(); unbinding a reservation that is not bound;
+ *               vcm_reserve() or vcm_reserve_at(); an address or size
+ *               given to vcm_reserve_at() that is not a multiple of
+ *               PAGE_SIZE, or a range not wholly inside the context
+ *               (running past its end or past the last device address);
+ *               unbinding a reservation that is not bound;
  *               taking an ownership of a reservation that has none left;
  *               a sync range that is empty or runs past the bound memory;
  *  -ENOMEM      out of memory;
  *  -ENOSPC      no room left in the context, a size larger than the
  *               context, or physical memory larger than the reservation
- *               it is bound to;
+ *               it is bound to; a vcm_reserve_at() range of 2^32 pages or
+ *               more, which the MMU wrapper cannot claim at once;
  *  -ERANGE      physical memory the context's hardware cannot reach;
  *  -EALREADY    the reservation is already bound to this physical memory;
  *  -EADDRINUSE  the reservation is already bound to other physical memory;
@@ -37,12 +42,15 @@
  *               vcm_make_binding(), or a mapping shared by VCM_MAP_REUSE);
  *               vcm_set_fault_handler() on an active context; mapping a
  *               dma-buf attachment that is mapped already;
+ *               vcm_reserve_at() of a range any of which is reserved
+ *               already or is a hole of the context (never handed out);
  *  -EOPNOTSUPP  the backend does not implement the operation (reserving,
- *               allocating, binding) or does not honour a reservation
- *               flag; VCM_MAP_REUSE or vcm_ref_reserve() without
- *               CONFIG_VCM_RES_REFCNT; vcm_vmap(), vcm_phys_export() or
- *               vcm_phys_to_sgt() of memory with a part that has no struct
- *               page; vcm_phys_export() of memory built with a NULL @free;
+ *               reserving at an address, allocating, binding) or does
+ *               not honour a reservation flag; VCM_MAP_REUSE or
+ *               vcm_ref_reserve() without CONFIG_VCM_RES_REFCNT;
+ *               vcm_vmap(), vcm_phys_export() or vcm_phys_to_sgt() of
+ *               memory with a part that has no struct page;
+ *               vcm_phys_export() of memory built with a NULL @free;
  *               the functions of <linux/vcm-dmabuf.h> without
  *               CONFIG_VCM_DMABUF;
  *  -E2BIG       vcm_phys_export() of memory larger than a size_t,
@@ -149,6 +157,9 @@ void vcm_destroy(struct vcm *vcm);
 
 struct vcm_res *__must_check
 vcm_reserve(struct vcm *vcm, resource_size_t size, unsigned int flags);
+struct vcm_res *__must_check
+vcm_reserve_at(struct vcm *vcm, dma_addr_t addr, resource_size_t size,
+	       unsigned int flags);
 void vcm_unreserve(struct vcm_res *res);
 
 #ifdef CONFIG_VCM_RES_REFCNT

@@ -38,6 +38,7 @@ enum fake_op {
 	OP_ACTIVATE,
 	OP_DEACTIVATE,
 	OP_FREE,
+	OP_RES_AT,
 	NR_OPS
 };
 
@@ -45,7 +46,7 @@ struct fake_call {
 	enum fake_op op;
 	const void *obj;	/* the reservation, memory or context */
 	const void *phys;	/* for OP_BIND: the memory bound */
-	resource_size_t size;	/* for OP_RES and OP_PHYS */
+	resource_size_t size;	/* for OP_RES, OP_RES_AT and OP_PHYS */
 };
 
 #define FAKE_LOG_LEN	16
@@ -123,6 +124,27 @@ static struct vcm_res *fake_res(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-ENOMEM);
 	res->start = fake->next;
 	fake->next += size;
+	fake->live_res++;
+	return res;
+}
+
+/* Takes [@addr, @addr + @size) without looking: the core checked it. */
+static struct vcm_res *fake_res_at(struct vcm *vcm, dma_addr_t addr,
+				   resource_size_t size, unsigned int flags)
+{
+	struct fake_vcm *fake = to_fake(vcm);
+	struct vcm_res *res;
+
+	fake_record(fake, OP_RES_AT, vcm, NULL, size);
+	if (fake->fail[OP_RES_AT])
+		return ERR_PTR(fake->fail[OP_RES_AT]);
+	if (fake->return_null)
+		return NULL;
+
+	res = kzalloc(sizeof(*res), GFP_KERNEL);
+	if (!res)
+		return ERR_PTR(-ENOMEM);
+	res->start = addr;
 	fake->live_res++;
 	return res;
 }
@@ -218,6 +240,7 @@ static const struct vcm_driver fake_driver = {
 	.cleanup	= fake_cleanup,
 	.detach		= fake_detach,
 	.res		= fake_res,
+	.res_at		= fake_res_at,
 	.phys		= fake_phys,
 	.unreserve	= fake_unreserve,
 	.bind		= fake_bind,
@@ -404,6 +427,8 @@ static void vcm_bad_pointers_test(struct kunit *test)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		KUNIT_EXPECT_PTR_EQ(test, vcm_init(bad[i]), ERR_PTR(-EINVAL));
 		KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(bad[i], SZ_4K, 0), ERR_PTR(-EINVAL));
+		KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(bad[i], CTX_START, SZ_4K, 0),
+				    ERR_PTR(-EINVAL));
 		KUNIT_EXPECT_PTR_EQ(test, vcm_alloc(bad[i], SZ_4K, 0), ERR_PTR(-EINVAL));
 		KUNIT_EXPECT_EQ(test, vcm_bind(bad[i], phys), -EINVAL);
 		KUNIT_EXPECT_EQ(test, vcm_bind(res, bad[i]), -EINVAL);
@@ -421,9 +446,9 @@ static void vcm_bad_pointers_test(struct kunit *test)
 		vcm_free(bad[i]);
 		vcm_deactivate(bad[i]);
 		vcm_destroy(bad[i]);
-		/* Each call warned once: 16, and vcm_ref_reserve(). */
+		/* Each call warned once: 17, and vcm_ref_reserve(). */
 		KUNIT_EXPECT_EQ_MSG(test, warnings_taken(),
-				    16 + IS_ENABLED(CONFIG_VCM_RES_REFCNT), "pointer %u", i);
+				    17 + IS_ENABLED(CONFIG_VCM_RES_REFCNT), "pointer %u", i);
 	}
 	expect_warning_end(test, 0);
 	EXPECT_NO_CALLS(test, fake);
@@ -517,6 +542,189 @@ static void vcm_reserve_errors_test(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve(&fake->vcm, SZ_4K, 0),
 			    ERR_PTR(-EOPNOTSUPP));
 	EXPECT_NO_CALLS(test, fake);
+	expect_nothing_live(test, fake);
+}
+
+/*
+ * vcm_reserve_at() reserves exactly the range asked, and the reservation
+ * is like any other: filled in by the core, owned, bound, released.
+ */
+static void vcm_reserve_at_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	res = vcm_reserve_at(&fake->vcm, CTX_START + SZ_1M, 3 * PAGE_SIZE, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_EXPECT_EQ(test, res->start, CTX_START + SZ_1M);
+	KUNIT_EXPECT_EQ(test, res->res_size, 3 * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, res->bound_size, 0);
+	KUNIT_EXPECT_PTR_EQ(test, res->vcm, &fake->vcm);
+	KUNIT_EXPECT_NULL(test, res->phys);
+	KUNIT_EXPECT_EQ(test, res->flags, 0);
+	KUNIT_EXPECT_EQ(test, fake->log[0].size, 3 * PAGE_SIZE);
+	EXPECT_CALLS(test, fake, OP_RES_AT);
+
+	phys = fake_phys_make(fake, SZ_4K);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
+	KUNIT_EXPECT_EQ(test, res->bound_size, SZ_4K);
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	vcm_free(phys);
+	EXPECT_CALLS(test, fake, OP_BIND, OP_UNBIND, OP_FREE);
+
+	if (IS_ENABLED(CONFIG_VCM_RES_REFCNT)) {
+		/* A second owner keeps it past the first release. */
+		KUNIT_ASSERT_EQ(test, vcm_ref_reserve(res), 0);
+		vcm_unreserve(res);
+		EXPECT_NO_CALLS(test, fake);
+	} else {
+		KUNIT_EXPECT_EQ(test, vcm_ref_reserve(res), -EOPNOTSUPP);
+	}
+	vcm_unreserve(res);
+	EXPECT_CALLS(test, fake, OP_UNRESERVE);
+
+	/* The first and the last page, and the whole context. */
+	res = vcm_reserve_at(&fake->vcm, CTX_START, PAGE_SIZE, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_EXPECT_EQ(test, res->start, CTX_START);
+	vcm_unreserve(res);
+	res = vcm_reserve_at(&fake->vcm, CTX_START + CTX_SIZE - PAGE_SIZE,
+			     PAGE_SIZE, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_EXPECT_EQ(test, res->start, CTX_START + CTX_SIZE - PAGE_SIZE);
+	vcm_unreserve(res);
+	res = vcm_reserve_at(&fake->vcm, CTX_START, CTX_SIZE, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	vcm_unreserve(res);
+	EXPECT_CALLS(test, fake, OP_RES_AT, OP_UNRESERVE, OP_RES_AT, OP_UNRESERVE,
+		     OP_RES_AT, OP_UNRESERVE);
+	expect_nothing_live(test, fake);
+}
+
+/* A range vcm_reserve_at() refuses, and the error it gets. */
+static const struct reserve_at_case {
+	const char *desc;
+	dma_addr_t addr;
+	resource_size_t size;
+	int err;
+} reserve_at_cases[] = {
+	{ "address not page aligned", CTX_START + 512, PAGE_SIZE, -EINVAL },
+	{ "size not page aligned", CTX_START, PAGE_SIZE + 512, -EINVAL },
+	{ "zero size", CTX_START, 0, -EINVAL },
+	{ "before the context", CTX_START - PAGE_SIZE, PAGE_SIZE, -EINVAL },
+	{ "starting before the context", CTX_START - PAGE_SIZE, 2 * PAGE_SIZE, -EINVAL },
+	{ "at the context's end", CTX_START + CTX_SIZE, PAGE_SIZE, -EINVAL },
+	{ "across the context's end", CTX_START + CTX_SIZE - PAGE_SIZE,
+	  2 * PAGE_SIZE, -EINVAL },
+	{ "larger than the context", CTX_START, CTX_SIZE + PAGE_SIZE, -EINVAL },
+	/* Its end, computed in dma_addr_t, wraps around to the context's start. */
+	{ "past the last device address", CTX_START + PAGE_SIZE,
+	  (resource_size_t)(dma_addr_t)-PAGE_SIZE, -EINVAL },
+	{ "at the last device address", (dma_addr_t)-PAGE_SIZE, PAGE_SIZE, -EINVAL },
+};
+
+static void vcm_reserve_at_errors_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test), *top;
+	struct vcm_res *res;
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(reserve_at_cases); i++) {
+		const struct reserve_at_case *c = &reserve_at_cases[i];
+
+		KUNIT_EXPECT_PTR_EQ_MSG(test, vcm_reserve_at(&fake->vcm, c->addr, c->size, 0),
+					ERR_PTR(c->err), "%s", c->desc);
+	}
+	/* A flag of the core's, as vcm_reserve() refuses it. */
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K,
+						 VCM_MAP_REUSE), ERR_PTR(-EINVAL));
+	/* Flags the backend does not honour. */
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K,
+						 VCM_READ_ONLY), ERR_PTR(-EOPNOTSUPP));
+	EXPECT_NO_CALLS(test, fake);
+
+	/* The backend's own error comes back unchanged. */
+	fake->fail[OP_RES_AT] = -EBUSY;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K, 0),
+			    ERR_PTR(-EBUSY));
+	fake->fail[OP_RES_AT] = -ENOMEM;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K, 0),
+			    ERR_PTR(-ENOMEM));
+	fake->fail[OP_RES_AT] = 0;
+	EXPECT_CALLS(test, fake, OP_RES_AT, OP_RES_AT);
+
+	/* A backend breaking its contract by returning NULL. */
+	fake->return_null = true;
+	expect_warning(test, "");
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K, 0),
+			    ERR_PTR(-ENOMEM));
+	expect_warning_end(test, 1);
+	fake->return_null = false;
+	EXPECT_CALLS(test, fake, OP_RES_AT);
+
+	/* A backend that cannot reserve at an address. */
+	fake->ops.res_at = NULL;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K, 0),
+			    ERR_PTR(-EOPNOTSUPP));
+	EXPECT_NO_CALLS(test, fake);
+	expect_nothing_live(test, fake);
+
+	/*
+	 * A context ending at the last device address: its last page can be
+	 * reserved, a range from there on wraps around to address 0.
+	 */
+	top = fake_alloc(test);
+	top->vcm.start = (dma_addr_t)-SZ_1M;
+	top->vcm.size = SZ_1M;
+	top->next = top->vcm.start;
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, top), &top->vcm);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&top->vcm, (dma_addr_t)-PAGE_SIZE,
+						 2 * PAGE_SIZE, 0), ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&top->vcm, top->vcm.start + PAGE_SIZE,
+						 SZ_1M, 0), ERR_PTR(-EINVAL));
+	EXPECT_NO_CALLS(test, top);
+	res = vcm_reserve_at(&top->vcm, (dma_addr_t)-PAGE_SIZE, PAGE_SIZE, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_EXPECT_EQ(test, res->start, (dma_addr_t)-PAGE_SIZE);
+	vcm_unreserve(res);
+	expect_nothing_live(test, top);
+}
+
+/*
+ * A dead context refuses vcm_reserve_at() with -ENODEV, after the checks
+ * of the arguments and flags and before the backend's, as vcm_reserve();
+ * a reservation made by it keeps a destroyed context until its release.
+ */
+static void vcm_reserve_at_destroy_test(struct kunit *test)
+{
+	struct fake_vcm *fake = fake_create(test);
+	struct vcm_res *res;
+
+	res = vcm_reserve_at(&fake->vcm, CTX_START + SZ_64K, SZ_64K, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	fake_forget_calls(fake);
+	vcm_destroy(&fake->vcm);
+	EXPECT_CALLS(test, fake, OP_DETACH);
+	KUNIT_EXPECT_FALSE(test, fake->destroyed);
+
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K, 0),
+			    ERR_PTR(-ENODEV));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START + 1, SZ_4K, 0),
+			    ERR_PTR(-EINVAL));
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K,
+						 VCM_READ_ONLY), ERR_PTR(-EOPNOTSUPP));
+	fake->ops.res_at = NULL;
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(&fake->vcm, CTX_START, SZ_4K, 0),
+			    ERR_PTR(-ENODEV));
+	EXPECT_NO_CALLS(test, fake);
+
+	/* The holder's release frees the context. */
+	vcm_unreserve(res);
+	EXPECT_CALLS(test, fake, OP_UNRESERVE, OP_CLEANUP);
+	KUNIT_EXPECT_TRUE(test, fake->destroyed);
 	expect_nothing_live(test, fake);
 }
 
@@ -1426,6 +1634,9 @@ static struct kunit_case vcm_core_cases[] = {
 	KUNIT_CASE(vcm_bad_pointers_test),
 	KUNIT_CASE(vcm_reserve_test),
 	KUNIT_CASE(vcm_reserve_errors_test),
+	KUNIT_CASE(vcm_reserve_at_test),
+	KUNIT_CASE(vcm_reserve_at_errors_test),
+	KUNIT_CASE(vcm_reserve_at_destroy_test),
 	KUNIT_CASE(vcm_alloc_test),
 	KUNIT_CASE(vcm_alloc_errors_test),
 	KUNIT_CASE(vcm_bind_test),
