@@ -24,7 +24,8 @@
  * backend detach from the hardware; when the context's last user is gone
  * the wrapper frees the pool and hands the context to the backend's
  * ->cleanup.  A reservation is a struct vcm_mmu_res made
- * by vcm_mmu_reserve() and freed by vcm_mmu_unreserve().
+ * by vcm_mmu_reserve() or vcm_mmu_reserve_at() and freed by
+ * vcm_mmu_unreserve().
  *
  * Locking
  * =======
@@ -41,7 +42,8 @@
  * the flag then.  Reserving and
  * unreserving take their CPU's cache's local lock (see "Range caches");
  * genalloc's own allocation is lock-free.  A reservation that finds no
- * range aligned as it needs drains the caches that hold some, which takes
+ * range aligned as it needs, and a vcm_reserve_at() whose range the pool
+ * refuses, drain the caches that hold some, which takes
  * vcm_mmu_drain_lock and the CPU hotplug lock and waits for work on those
  * CPUs: reserving is for process context, not for a CPU hotplug callback
  * nor under cpus_read_lock().
@@ -110,7 +112,8 @@
  * each online CPU whose cache holds something, and waited for, as
  * lru_add_drain_all() does; an offline CPU's cache, which nothing can
  * touch while the CPUs are held, is emptied in place.  A drain happens
- * when genalloc has no range aligned as a reservation needs, and may
+ * when genalloc has no range aligned as a reservation needs, or refuses
+ * the range of a vcm_reserve_at() (see "Claiming a given range"), and may
  * sleep, as reserving may; with nothing cached it costs a look at each
  * CPU's counts.  The context's end empties every cache in place: nothing
  * else can reach them by then.
@@ -404,6 +407,81 @@ static struct vcm_res *vcm_mmu_reserve(struct vcm *vcm, resource_size_t size,
 		return ERR_PTR(-ENOSPC);
 	}
 	/* A spare comes unbound and off every list, as a new one. */
+	INIT_LIST_HEAD(&mres->node);
+	mres->res.start = vcm->start +
+			  ((dma_addr_t)(addr - mmu->pool_offset) << PAGE_SHIFT);
+	return &mres->res;
+}
+
+/*
+ * Claiming a given range
+ * ======================
+ *
+ * gen_pool_fixed_alloc() claims the range at an offset from the start of
+ * the chunk genalloc tries, and genalloc tries every chunk in turn (the
+ * pool has one for each run of pages between holes): alone it would claim
+ * the same offset in an earlier chunk.  vcm_mmu_claim_algo() lets it try
+ * only the chunk holding the range's first page; a range that runs out of
+ * its chunk, into a hole, fails there as one that meets a live
+ * reservation does.
+ *
+ * A released range may wait in a CPU's cache (see "Range caches"), and is
+ * allocated in the pool while it does.  So when the pool refuses the
+ * range, every cache is drained into it and the claim is tried once more:
+ * a range the caches held is then free, and one that is still refused is
+ * reserved, or a hole.  With the caches empty the drain costs a look at
+ * each CPU's counts.  A range given back by the end of a vcm_reserve_at()
+ * reservation goes to the caches as any other.
+ */
+struct vcm_mmu_claim {
+	unsigned long addr;	/* pool address of the range's first page */
+};
+
+static unsigned long vcm_mmu_claim_algo(unsigned long *map, unsigned long size,
+					unsigned long start, unsigned int nr,
+					void *data, struct gen_pool *pool,
+					unsigned long start_addr)
+{
+	const struct vcm_mmu_claim *claim = data;
+	struct genpool_data_fixed fixed;
+
+	/* @size is the chunk's number of pages: the pool's order is 0. */
+	if (claim->addr < start_addr || claim->addr - start_addr >= size)
+		return size;
+	fixed.offset = claim->addr - start_addr;
+	/*
+	 * From the chunk's start, also when genalloc tries again after
+	 * racing another allocation: the range is at one place.
+	 */
+	return gen_pool_fixed_alloc(map, size, 0, nr, &fixed, pool, start_addr);
+}
+
+static struct vcm_res *vcm_mmu_reserve_at(struct vcm *vcm, dma_addr_t start,
+					  resource_size_t size,
+					  unsigned int flags)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
+	struct vcm_mmu_claim claim = { .addr = vcm_mmu_pool_addr(mmu, start) };
+	unsigned long nr_pages = size >> PAGE_SHIFT;
+	struct vcm_mmu_res *mres;
+	unsigned long addr;
+
+	/* genalloc counts the bits it searches for in an unsigned int. */
+	if (nr_pages > UINT_MAX)
+		return ERR_PTR(-ENOSPC);
+	mres = vcm_should_fail_alloc() ? NULL : kzalloc(sizeof(*mres), GFP_KERNEL);
+	if (!mres)
+		return ERR_PTR(-ENOMEM);
+	addr = gen_pool_alloc_algo(mmu->pool, nr_pages, vcm_mmu_claim_algo, &claim);
+	if (!addr) {
+		vcm_mmu_drain(mmu);
+		addr = gen_pool_alloc_algo(mmu->pool, nr_pages,
+					   vcm_mmu_claim_algo, &claim);
+	}
+	if (!addr) {
+		kfree(mres);
+		return ERR_PTR(-EBUSY);
+	}
 	INIT_LIST_HEAD(&mres->node);
 	mres->res.start = vcm->start +
 			  ((dma_addr_t)(addr - mmu->pool_offset) << PAGE_SHIFT);
@@ -709,6 +787,7 @@ static const struct vcm_driver vcm_mmu_driver = {
 	.cleanup	= vcm_mmu_cleanup,
 	.detach		= vcm_mmu_detach,
 	.res		= vcm_mmu_reserve,
+	.res_at		= vcm_mmu_reserve_at,
 	.phys		= vcm_mmu_phys,
 	.unreserve	= vcm_mmu_unreserve,
 	.bind		= vcm_mmu_bind,
@@ -722,6 +801,7 @@ static const struct vcm_driver vcm_mmu_sleeping_driver = {
 	.cleanup	= vcm_mmu_cleanup,
 	.detach		= vcm_mmu_sleeping_detach,
 	.res		= vcm_mmu_reserve,
+	.res_at		= vcm_mmu_reserve_at,
 	.phys		= vcm_mmu_phys,
 	.unreserve	= vcm_mmu_unreserve,
 	.bind		= vcm_mmu_sleeping_bind,

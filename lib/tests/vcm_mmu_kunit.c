@@ -1237,6 +1237,270 @@ static void vcm_mmu_cache_offline_cpu_test(struct kunit *test)
 	cache_on_cpu_then_reserve_all(test, fake, last, true, nr_cpu_ids);
 }
 
+/* ---- vcm_reserve_at ---- */
+
+/* vcm_reserve_at() of @size bytes at @addr in @fake's context. */
+static struct vcm_res *reserve_at(struct kunit *test, struct fake_mmu *fake,
+				  dma_addr_t addr, resource_size_t size)
+{
+	struct vcm_res *res = vcm_reserve_at(&fake->mmu.vcm, addr, size, 0);
+
+	KUNIT_ASSERT_NOT_ERR_OR_NULL_MSG(test, res, "reserving %pa at %pad",
+					 &size, &addr);
+	KUNIT_EXPECT_EQ(test, res->start, addr);
+	KUNIT_EXPECT_EQ(test, res->res_size, size);
+	return res;
+}
+
+/* vcm_reserve_at() of @size bytes at @addr fails with @err. */
+static void expect_reserve_at(struct kunit *test, struct fake_mmu *fake,
+			      dma_addr_t addr, resource_size_t size, int err)
+{
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vcm_reserve_at(&fake->mmu.vcm, addr, size, 0),
+				ERR_PTR(err), "%pa bytes at %pad", &size, &addr);
+}
+
+/*
+ * The range asked or nothing: at the context's start and end; -EBUSY on
+ * any page of a live reservation, -EINVAL across the end; vcm_reserve()
+ * never hands it out, and its release gives it back.
+ */
+static void vcm_mmu_reserve_at_test(struct kunit *test)
+{
+	const dma_addr_t last = MMU_START + MMU_SIZE - 2 * PAGE_SIZE;
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm_res *first, *end, *res;
+	resource_size_t free;
+
+	first = reserve_at(test, fake, MMU_START, SZ_1M);
+	end = reserve_at(test, fake, last, 2 * PAGE_SIZE);
+	res = reserve(test, fake, SZ_1M);
+	KUNIT_EXPECT_EQ(test, res->start, MMU_START + SZ_1M);
+	free = MMU_SIZE - 2 * SZ_1M - 2 * PAGE_SIZE;
+	KUNIT_EXPECT_EQ(test, pool_free(fake), free);
+
+	expect_reserve_at(test, fake, MMU_START, PAGE_SIZE, -EBUSY);
+	expect_reserve_at(test, fake, MMU_START + SZ_1M - PAGE_SIZE, PAGE_SIZE, -EBUSY);
+	expect_reserve_at(test, fake, MMU_START + SZ_1M - PAGE_SIZE, 2 * PAGE_SIZE,
+			  -EBUSY);
+	expect_reserve_at(test, fake, MMU_START + SZ_1M + SZ_64K, PAGE_SIZE, -EBUSY);
+	expect_reserve_at(test, fake, MMU_START + SZ_2M - PAGE_SIZE, 2 * PAGE_SIZE,
+			  -EBUSY);
+	expect_reserve_at(test, fake, last - PAGE_SIZE, 2 * PAGE_SIZE, -EBUSY);
+	expect_reserve_at(test, fake, last + PAGE_SIZE, PAGE_SIZE, -EBUSY);
+	expect_reserve_at(test, fake, MMU_START, MMU_SIZE, -EBUSY);
+	expect_reserve_at(test, fake, MMU_START + MMU_SIZE - PAGE_SIZE, 2 * PAGE_SIZE,
+			  -EINVAL);
+	expect_reserve_at(test, fake, MMU_START + MMU_SIZE, PAGE_SIZE, -EINVAL);
+	expect_reserve_at(test, fake, MMU_START - PAGE_SIZE, 2 * PAGE_SIZE, -EINVAL);
+	/* Refused, they took nothing. */
+	KUNIT_EXPECT_EQ(test, pool_free(fake), free);
+
+	/* A released range can be claimed again, and is free in between. */
+	vcm_unreserve(first);
+	vcm_unreserve(end);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE - SZ_1M);
+	first = reserve_at(test, fake, MMU_START, SZ_1M);
+	end = reserve_at(test, fake, last, 2 * PAGE_SIZE);
+	vcm_unreserve(first);
+	vcm_unreserve(end);
+	/* Straight from the caches, where the releases left them. */
+	first = reserve_at(test, fake, MMU_START, SZ_1M);
+	end = reserve_at(test, fake, last, 2 * PAGE_SIZE);
+	vcm_unreserve(res);
+	vcm_unreserve(first);
+	vcm_unreserve(end);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+	res = reserve_at(test, fake, MMU_START, MMU_SIZE);
+	vcm_unreserve(res);
+	expect_clean(test, fake);
+}
+
+/*
+ * A released range waits in its CPU's cache, allocated in the pool: a
+ * vcm_reserve_at() of it, or of part of it, drains the caches and claims
+ * it, and then it is never handed out a second time.
+ */
+static void vcm_mmu_reserve_at_cached_test(struct kunit *test)
+{
+	const unsigned long all = MMU_SIZE >> PAGE_SHIFT;
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct vcm *vcm = &fake->mmu.vcm;
+	struct vcm_res *res[64], *at, *pair;
+	unsigned int n = 0, cpu;
+	dma_addr_t start = 0;
+
+	/* This CPU's cache: reserving the page's size here would get it. */
+	migrate_disable();
+	at = vcm_reserve(vcm, SZ_4K, 0);
+	KUNIT_EXPECT_NOT_ERR_OR_NULL(test, at);
+	if (!IS_ERR_OR_NULL(at)) {
+		start = at->start;
+		vcm_unreserve(at);
+		KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool), all - 1);
+		at = vcm_reserve_at(vcm, start, SZ_4K, 0);
+		KUNIT_EXPECT_NOT_ERR_OR_NULL(test, at);
+	}
+	for (n = 0; n < ARRAY_SIZE(res) && !IS_ERR_OR_NULL(at); n++) {
+		res[n] = vcm_reserve(vcm, SZ_4K, 0);
+		if (IS_ERR(res[n]))
+			break;
+		KUNIT_EXPECT_NE_MSG(test, res[n]->start, start,
+				    "reservation %u got the range reserved at", n);
+	}
+	migrate_enable();
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, at);
+	KUNIT_EXPECT_EQ(test, at->start, start);
+	KUNIT_EXPECT_EQ(test, n, ARRAY_SIZE(res));
+	while (n)
+		vcm_unreserve(res[--n]);
+	vcm_unreserve(at);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+
+	/* The second page of a cached pair: the first goes back to the pool. */
+	pair = reserve(test, fake, SZ_8K);
+	start = pair->start;
+	vcm_unreserve(pair);
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool), all - 2);
+	at = reserve_at(test, fake, start + PAGE_SIZE, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool), all - 1);
+	vcm_unreserve(at);
+	at = reserve_at(test, fake, start, SZ_8K);
+	vcm_unreserve(at);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+
+	/* Another CPU's cache is drained too. */
+	cpu = cpumask_next(cpumask_first(cpu_online_mask), cpu_online_mask);
+	if (cpu >= nr_cpu_ids)
+		return;
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, cache_a_page, fake), 0);
+	KUNIT_EXPECT_EQ(test, gen_pool_avail(fake->mmu.pool), all - 1);
+	/* A fresh pool hands out its first page first. */
+	at = reserve_at(test, fake, MMU_START, PAGE_SIZE);
+	vcm_unreserve(at);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+}
+
+/*
+ * A hole is never handed out: a range on or across one is -EBUSY, as a
+ * reserved one is.  Each run between holes is a chunk of the pool: a
+ * range in a later chunk is claimed there, not at the same offset of an
+ * earlier one.
+ */
+static void vcm_mmu_reserve_at_holes_test(struct kunit *test)
+{
+	static const struct vcm_mmu_hole holes[] = {
+		{ MMU_START + SZ_1M, SZ_1M },
+		{ MMU_START + SZ_8M, SZ_2M },
+	};
+	const resource_size_t free = MMU_SIZE - SZ_1M - SZ_2M;
+	struct fake_mmu *fake = fake_alloc(test, STYLE_PAGE);
+	struct vcm_res *res[4];
+	unsigned int i;
+
+	fake->mmu.holes = holes;
+	fake->mmu.nr_holes = ARRAY_SIZE(holes);
+	KUNIT_ASSERT_PTR_EQ(test, fake_init(test, fake), &fake->mmu.vcm);
+
+	for (i = 0; i < ARRAY_SIZE(holes); i++) {
+		dma_addr_t start = holes[i].start, end = start + holes[i].size;
+
+		expect_reserve_at(test, fake, start, PAGE_SIZE, -EBUSY);
+		expect_reserve_at(test, fake, start, holes[i].size, -EBUSY);
+		expect_reserve_at(test, fake, end - PAGE_SIZE, PAGE_SIZE, -EBUSY);
+		expect_reserve_at(test, fake, start - PAGE_SIZE, 2 * PAGE_SIZE, -EBUSY);
+		expect_reserve_at(test, fake, end - PAGE_SIZE, 2 * PAGE_SIZE, -EBUSY);
+		expect_reserve_at(test, fake, start - PAGE_SIZE,
+				  holes[i].size + 2 * PAGE_SIZE, -EBUSY);
+	}
+	expect_reserve_at(test, fake, MMU_START, MMU_SIZE, -EBUSY);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), free);
+
+	/* Up to each hole, right after it, and in the middle of a run. */
+	res[0] = reserve_at(test, fake, MMU_START + SZ_2M + SZ_64K, SZ_64K);
+	res[1] = reserve_at(test, fake, MMU_START + SZ_64K, SZ_64K);
+	res[2] = reserve_at(test, fake, MMU_START + SZ_8M - SZ_1M, SZ_1M);
+	res[3] = reserve_at(test, fake, MMU_START + SZ_8M + SZ_2M,
+			    MMU_SIZE - SZ_8M - SZ_2M);
+	KUNIT_EXPECT_EQ(test, pool_free(fake),
+			free - 2 * SZ_64K - SZ_1M - (MMU_SIZE - SZ_8M - SZ_2M));
+	for (i = 0; i < ARRAY_SIZE(res); i++)
+		vcm_unreserve(res[i]);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), free);
+}
+
+/*
+ * A reservation made at an address binds, maps, shows in debugfs and
+ * keeps a destroyed context as any other.
+ */
+static void vcm_mmu_reserve_at_bind_test(struct kunit *test)
+{
+	const enum fake_style style = *(const enum fake_style *)test->param_value;
+	const dma_addr_t addr = MMU_START + SZ_4M;
+	const bool whole = style == STYLE_WHOLE;
+	struct fake_mmu *fake = fake_create(test, style);
+	struct vcm_phys *phys = one_part(test, P, SZ_1M);
+	struct vcm *vcm = &fake->mmu.vcm;
+	struct vcm_res *res;
+
+	res = reserve_at(test, fake, addr, SZ_1M + SZ_64K);
+	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+	KUNIT_EXPECT_PTR_EQ(test, res->phys, phys);
+	KUNIT_EXPECT_EQ(test, res->bound_size, SZ_1M);
+	EXPECT_NO_LOG(test, fake);
+	KUNIT_ASSERT_EQ(test, vcm_activate(vcm), 0);
+	EXPECT_LOG(test, fake, MAP(whole, addr, P, SZ_1M));
+#if IS_ENABLED(CONFIG_DEBUG_FS)
+	{
+		dma_addr_t end = addr + SZ_1M + SZ_64K - 1;
+		phys_addr_t p = P;
+		char prefix[64], want[256];
+		const char *line;
+
+		snprintf(prefix, sizeof(prefix), "%pad-%pad ", &addr, &end);
+		snprintf(want, sizeof(want),
+			 "%s%d context=vcm-mmu-kunit owners=1 flags=0x0 kind=bind bound_bytes=%d parts=1 phys=%pa+0x100000",
+			 prefix, SZ_1M + SZ_64K, SZ_1M, &p);
+		line = debugfs_line(test, vcm_reservations_show, prefix);
+		KUNIT_EXPECT_NOT_NULL(test, line);
+		if (line)
+			KUNIT_EXPECT_STREQ(test, line, want);
+	}
+#endif
+
+	/* Destroyed while held and active: unmapped, kept until released. */
+	vcm_destroy(vcm);
+	EXPECT_LOG(test, fake, UNMAP(whole, addr, P, SZ_1M));
+	KUNIT_EXPECT_EQ(test, fake->detaches, 1);
+	KUNIT_EXPECT_PTR_EQ(test, vcm_reserve_at(vcm, MMU_START, SZ_4K, 0),
+			    ERR_PTR(-ENODEV));
+	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+	vcm_deactivate(vcm);
+	KUNIT_EXPECT_FALSE(test, fake->cleaned_up);
+	vcm_unreserve(res);
+	KUNIT_EXPECT_TRUE(test, fake->cleaned_up);
+	EXPECT_NO_LOG(test, fake);
+	expect_clean(test, fake);
+}
+
+/* A failed allocation of the reservation takes no address. */
+static void vcm_mmu_reserve_at_fails_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct test_alloc *ta = test_alloc_start(test);
+	struct vcm_res *res;
+
+	ta->fail_from = 1;
+	expect_reserve_at(test, fake, MMU_START + SZ_1M, SZ_64K, -ENOMEM);
+	KUNIT_EXPECT_EQ(test, ta->calls, 1);
+	test_alloc_reset(ta);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+	res = reserve_at(test, fake, MMU_START + SZ_1M, SZ_64K);
+	vcm_unreserve(res);
+	res = reserve(test, fake, MMU_SIZE);
+	vcm_unreserve(res);
+}
+
 /*
  * Destroying an active context that still has a bound reservation unmaps
  * everything and detaches the backend; the context
@@ -1510,6 +1774,11 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE(vcm_mmu_address_zero_test),
 	KUNIT_CASE(vcm_mmu_exhaustion_test),
 	KUNIT_CASE(vcm_mmu_reserve_fails_test),
+	KUNIT_CASE(vcm_mmu_reserve_at_test),
+	KUNIT_CASE(vcm_mmu_reserve_at_cached_test),
+	KUNIT_CASE(vcm_mmu_reserve_at_holes_test),
+	KUNIT_CASE_PARAM(vcm_mmu_reserve_at_bind_test, vcm_mmu_style_gen_params),
+	KUNIT_CASE(vcm_mmu_reserve_at_fails_test),
 	KUNIT_CASE(vcm_mmu_may_sleep_test),
 	KUNIT_CASE(vcm_mmu_holes_test),
 	KUNIT_CASE(vcm_mmu_holes_invalid_test),
