@@ -502,8 +502,8 @@ EXPORT_SYMBOL_GPL(vcm_reserve);
  * and vcm_reserve_at() claim it again.
  *
  * Context: Process context.  Calls the backend's ->res_at without locks
- * held; the MMU wrapper's drains its caches when the range is not free in
- * its pool, as its vcm_reserve() does when it finds no room.
+ * held.  The MMU wrapper's ->res_at drains its per-CPU caches when the
+ * range is not free in its pool, as its ->res does when it finds no room.
  * Return: The unbound reservation, whose @start is @addr, or
  * ERR_PTR(-EINVAL) for a bad @vcm, a zero @size, an @addr or @size not a
  * multiple of PAGE_SIZE, a range not wholly inside the context (running

@@ -105,48 +105,48 @@ static void fake_detach(struct vcm *vcm)
 	fake_record(to_fake(vcm), OP_DETACH, vcm, NULL, 0);
 }
 
-static struct vcm_res *fake_res(struct vcm *vcm, resource_size_t size,
-				unsigned int flags)
+/*
+ * Makes a reservation of @size at @addr for ->res (@op OP_RES, @addr 0:
+ * at the fake's next free address) or ->res_at (OP_RES_AT: the core
+ * checked the range, the fake takes it without looking).
+ */
+static struct vcm_res *fake_new_res(struct vcm *vcm, enum fake_op op,
+				    dma_addr_t addr, resource_size_t size)
 {
 	struct fake_vcm *fake = to_fake(vcm);
 	struct vcm_res *res;
 
-	fake_record(fake, OP_RES, vcm, NULL, size);
-	if (fake->fail[OP_RES])
-		return ERR_PTR(fake->fail[OP_RES]);
+	fake_record(fake, op, vcm, NULL, size);
+	if (fake->fail[op])
+		return ERR_PTR(fake->fail[op]);
 	if (fake->return_null)
 		return NULL;
-	if (fake->next - vcm->start > vcm->size - size)
-		return ERR_PTR(-ENOSPC);
-
-	res = kzalloc(sizeof(*res), GFP_KERNEL);
-	if (!res)
-		return ERR_PTR(-ENOMEM);
-	res->start = fake->next;
-	fake->next += size;
-	fake->live_res++;
-	return res;
-}
-
-/* Takes [@addr, @addr + @size) without looking: the core checked it. */
-static struct vcm_res *fake_res_at(struct vcm *vcm, dma_addr_t addr,
-				   resource_size_t size, unsigned int flags)
-{
-	struct fake_vcm *fake = to_fake(vcm);
-	struct vcm_res *res;
-
-	fake_record(fake, OP_RES_AT, vcm, NULL, size);
-	if (fake->fail[OP_RES_AT])
-		return ERR_PTR(fake->fail[OP_RES_AT]);
-	if (fake->return_null)
-		return NULL;
+	if (op == OP_RES) {
+		if (fake->next - vcm->start > vcm->size - size)
+			return ERR_PTR(-ENOSPC);
+		addr = fake->next;
+	}
 
 	res = kzalloc(sizeof(*res), GFP_KERNEL);
 	if (!res)
 		return ERR_PTR(-ENOMEM);
 	res->start = addr;
+	if (op == OP_RES)
+		fake->next += size;
 	fake->live_res++;
 	return res;
+}
+
+static struct vcm_res *fake_res(struct vcm *vcm, resource_size_t size,
+				unsigned int flags)
+{
+	return fake_new_res(vcm, OP_RES, 0, size);
+}
+
+static struct vcm_res *fake_res_at(struct vcm *vcm, dma_addr_t addr,
+				   resource_size_t size, unsigned int flags)
+{
+	return fake_new_res(vcm, OP_RES_AT, addr, size);
 }
 
 static void fake_unreserve(struct vcm_res *res)
