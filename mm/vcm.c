@@ -93,8 +93,8 @@ static DEFINE_MUTEX(vcm_contexts_lock);
  * @vcm: The context, with @start, @size and @driver set.
  *
  * The range must be non-empty, page aligned and end within dma_addr_t.
- * The driver must implement ->unreserve, and ->bind together with
- * ->unbind, and ->activate together with ->deactivate.
+ * The driver must implement ->unreserve, ->bind together with ->unbind,
+ * ->activate together with ->deactivate, and ->res_at if it has ->place.
  *
  * Context: Process context.  Takes and releases vcm_contexts_lock.
  * Return: @vcm, or ERR_PTR(-EINVAL) if a field is invalid, or -ENOMEM.
@@ -110,7 +110,8 @@ struct vcm *vcm_init(struct vcm *vcm)
 	driver = vcm->driver;
 	if (VCM_WARN_ON_ONCE(!driver || !driver->unreserve ||
 			     !driver->bind != !driver->unbind ||
-			     !driver->activate != !driver->deactivate))
+			     !driver->activate != !driver->deactivate ||
+			     (driver->place && !driver->res_at)))
 		return ERR_PTR(-EINVAL);
 
 	/* Device addresses left from @start up to the last one, minus one. */
@@ -1181,6 +1182,27 @@ static struct vcm_res *vcm_find_reusable(struct vcm *vcm,
 }
 
 /*
+ * Reserves room for @phys in @vcm: anywhere, or where the backend says
+ * the context sees it (a one-to-one context).
+ */
+static struct vcm_res *vcm_reserve_for(struct vcm *vcm,
+				       const struct vcm_phys *phys,
+				       unsigned int flags)
+{
+	dma_addr_t addr;
+	int ret;
+
+	if (!vcm->driver->place)
+		return vcm_reserve(vcm, phys->size, flags);
+	if (READ_ONCE(vcm->dead))
+		return ERR_PTR(-ENODEV);
+	ret = vcm->driver->place(vcm, phys, &addr);
+	if (ret)
+		return ERR_PTR(ret);
+	return vcm_reserve_at(vcm, addr, phys->size, flags);
+}
+
+/*
  * Reserves room for @phys in @vcm and binds it there; with @reuse, returns
  * the reservation that maps it already instead, and if there is none puts
  * the new one on the reusable list with the same hold of the lock.  With
@@ -1202,7 +1224,7 @@ static struct vcm_res *__vcm_map(struct vcm *vcm, struct vcm_phys *phys,
 			return found;
 	}
 
-	res = vcm_reserve(vcm, phys->size, flags);
+	res = vcm_reserve_for(vcm, phys, flags);
 	if (IS_ERR(res))
 		return res;
 

@@ -124,6 +124,14 @@ struct vcm {
  *		keeps it.  Optional: vcm_reserve_at() returns -EOPNOTSUPP
  *		without it.  May sleep.  Runs without the context's lock,
  *		as @res.
+ * @place:	for a context that cannot choose device addresses, because
+ *		its device sees memory where it is (a one-to-one context):
+ *		sets *@addr to the device address of @phys, where vcm_map()
+ *		and vcm_make_binding() then reserve it with @res_at instead
+ *		of calling @res.  Returns 0, or the error vcm_map() returns
+ *		(-EOPNOTSUPP for memory the context cannot bind anywhere,
+ *		-ERANGE for memory its device cannot reach).  Optional;
+ *		needs @res_at.  May sleep.  Runs without the context's lock.
  * @phys:	allocates @size bytes (a multiple of PAGE_SIZE) of physical
  *		memory for this context and returns it with @free set.
  *		Optional: vcm_alloc() returns -EOPNOTSUPP without it.  May
@@ -158,6 +166,8 @@ struct vcm_driver {
 			       unsigned int flags);
 	struct vcm_res *(*res_at)(struct vcm *vcm, dma_addr_t addr,
 				  resource_size_t size, unsigned int flags);
+	int (*place)(struct vcm *vcm, const struct vcm_phys *phys,
+		     dma_addr_t *addr);
 	struct vcm_phys *(*phys)(struct vcm *vcm, resource_size_t size,
 				 unsigned int flags);
 	void (*unreserve)(struct vcm_res *res);
