@@ -99,11 +99,10 @@ int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
  * redirects these with kunit_activate_static_stub() to fail allocations
  * and to count pages; in any other thread they only allocate and free.
  * vcm_should_fail_alloc() is in <linux/vcm-drv.h>, for the backends too.
+ * The one-to-one contexts take their pages here too.
  */
-#if IS_ENABLED(CONFIG_KUNIT)
 struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order);
 void vcm_phys_put_pages(struct page *page, unsigned int order);
-#endif
 
 /* Cache maintenance, for the KUnit tests to record; see mm/vcm.c. */
 #if IS_ENABLED(CONFIG_KUNIT)

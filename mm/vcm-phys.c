@@ -75,14 +75,14 @@ bool vcm_orders_valid(const unsigned char *orders)
 	return false;
 }
 
-VISIBLE_IF_KUNIT struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order)
+struct page *vcm_phys_get_pages(gfp_t gfp, unsigned int order)
 {
 	KUNIT_STATIC_STUB_REDIRECT(vcm_phys_get_pages, gfp, order);
 	return alloc_pages(gfp, order);
 }
 EXPORT_SYMBOL_IF_KUNIT(vcm_phys_get_pages);
 
-VISIBLE_IF_KUNIT void vcm_phys_put_pages(struct page *page, unsigned int order)
+void vcm_phys_put_pages(struct page *page, unsigned int order)
 {
 	KUNIT_STATIC_STUB_REDIRECT(vcm_phys_put_pages, page, order);
 	__free_pages(page, order);

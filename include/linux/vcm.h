@@ -28,14 +28,19 @@
  *               PAGE_SIZE, or a range not wholly inside the context
  *               (running past its end or past the last device address);
  *               unbinding a reservation that is not bound;
+ *               binding, in a one-to-one context, memory of one part
+ *               that does not start at the reservation's address;
+ *               vcm_o2o_create() of a device without a DMA mask;
  *               taking an ownership of a reservation that has none left;
  *               a sync range that is empty or runs past the bound memory;
- *  -ENOMEM      out of memory;
+ *  -ENOMEM      out of memory, or, in a one-to-one context, no memory
+ *               its device reaches;
  *  -ENOSPC      no room left in the context, a size larger than the
  *               context, or physical memory larger than the reservation
  *               it is bound to; a vcm_reserve_at() range of 2^32 pages or
  *               more, which the MMU wrapper cannot claim at once;
- *  -ERANGE      physical memory the context's hardware cannot reach;
+ *  -ERANGE      physical memory the context's hardware cannot reach (in
+ *               a one-to-one context: past its device's DMA limit);
  *  -EALREADY    the reservation is already bound to this physical memory;
  *  -EADDRINUSE  the reservation is already bound to other physical memory;
  *  -EBUSY       vcm_unbind() of a binding that is not its to end (made by
@@ -44,6 +49,8 @@
  *               dma-buf attachment that is mapped already;
  *               vcm_reserve_at() of a range any of which is reserved
  *               already or is a hole of the context (never handed out);
+ *               vcm_map() in a one-to-one context of memory whose range
+ *               is reserved there already;
  *  -EOPNOTSUPP  the backend does not implement the operation (reserving,
  *               reserving at an address, allocating, binding) or does
  *               not honour a reservation flag; VCM_MAP_REUSE or
@@ -51,11 +58,19 @@
  *               vcm_vmap(), vcm_phys_export() or vcm_phys_to_sgt() of
  *               memory with a part that has no struct page;
  *               vcm_phys_export() of memory built with a NULL @free;
+ *               vcm_reserve() in a one-to-one context, which cannot
+ *               choose addresses; binding or vcm_map() of memory of
+ *               several parts in a one-to-one context, or of memory with
+ *               a part that has no struct page in the kernel's context;
+ *               vcm_o2o_create*() and vcm_vmm_create() without their
+ *               options;
  *               the functions of <linux/vcm-dmabuf.h> without
  *               CONFIG_VCM_DMABUF;
  *  -E2BIG       vcm_phys_export() of memory larger than a size_t,
  *               vcm_phys_to_sgt() of more than UINT_MAX entries;
- *  -ENODEV      the context was destroyed and refuses new work.
+ *  -ENODEV      the context was destroyed and refuses new work;
+ *               vcm_o2o_create_cma() without an area, when the device
+ *               has none.
  *
  * Caller bugs that can never be a run-time condition also warn, once: a
  * NULL or error pointer, an unbalanced vcm_deactivate(), the end of a
@@ -213,5 +228,35 @@ int __must_check vcm_activate(struct vcm *vcm);
 void vcm_deactivate(struct vcm *vcm);
 
 int vcm_set_fault_handler(struct vcm *vcm, vcm_fault_fn *handler, void *priv);
+
+struct cma;
+struct device;
+
+#ifdef CONFIG_VCM_O2O
+struct vcm *__must_check vcm_o2o_create(struct device *dev, const char *name);
+struct vcm *__must_check vcm_o2o_create_cma(struct device *dev, struct cma *cma,
+					    const char *name);
+#else
+static inline struct vcm *__must_check vcm_o2o_create(struct device *dev,
+						      const char *name)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+
+static inline struct vcm *__must_check
+vcm_o2o_create_cma(struct device *dev, struct cma *cma, const char *name)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+#endif
+
+#ifdef CONFIG_VCM_VMM
+struct vcm *__must_check vcm_vmm_create(const char *name);
+#else
+static inline struct vcm *__must_check vcm_vmm_create(const char *name)
+{
+	return ERR_PTR(-EOPNOTSUPP);
+}
+#endif
 
 #endif /* _LINUX_VCM_H */
