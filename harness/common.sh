@@ -136,7 +136,7 @@ kunit() {
 }
 
 # The suites every ARM run of all our files must report.
-SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
+SUITES=vcm_core,vcm_phys,vcm_mmu,vcm_o2o,vcm_sysmmu,vcm_share,vcm_dmabuf,vcm_iommu_fake
 
 # Sets CONFIG_FILES to the kunitconfig fragments of configuration $1 (a
 # file in harness/configs/) for $KUNIT_ARCH.
