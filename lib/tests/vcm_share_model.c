@@ -228,6 +228,22 @@ static void m_check_state(struct model *m)
 	}
 }
 
+/* Whether [@start, @start + @size) meets a live reservation of context @c. */
+static bool m_overlaps(const struct model *m, int c, dma_addr_t start,
+		       resource_size_t size, const struct vcm_res *except)
+{
+	int i;
+
+	for (i = 0; i < M_RES; i++) {
+		const struct vcm_res *res = m->res[i].res;
+
+		if (res && res != except && m->res[i].ctx == c &&
+		    res->start < start + size && start < res->start + res->res_size)
+			return true;
+	}
+	return false;
+}
+
 static bool m_reserve(struct model *m, int c)
 {
 	int slot = m_free_slot(m, true), want = 0;
@@ -252,9 +268,51 @@ static bool m_reserve(struct model *m, int c)
 
 	res = vcm_reserve(m->ctx[c].cc->vcm, size, flags);
 	m_ret(m, PTR_ERR_OR_ZERO(res), want);
-	if (!want)
+	if (!want) {
+		M_CHECK(m, !m_overlaps(m, c, res->start, res->res_size, NULL),
+			"a range reserved twice");
 		m->res[slot] = (struct m_res){ .res = res, .ctx = c, .owners = 1,
 					       .phys = -1 };
+	}
+	return true;
+}
+
+/*
+ * vcm_reserve_at() at a random place, or over a live reservation, or
+ * misaligned, or across the context's end: the model predicts which.
+ */
+static bool m_reserve_at(struct model *m, int c)
+{
+	int slot = m_free_slot(m, true), want = 0;
+	resource_size_t size = SZ_4K * (1 + m_rand(m, 16));
+	struct m_res *live = m_live_res(m);
+	unsigned int k = m_rand(m, 16);
+	dma_addr_t start;
+	struct vcm_res *res;
+
+	if (slot < 0)
+		return false;
+	start = CTR_START + SZ_4K * m_rand(m, CTR_SIZE / SZ_4K - 16);
+	if (live && live->ctx == c && k < 8)
+		start = live->res->start + SZ_4K * m_rand(m, live->res->res_size / SZ_4K);
+	if (k == 8)
+		start += 1;
+	else if (k == 9)
+		start = CTR_START + CTR_SIZE - SZ_4K, size = 2 * SZ_4K;
+	if (!PAGE_ALIGNED(start) || start + size > CTR_START + CTR_SIZE)
+		want = -EINVAL;
+	else if (m->ctx[c].dead)
+		want = -ENODEV;
+	else if (m_overlaps(m, c, start, size, NULL))
+		want = -EBUSY;
+
+	res = vcm_reserve_at(m->ctx[c].cc->vcm, start, size, 0);
+	m_ret(m, PTR_ERR_OR_ZERO(res), want);
+	if (!want) {
+		M_CHECK(m, res->start == start, "reserved elsewhere");
+		m->res[slot] = (struct m_res){ .res = res, .ctx = c, .owners = 1,
+					       .phys = -1 };
+	}
 	return true;
 }
 
@@ -416,7 +474,7 @@ static bool m_step(struct model *m)
 	struct m_res *r = m_live_res(m);
 	struct m_ctx *ctx = &m->ctx[c];
 
-	switch (m_rand(m, 14)) {
+	switch (m_rand(m, 15)) {
 	case 0:
 		m->op = "reserve";
 		return m_reserve(m, c);
@@ -482,6 +540,9 @@ static bool m_step(struct model *m)
 		ctx->activations--;
 		m_ctx_maybe_freed(m, c);
 		return true;
+	case 13:
+		m->op = "reserve_at";
+		return m_reserve_at(m, c);
 	default:
 		m->op = "destroy";
 		if (ctx->dead || m_rand(m, 200))

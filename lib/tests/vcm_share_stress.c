@@ -21,6 +21,7 @@ struct stress_data {
 	struct completion halfway;	/* thread 0 is halfway */
 	bool destroying;		/* vcm_destroy(vcm[0]) has begun */
 	atomic_t refused;		/* new work in vcm[0] after that */
+	atomic_t reclaimed;		/* ranges vcm_reserve_at() took back */
 };
 
 /* A thread's reservation, with the ownerships it holds. */
@@ -83,6 +84,52 @@ static void stress_check(struct stress_thread *s, struct vcm *vcm, int ret,
 			    what, ret, want);
 }
 
+/*
+ * Whether @res overlaps another of the thread's live reservations in its
+ * context: a range handed out twice.
+ */
+static bool stress_overlaps(struct stress_thread *s, struct vcm_res *res)
+{
+	unsigned int i;
+
+	for (i = 0; i < STRESS_RES; i++) {
+		struct vcm_res *o = s->res[i].res;
+
+		if (o && o != res && o->vcm == res->vcm &&
+		    o->start < res->start + res->res_size &&
+		    res->start < o->start + o->res_size)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Releases @r and, if that ended it, claims its range again with
+ * vcm_reserve_at(): the range is in this CPU's cache then, which the
+ * claim must drain.  The other thread may have taken it meanwhile
+ * (-EBUSY), or still own it through VCM_MAP_REUSE.
+ */
+static void stress_reclaim(struct stress_thread *s, struct stress_res *r)
+{
+	struct vcm *vcm = r->res->vcm;
+	dma_addr_t start = r->res->start;
+	resource_size_t size = r->res->res_size;
+	struct vcm_res *res;
+	int ret;
+
+	stress_release(s, r);
+	res = vcm_reserve_at(vcm, start, size, 0);
+	ret = PTR_ERR_OR_ZERO(res);
+	stress_check(s, vcm, ret == -EBUSY ? 0 : ret, 0, "vcm_reserve_at");
+	if (IS_ERR(res))
+		return;
+	*r = (struct stress_res){ .res = res, .owners = 1 };
+	atomic_inc(&s->d->reclaimed);
+	if (res->start != start || stress_overlaps(s, res))
+		thread_fail(s->t, "op %lu: vcm_reserve_at() gave a range in use",
+			    s->t->ops);
+}
+
 /* Does one random operation; false if the one drawn did not apply. */
 static bool stress_step(struct stress_thread *s)
 {
@@ -103,8 +150,12 @@ static bool stress_step(struct stress_thread *s)
 		}
 		res = vcm_reserve(vcm, SZ_4K << stress_rand(s, 6), 0);
 		stress_check(s, vcm, PTR_ERR_OR_ZERO(res), 0, "vcm_reserve");
-		if (!IS_ERR(res))
-			*r = (struct stress_res){ .res = res, .owners = 1 };
+		if (IS_ERR(res))
+			break;
+		*r = (struct stress_res){ .res = res, .owners = 1 };
+		if (stress_overlaps(s, res))
+			thread_fail(s->t, "op %lu: vcm_reserve() gave a range in use",
+				    s->t->ops);
 		break;
 	case 1:		/* another ownership */
 		if (!r->res)
@@ -192,10 +243,13 @@ static bool stress_step(struct stress_thread *s)
 		stress_check(s, vcm, ret, 0, "vcm_activate");
 		s->activations[c] += !ret;
 		break;
-	default:	/* release */
+	default:	/* release, and maybe claim the range again */
 		if (!r->res)
 			return false;
-		stress_release(s, r);
+		if (stress_rand(s, 2))
+			stress_reclaim(s, r);
+		else
+			stress_release(s, r);
 		break;
 	}
 	s->t->ops++;
@@ -281,10 +335,11 @@ void vcm_share_stress_test(struct kunit *test)
 			KUNIT_ASSERT_EQ(test, vcm_activate(d.vcm[i]), 0);
 
 	run_threads(test, stress_thread, t, &d, STRESS_SEED, stress_destroy);
-	kunit_info(test, "seed %#x: %lu operations on 2 CPUs, %d allocations, %d refused with -ENODEV after one context was destroyed halfway\n",
+	kunit_info(test, "seed %#x: %lu operations on 2 CPUs, %d allocations, %d ranges claimed again with vcm_reserve_at(), %d refused with -ENODEV after one context was destroyed halfway\n",
 		   STRESS_SEED, t[0].ops + t[1].ops, atomic_read(&d.allocs),
-		   atomic_read(&d.refused));
+		   atomic_read(&d.reclaimed), atomic_read(&d.refused));
 	KUNIT_EXPECT_GE(test, t[0].ops + t[1].ops, 100000);
+	KUNIT_EXPECT_GT(test, atomic_read(&d.reclaimed), 0);
 
 	/* Everything balanced, every byte and address returned. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&d.frees), atomic_read(&d.allocs));
