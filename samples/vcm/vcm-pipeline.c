@@ -59,6 +59,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-direct.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
@@ -96,6 +97,13 @@
 
 /* Pixel n of the camera's frame; unique, so a page out of place shows. */
 #define CAMERA_SEED		0xca000000u
+
+/*
+ * The scaler's buffer, shared with the camera: 64 KiB, the camera writes
+ * the first half and the scaler the second.  Seeds as above.
+ */
+#define THUMB_BYTES		SZ_64K
+#define SCALER_SEED		0x5c000000u
 
 #define CONTEXT_SIZE		((resource_size_t)SZ_256M)
 #define SYSMMU_VERSION_PLAYED	SYSMMU_VERSION_MAKE(3, 3)
@@ -156,6 +164,11 @@ struct pipeline_device {
  * @edu_registered: the edu driver is registered, for those contexts.
  * @frame:	the frame buffer, or NULL.
  * @dev:	the camera and the display.
+ * @scaler:	the scaler, a device without an IOMMU, or NULL.
+ * @scaler_vcm:	its one-to-one context, or NULL.
+ * @thumb:	the buffer the scaler shares with the camera, or NULL.
+ * @thumb_scaler: @thumb's mapping in @scaler_vcm, or NULL.
+ * @thumb_camera: @thumb's mapping in the camera's context, or NULL.
  * @dir:	the debugfs directory vcm-pipeline.
  */
 struct vcm_pipeline {
@@ -166,6 +179,11 @@ struct vcm_pipeline {
 	bool edu_registered;
 	struct vcm_phys *frame;
 	struct pipeline_device dev[NR_DEVICES];
+	struct platform_device *scaler;
+	struct vcm *scaler_vcm;
+	struct vcm_phys *thumb;
+	struct vcm_res *thumb_scaler;
+	struct vcm_res *thumb_camera;
 	struct dentry *dir;
 };
 
@@ -258,6 +276,15 @@ static int pipeline_unbind(struct vcm_pipeline *p)
 			vcm_unreserve(d->res);
 		d->res = NULL;
 	}
+	if (p->thumb_scaler)
+		vcm_unmap(p->thumb_scaler);
+	p->thumb_scaler = NULL;
+	if (p->thumb_camera)
+		vcm_unmap(p->thumb_camera);
+	p->thumb_camera = NULL;
+	if (p->thumb)
+		vcm_free(p->thumb);
+	p->thumb = NULL;
 	if (p->dev[DISPLAY].frame)
 		vcm_phys_put(p->dev[DISPLAY].frame);
 	p->dev[DISPLAY].frame = NULL;
@@ -287,6 +314,12 @@ static void pipeline_destroy(struct vcm_pipeline *p)
 		kfree(d->regs);
 		d->regs = NULL;
 	}
+	if (p->scaler_vcm)
+		vcm_destroy(p->scaler_vcm);
+	p->scaler_vcm = NULL;
+	if (p->scaler)
+		platform_device_unregister(p->scaler);
+	p->scaler = NULL;
 #ifdef PIPELINE_EDU
 	if (p->edu_registered)
 		pci_unregister_driver(&edu_driver);
@@ -824,6 +857,128 @@ static int step_display(struct vcm_pipeline *p)
 	return 0;
 }
 
+/*
+ * The physical address behind the camera's device address @iova, as its
+ * IOMMU translates it, or -EIO.
+ */
+static int camera_translate(struct vcm_pipeline *p, dma_addr_t iova,
+			    phys_addr_t *paddr)
+{
+	const struct pipeline_device *d = &p->dev[CAMERA];
+
+#ifdef PIPELINE_EDU
+	if (p->iommu) {
+		*paddr = iommu_iova_to_phys(vcm_iommu_domain(d->vcm), iova);
+		return *paddr ? 0 : -EIO;
+	}
+#endif
+	return vcm_sysmmu_translate(d->vcm, iova, paddr) < 0 ? -EIO : 0;
+}
+
+/*
+ * Plays a device writing (@write) or reading @bytes of pixels, from
+ * @seed, at @offset of a buffer it sees at @addr: through the camera's
+ * IOMMU, or, for the scaler, at the bus address itself.  Returns how many
+ * pixels read differ, or a negative errno.
+ */
+static int device_pixels(struct vcm_pipeline *p, bool camera, dma_addr_t addr,
+			 u32 offset, u32 bytes, u32 seed, bool write)
+{
+	phys_addr_t paddr;
+	u32 *map, w, n;
+	int ret, bad = 0;
+
+	for (n = offset / 4; n < (offset + bytes) / 4; n += PIXELS_PER_PAGE) {
+		dma_addr_t iova = addr + n * 4;
+
+		if (camera) {
+			ret = camera_translate(p, iova, &paddr);
+			if (ret) {
+				pr_err("camera: %pad does not translate\n", &iova);
+				return ret;
+			}
+		} else {
+			paddr = dma_to_phys(&p->scaler->dev, iova);
+		}
+		map = kmap_local_pfn(PHYS_PFN(paddr));
+		for (w = 0; w < PIXELS_PER_PAGE; w++) {
+			if (write)
+				map[w] = seed ^ (n + w);
+			else
+				bad += map[w] != (seed ^ (n + w));
+		}
+		kunmap_local(map);
+	}
+	return bad;
+}
+
+/*
+ * A scaler without an IOMMU joins: its driver makes a one-to-one context
+ * (on the default CMA area, or the page allocator where there is none),
+ * allocates a buffer there, which is one contiguous part the scaler
+ * reaches, and maps it in its own context, at its bus address, and in the
+ * camera's, at an address the camera's IOMMU translates.  The camera
+ * writes the first half, the scaler reads it; the scaler writes the second
+ * half, the camera reads it.
+ */
+static int step_scaler(struct vcm_pipeline *p)
+{
+	struct pipeline_device *camera = &p->dev[CAMERA];
+	const u32 half = THUMB_BYTES / 2;
+	dma_addr_t bus, iova;
+	int bad_scaler, bad_camera;
+	const char *pool = "CMA";
+
+	p->scaler = platform_device_register_simple("scaler", -1, NULL, 0);
+	if (IS_ERR(p->scaler)) {
+		int ret = PTR_ERR(p->scaler);
+
+		p->scaler = NULL;
+		return ret;
+	}
+	p->scaler_vcm = vcm_o2o_create_cma(&p->scaler->dev, NULL, "scaler");
+	if (PTR_ERR_OR_ZERO(p->scaler_vcm) == -ENODEV) {
+		pool = "the page allocator";
+		p->scaler_vcm = vcm_o2o_create(&p->scaler->dev, "scaler");
+	}
+	if (IS_ERR(p->scaler_vcm)) {
+		pr_err("scaler: no one-to-one context: %pe\n", p->scaler_vcm);
+		return PTR_ERR(xchg(&p->scaler_vcm, NULL));
+	}
+	p->thumb = vcm_alloc(p->scaler_vcm, THUMB_BYTES, 0);
+	if (IS_ERR(p->thumb)) {
+		pr_err("scaler: vcm_alloc() failed: %pe\n", p->thumb);
+		return PTR_ERR(xchg(&p->thumb, NULL));
+	}
+	p->thumb_scaler = vcm_map(p->scaler_vcm, p->thumb, 0);
+	if (IS_ERR(p->thumb_scaler)) {
+		pr_err("scaler: vcm_map() failed: %pe\n", p->thumb_scaler);
+		return PTR_ERR(xchg(&p->thumb_scaler, NULL));
+	}
+	p->thumb_camera = vcm_map(camera->vcm, p->thumb, 0);
+	if (IS_ERR(p->thumb_camera)) {
+		pr_err("camera: vcm_map() of the scaler's buffer failed: %pe\n",
+		       p->thumb_camera);
+		return PTR_ERR(xchg(&p->thumb_camera, NULL));
+	}
+	bus = p->thumb_scaler->start;
+	iova = p->thumb_camera->start;
+	pr_info("scaler: a one-to-one context on %s; its buffer of %u bytes is one part at %pa, which the scaler sees at bus address %pad, and the camera at %pad through its IOMMU\n",
+		pool, THUMB_BYTES, &p->thumb->parts[0].start, &bus, &iova);
+
+	device_pixels(p, true, iova, 0, half, CAMERA_SEED, true);
+	bad_scaler = device_pixels(p, false, bus, 0, half, CAMERA_SEED, false);
+	device_pixels(p, false, bus, half, half, SCALER_SEED, true);
+	bad_camera = device_pixels(p, true, iova, half, half, SCALER_SEED, false);
+	if (bad_scaler < 0 || bad_camera < 0)
+		return -EIO;
+	pr_info("camera -> scaler: the camera wrote %u pixels through its IOMMU, the scaler read them at its bus address: %d differ\n",
+		half / 4, bad_scaler);
+	pr_info("scaler -> camera: the scaler wrote %u pixels at its bus address, the camera read them through its IOMMU: %d differ\n",
+		half / 4, bad_camera);
+	return bad_scaler || bad_camera ? -EIO : 0;
+}
+
 static int step_deactivate(struct vcm_pipeline *p)
 {
 	struct vcm_sysmmu_stats stats;
@@ -864,7 +1019,7 @@ static int step_release(struct vcm_pipeline *p)
 
 	if (ret)
 		return ret;
-	pr_info("camera, display: unbound and unreserved; the display dropped its reference, and vcm_free() the last: the frame buffer went back to the page allocator\n");
+	pr_info("camera, display, scaler: unbound and unreserved; the display dropped its reference, and vcm_free() the last: the frame buffer went back to the page allocator, the scaler's buffer to its pool\n");
 	return 0;
 }
 
@@ -874,7 +1029,7 @@ static int step_destroy(struct vcm_pipeline *p)
 	if (p->iommu)
 		pr_info("camera-iommu, display-iommu: sensor and scan-out buffers freed, contexts destroyed: the edu devices are back in their default domains\n");
 	else
-		pr_info("camera-sysmmu, display-sysmmu: contexts destroyed, devices unregistered, register windows freed\n");
+		pr_info("camera-sysmmu, display-sysmmu, scaler: contexts destroyed, devices unregistered, register windows freed\n");
 	return 0;
 }
 
@@ -905,9 +1060,11 @@ static const struct pipeline_step pipeline_steps[] = {
 	  step_camera },
 	{ "display", "the display reads the frame through its own IOMMU",
 	  step_display },
+	{ "scaler", "a scaler without an IOMMU shares a buffer with the camera",
+	  step_scaler },
 	{ "deactivate", "deactivate both contexts", step_deactivate },
-	{ "release", "unbind, unreserve, free the buffer", step_release },
-	{ "destroy", "destroy both contexts", step_destroy },
+	{ "release", "unbind, unreserve, free the buffers", step_release },
+	{ "destroy", "destroy the contexts", step_destroy },
 };
 
 /* Runs the next step; on failure undoes everything. */
