@@ -54,14 +54,14 @@ def main(json_path, log_paths):
     print('-' * len(head))
     for r in rows:
         counts = ', '.join(f'{k} {v}' for k, v in r.items()
-                           if k in ('entries', 'invalidations', 'blocks',
+                           if k in ('entries', 'invalidations', 'blocks', 'irqsoff_entries',
                                     'tlb_add_page', 'flush_all', 'flush_walk',
                                     'percent_1m', 'smmu_cmds'))
         ratio = r.get('vcm_over_peer', '')
         scale = r.get('scaling_2cpu', '')
         print(f"{r['group']:<10} {r['case']:<28} {r['impl']:<19} {r['median_ns']:>9} "
               f"{r['min_ns']:>9} {r['max_ns']:>9} {ratio!s:>9} {scale!s:>9}  {counts}")
-    print(f'(ns/op; VCM/peer is VCM\'s median over the peer\'s; results: {json_path})')
+    print(f'(ns/op, irqsoff: ns of the longest section; VCM/peer is VCM\'s median over the peer\'s; results: {json_path})')
     return 0
 
 

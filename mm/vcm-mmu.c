@@ -30,16 +30,27 @@
  * Locking
  * =======
  *
- * The core calls bind, unbind, activate and deactivate with the context's
- * mutex held.  Inside them the wrapper takes mmu->lock, a spinlock, with
- * interrupts disabled, around the list of bound reservations, the active
- * flag and every mapping operation of the backend, so that the backend's
- * interrupt handler can take it to see a page table that is not changing.
- * Nothing is allocated and nothing sleeps under it.  A backend whose
- * operations sleep (->may_sleep: one on the IOMMU API) gets the same
- * functions without mmu->lock (vcm_mmu_sleeping_driver): the context's
- * mutex, which the core holds around each of them, protects the list and
- * the flag then.  Reserving and
+ * The core calls bind, unbind, activate, deactivate and detach with the
+ * context's mutex held.  Inside them the wrapper calls the backend in one
+ * of two ways, which the backend chooses with ->may_sleep:
+ *
+ *  - with it (vcm_mmu_sleeping_driver), under the context's mutex alone,
+ *    which protects the list of bound reservations and the active flag.
+ *    The backend's operations may sleep and allocate page tables with
+ *    GFP_KERNEL, and disable interrupts only where their hardware needs
+ *    it, taking mmu->lock (the wrapper leaves it to them) or a lock of
+ *    their own around short stretches: the SysMMU backend writes at most
+ *    256 entries, or does one invalidation, with interrupts off.  The
+ *    IOMMU API backend and the SysMMU backend work so;
+ *  - without it (vcm_mmu_driver), under mmu->lock as well, a spinlock
+ *    taken with interrupts disabled around the list, the flag and every
+ *    mapping operation, so that a simple backend's interrupt handler can
+ *    take it to see a page table that is not changing.  Nothing may be
+ *    allocated but atomically and nothing may sleep, and interrupts stay
+ *    off for a whole reservation: for backends whose operations are
+ *    short.
+ *
+ * Reserving and
  * unreserving take their CPU's cache's local lock (see "Range caches");
  * genalloc's own allocation is lock-free.  A reservation that finds no
  * range aligned as it needs, and a vcm_reserve_at() whose range the pool

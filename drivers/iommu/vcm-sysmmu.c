@@ -26,13 +26,13 @@
  *
  * vcm_sysmmu_create() allocates the context, its L1 table and a fault-only
  * L2 table; the wrapper's cleanup frees them when the context is destroyed
- * and its last holder is gone.  An L2
- * table is allocated when the first page in its 1 MiB is mapped, from a
- * kmem_cache and atomically (mapping runs under a spinlock), and freed when
- * its last page is unmapped.  An L1 entry with nothing mapped is not a
- * fault entry but a link to the fault-only L2 table: a SysMMU v3.3 caches
- * faulting L1 entries, so the L1 entries are never faults, and an entry
- * that changes from that link is invalidated while the MMU is enabled.
+ * and its last holder is gone.  An L2 table is allocated when the first
+ * page in its 1 MiB is mapped, from a kmem_cache with GFP_KERNEL, and
+ * freed when its last page is unmapped.  An L1 entry with nothing mapped
+ * is not a fault entry but a link to the fault-only L2 table: a SysMMU
+ * v3.3 caches faulting L1 entries, so the L1 entries are never faults, and
+ * an entry that changes from that link is invalidated while the MMU is
+ * enabled.
  * A platform device's context is destroyed when its driver unbinds, and
  * device links unbind the masters that looked it up first.  A master that
  * still holds reservations or activations then (it shared a buffer) finds
@@ -76,25 +76,42 @@
  * Locking
  * =======
  *
- * The page tables, the registers, the statistics and the power state are
- * protected by the wrapper's spinlock, mmu.lock, taken with interrupts
- * disabled: the wrapper holds it around every map, unmap, enable and
- * disable; vcm_sysmmu_translate(), vcm_sysmmu_stats(), vcm_sysmmu_suspend(),
- * vcm_sysmmu_resume() and the fault interrupt handler take it.  Nothing
- * under it sleeps: L2 tables come with GFP_ATOMIC, and the clocks are
- * prepared beforehand and only enabled here.
+ * Two locks.  The context's mutex (vcm.lock), which the wrapper holds
+ * around every map, unmap, enable, disable, detach and show (the driver
+ * sets ->may_sleep), makes the page-table changes one at a time: only its
+ * holder writes the tables, allocates and frees L2 tables (GFP_KERNEL, so
+ * a bind does not fail where reclaim would have found memory), and
+ * reads @l2, @l2_used and @l2_empty.  The spinlock mmu.lock, taken with
+ * interrupts disabled, protects the registers, the statistics, the power
+ * state and the retired tables, and is what the fault interrupt handler,
+ * vcm_sysmmu_translate(), vcm_sysmmu_stats(), vcm_sysmmu_suspend() and
+ * vcm_sysmmu_resume() take.  A mapping or unmapping writes its entries
+ * under it in stretches of at most SYSMMU_BATCH_ENTRIES (256), dropping
+ * it in between, and around each L2 table allocation; at its end it holds
+ * it once more around the invalidation (one block, at most
+ * SYSMMU_FLUSH_ENTRY_MAX register writes).  So a holder of mmu.lock sees
+ * no entry half written, and interrupts are never off for more than 256
+ * entries or one invalidation.  A table is freed only after it was
+ * unlinked under mmu.lock, so a walker under it never reaches a freed
+ * one.  Nothing under mmu.lock sleeps: the clocks are prepared beforehand
+ * and only enabled here.
  *
  * Making page-table writes visible
  * ================================
  *
  * The SysMMU reads its page tables from memory.  With a struct device, each
- * table is mapped with dma_map_single() for the SysMMU and every write is
- * followed by dma_sync_single_for_device() over the entries written: on a
- * walker that does not snoop the CPU caches this cleans them to memory, and
- * on a coherent one the DMA API makes it nothing.  The register write that
- * follows (writel() orders memory writes before it) then starts the
- * hardware or invalidates its TLB.  A context made without a device, for
- * bring-up or tests, has a walker as coherent as the CPU and syncs nothing.
+ * table is mapped with dma_map_single() for the SysMMU, and the entries a
+ * mapping or unmapping writes are synced with dma_sync_single_for_device()
+ * once per run: the entries written in one L2 table when the batch moves
+ * to another table or ends, and a contiguous run of L1 entries when a
+ * write does not extend it or the batch ends; on a walker that does not
+ * snoop the CPU caches this cleans them to memory, and on a coherent one
+ * the DMA API makes it nothing.  Everything is synced before the batch's
+ * invalidation, and before the bind or unbind returns.  The register
+ * write that follows (writel() orders memory writes before it) then
+ * starts the hardware or invalidates its TLB.  A context made without a
+ * device, for bring-up or tests, has a walker as coherent as the CPU and
+ * syncs nothing.
  * The SysMMU must see each table at its physical address, below 4 GiB.
  *
  * Invalidation
@@ -103,13 +120,13 @@
  * Mapping into empty entries needs no invalidation, except the v3.3 L1
  * entries above.  Unmapping while the MMU is enabled does.  What a bind,
  * an unbind or a failed activation of one reservation needs is gathered,
- * and at its end the MMU is blocked once, the TLB invalidated and the MMU
- * unblocked; L2 tables that became empty are unlinked while the MMU is
- * blocked and freed after.  If the MMU does not report itself blocked
- * within 100 us, the driver says so and invalidates anyway, but leaves
- * the emptied tables linked (they map nothing) until they are used again,
- * replaced by a section (then retired) or the context is destroyed, since
- * the MMU may still be walking them.
+ * and at its end L2 tables that became empty are unlinked (they mapped
+ * nothing already), the MMU is blocked once, the TLB invalidated and the
+ * MMU unblocked, and the emptied tables are freed after.  If the MMU does
+ * not report itself blocked within 100 us, the driver says so and
+ * invalidates anyway, but keeps the emptied tables, unlinked, until they
+ * are used again (linked anew), replaced by a section (then retired) or
+ * the context is destroyed, since the MMU may still be walking them.
  * The rule: one MMU_FLUSH_ENTRY write per page unmapped (v2, whose TLB is
  * set-associative, needs one per 4 KiB of a 64 KiB page and 64 for a
  * section), unless that makes more than SYSMMU_FLUSH_ENTRY_MAX writes;
@@ -182,6 +199,7 @@
 #define SYSMMU_VERSION_1_0_QUIRK	0x80000001
 
 #define SYSMMU_FLUSH_ENTRY_MAX	64
+#define SYSMMU_BATCH_ENTRIES	256
 #define SYSMMU_BLOCK_TIMEOUT_US	100
 #define SYSMMU_NAME_LEN		64
 
@@ -220,7 +238,10 @@
  * @zero_l2:	the fault-only L2 table every unused L1 entry links to.
  * @zero_link:	that L1 entry.
  * @stats:	what the context did; @stats.pt_bytes is worked out on read.
- * @l2:		for each L1 entry, the L2 table it links to, or NULL.
+ * @irqsoff_run: entries written since interrupts were last seen enabled,
+ *		for @stats.irqsoff_entries_max.
+ * @l2:		for each L1 entry, the L2 table it links to (or, after a
+ *		block timeout, an emptied one kept unlinked), or NULL.
  * @l2_used:	for each L1 entry, the L2 entries in use in its table.
  * @l2_empty:	the L1 entries whose L2 tables the unmapping in progress
  *		emptied, to be unlinked and freed at its end.
@@ -230,10 +251,11 @@
  * @masters_quiet: the context is destroyed because the driver that owns
  *		the SysMMU unbinds: its masters are quiet, and it is turned
  *		off rather than left fenced.
- * @enabled, @suspended, @unconfirmed, the tables, @stats, @l2, @l2_used,
- * @l2_empty and @retired are protected by @mmu.lock; the rest does not
- * change after creation, except that @dev, @regs, @clk and @clk_master
- * are cleared under @mmu.lock when it is destroyed.
+ * @suspended, @unconfirmed, @stats and @retired are protected by
+ * @mmu.lock; @l2, @l2_used, @l2_empty and @irqsoff_run by the context's
+ * mutex; the tables and @enabled change under both (see "Locking").  The
+ * rest does not change after creation, except that @dev, @regs, @clk and
+ * @clk_master are cleared under @mmu.lock when it is destroyed.
  */
 struct sysmmu {
 	struct vcm_mmu mmu;
@@ -254,6 +276,7 @@ struct sysmmu {
 	u32 *zero_l2;
 	u32 zero_link;
 	struct vcm_sysmmu_stats stats;
+	unsigned long irqsoff_run;
 	u32 *l2[SYSMMU_L1_ENTRIES];
 	u16 l2_used[SYSMMU_L1_ENTRIES];
 	DECLARE_BITMAP(l2_empty, SYSMMU_L1_ENTRIES);
@@ -267,9 +290,19 @@ struct sysmmu_retired {
 };
 
 /*
- * struct sysmmu_batch - the TLB invalidation a mapping or unmapping of one
- * reservation gathers, done once at its end.
+ * struct sysmmu_batch - a mapping or unmapping of one reservation: the
+ * stretch of entries it is writing under @sm->mmu.lock, the entries it
+ * wrote but did not sync yet, and the TLB invalidation it gathers, done
+ * once at its end.
  * @sm:		the SysMMU.
+ * @flags:	the interrupt state to restore when the lock is dropped.
+ * @written:	entries written since the lock was taken, at most
+ *		SYSMMU_BATCH_ENTRIES.
+ * @dirty:	the L2 table holding entries written but not synced, or NULL.
+ * @dirty_first: the first of those entries.
+ * @dirty_end:	one past the last.
+ * @l1_first:	the first of the L1 entries written but not synced.
+ * @l1_end:	one past the last; equal to @l1_first when there are none.
  * @first:	the lowest L1 entry an unmapping touched.
  * @last:	the highest.
  * @nr:		MMU_FLUSH_ENTRY writes needed; above SYSMMU_FLUSH_ENTRY_MAX
@@ -278,6 +311,13 @@ struct sysmmu_retired {
  */
 struct sysmmu_batch {
 	struct sysmmu *sm;
+	unsigned long flags;
+	unsigned int written;
+	u32 *dirty;
+	unsigned int dirty_first;
+	unsigned int dirty_end;
+	unsigned int l1_first;
+	unsigned int l1_end;
 	unsigned int first;
 	unsigned int last;
 	unsigned int nr;
@@ -419,56 +459,158 @@ static void sysmmu_unmap_table(struct sysmmu *sm, void *table, size_t size)
 /* Makes @n entries from @entry on visible to the SysMMU. */
 static void sysmmu_sync(struct sysmmu *sm, u32 *entry, unsigned int n)
 {
-	if (sm->dev)
-		dma_sync_single_for_device(sm->dev, virt_to_phys(entry),
-					   n * sizeof(*entry), DMA_TO_DEVICE);
+	if (!sm->dev)
+		return;
+	dma_sync_single_for_device(sm->dev, virt_to_phys(entry),
+				   n * sizeof(*entry), DMA_TO_DEVICE);
+	sm->stats.pt_syncs++;
 }
 
 static u32 *sysmmu_alloc_l2(struct sysmmu *sm)
 {
 	u32 *table;
 
-	lockdep_assert_held(&sm->mmu.lock);
 	if (vcm_should_fail_alloc())
 		return NULL;
-	table = kmem_cache_zalloc(sysmmu_l2_cache, GFP_ATOMIC | __GFP_NOWARN);
+	table = kmem_cache_zalloc(sysmmu_l2_cache, GFP_KERNEL);
 	if (!table)
 		return NULL;
 	if (!sysmmu_map_table(sm, table, SYSMMU_L2_SIZE)) {
 		kmem_cache_free(sysmmu_l2_cache, table);
 		return NULL;
 	}
-	sm->stats.l2_tables++;
-	sm->stats.l2_allocs++;
 	return table;
 }
 
+/* Frees an L2 table nothing links to; the caller takes it off the count. */
 static void sysmmu_free_l2(struct sysmmu *sm, u32 *table)
 {
 	sysmmu_unmap_table(sm, table, SYSMMU_L2_SIZE);
 	kmem_cache_free(sysmmu_l2_cache, table);
-	sm->stats.l2_tables--;
+}
+
+/* ---- batches of entries ---- */
+
+/*
+ * Counts @n entries written, for @sm->stats.irqsoff_entries_max: a
+ * stretch of entries written with interrupts disabled ends where a call
+ * sees them enabled, which a call with @n = 0 may check.
+ */
+static void sysmmu_count_irqsoff(struct sysmmu *sm, unsigned int n)
+{
+	if (!irqs_disabled()) {
+		sm->irqsoff_run = 0;
+		return;
+	}
+	sm->irqsoff_run += n;
+	sm->stats.irqsoff_entries_max = max(sm->stats.irqsoff_entries_max,
+					    sm->irqsoff_run);
+}
+
+/* Takes @mmu.lock, with interrupts off, for a new stretch of entries. */
+static void sysmmu_batch_lock(struct sysmmu_batch *batch)
+	__acquires(&batch->sm->mmu.lock)
+{
+	spin_lock_irqsave(&batch->sm->mmu.lock, batch->flags);
+	batch->written = 0;
+}
+
+static void sysmmu_batch_unlock(struct sysmmu_batch *batch)
+	__releases(&batch->sm->mmu.lock)
+{
+	spin_unlock_irqrestore(&batch->sm->mmu.lock, batch->flags);
+	/* Ends the stretch written with interrupts off, if they are on. */
+	sysmmu_count_irqsoff(batch->sm, 0);
+}
+
+/*
+ * Makes room for @n more entries in this stretch under @mmu.lock: one
+ * that would pass SYSMMU_BATCH_ENTRIES ends first, letting interrupts and
+ * other tasks in.
+ */
+static void sysmmu_batch_room(struct sysmmu_batch *batch, unsigned int n)
+	__must_hold(&batch->sm->mmu.lock)
+{
+	if (batch->written + n > SYSMMU_BATCH_ENTRIES) {
+		sysmmu_batch_unlock(batch);
+		cond_resched();
+		sysmmu_batch_lock(batch);
+	}
+	batch->written += n;
+}
+
+/* Syncs the L2 entries written since the last sync: one run, one table. */
+static void sysmmu_sync_l2(struct sysmmu_batch *batch)
+{
+	if (!batch->dirty)
+		return;
+	sysmmu_sync(batch->sm, &batch->dirty[batch->dirty_first],
+		    batch->dirty_end - batch->dirty_first);
+	batch->dirty = NULL;
+}
+
+/* Syncs the run of L1 entries written since the last sync. */
+static void sysmmu_sync_l1(struct sysmmu_batch *batch)
+{
+	if (batch->l1_end == batch->l1_first)
+		return;
+	sysmmu_sync(batch->sm, &batch->sm->l1[batch->l1_first],
+		    batch->l1_end - batch->l1_first);
+	batch->l1_end = batch->l1_first;
+}
+
+/*
+ * Writes L1 entry @l1; it is synced with the run of L1 entries it
+ * extends, and a run it does not extend is synced first.
+ */
+static void sysmmu_set_l1(struct sysmmu_batch *batch, unsigned int l1, u32 entry)
+{
+	struct sysmmu *sm = batch->sm;
+
+	sysmmu_batch_room(batch, 1);
+	WRITE_ONCE(sm->l1[l1], entry);
+	sm->stats.l1_writes++;
+	sysmmu_count_irqsoff(sm, 1);
+	if (batch->l1_end != batch->l1_first &&
+	    (l1 + 1 < batch->l1_first || l1 > batch->l1_end))
+		sysmmu_sync_l1(batch);
+	if (batch->l1_end == batch->l1_first) {
+		batch->l1_first = l1;
+		batch->l1_end = l1 + 1;
+	} else {
+		batch->l1_first = min(batch->l1_first, l1);
+		batch->l1_end = max(batch->l1_end, l1 + 1);
+	}
+}
+
+/*
+ * Writes @value into @n entries of @table from entry @l2; they are synced
+ * with the others written in @table, when the batch moves to another
+ * table or ends.
+ */
+static void sysmmu_set_l2(struct sysmmu_batch *batch, u32 *table,
+			  unsigned int l2, u32 value, unsigned int n)
+{
+	struct sysmmu *sm = batch->sm;
+	unsigned int i;
+
+	sysmmu_batch_room(batch, n);
+	for (i = 0; i < n; i++)
+		WRITE_ONCE(table[l2 + i], value);
+	sm->stats.l2_writes += n;
+	sysmmu_count_irqsoff(sm, n);
+	if (batch->dirty != table) {
+		sysmmu_sync_l2(batch);
+		batch->dirty = table;
+		batch->dirty_first = l2;
+		batch->dirty_end = l2 + n;
+	} else {
+		batch->dirty_first = min(batch->dirty_first, l2);
+		batch->dirty_end = max(batch->dirty_end, l2 + n);
+	}
 }
 
 /* ---- page-table entries ---- */
-
-static void sysmmu_set_l1(struct sysmmu *sm, unsigned int l1, u32 entry)
-{
-	WRITE_ONCE(sm->l1[l1], entry);
-	sysmmu_sync(sm, &sm->l1[l1], 1);
-	sm->stats.l1_writes++;
-}
-
-static void sysmmu_set_l2(struct sysmmu *sm, u32 *entry, u32 value,
-			  unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		WRITE_ONCE(entry[i], value);
-	sysmmu_sync(sm, entry, n);
-	sm->stats.l2_writes += n;
-}
 
 /* Gathers one MMU_FLUSH_ENTRY write for @iova. */
 static void sysmmu_gather_entry(struct sysmmu_batch *batch, u32 iova)
@@ -489,18 +631,21 @@ static void sysmmu_l1_changed(struct sysmmu_batch *batch, dma_addr_t iova)
 }
 
 /*
- * A section replaces the empty L2 table that a block timeout left linked
+ * A section replaces the empty L2 table that a block timeout left behind
  * (see "Invalidation"): the table is forgotten, to be freed when the MMU
  * can no longer walk it, which the invalidation of the section's batch
- * may show.
+ * may show.  The record of it is allocated with the lock off.
  */
-static int sysmmu_retire_l2(struct sysmmu *sm, unsigned int l1)
+static int sysmmu_retire_l2(struct sysmmu_batch *batch, unsigned int l1)
+	__must_hold(&batch->sm->mmu.lock)
 {
+	struct sysmmu *sm = batch->sm;
 	struct sysmmu_retired *retired;
 
-	lockdep_assert_held(&sm->mmu.lock);
+	sysmmu_batch_unlock(batch);
 	retired = vcm_should_fail_alloc() ? NULL :
-		  kmalloc(sizeof(*retired), GFP_ATOMIC | __GFP_NOWARN);
+		  kmalloc(sizeof(*retired), GFP_KERNEL);
+	sysmmu_batch_lock(batch);
 	if (!retired)
 		return -ENOMEM;
 	retired->table = sm->l2[l1];
@@ -517,34 +662,46 @@ static void sysmmu_free_retired(struct sysmmu *sm)
 	lockdep_assert_held(&sm->mmu.lock);
 	list_for_each_entry_safe(retired, next, &sm->retired, node) {
 		sysmmu_free_l2(sm, retired->table);
+		sm->stats.l2_tables--;
 		list_del(&retired->node);
 		kfree(retired);
 	}
 }
 
-/* The L2 table for @iova, allocated and linked if there is none. */
+/*
+ * The L2 table for @iova, linked: allocated with the lock off (GFP_KERNEL)
+ * if there is none, linked again if an unmapping emptied and unlinked it
+ * but could not free it.
+ */
 static u32 *sysmmu_get_l2(struct sysmmu_batch *batch, dma_addr_t iova)
+	__must_hold(&batch->sm->mmu.lock)
 {
 	struct sysmmu *sm = batch->sm;
 	unsigned int l1 = iova >> 20;
 	u32 *table = sm->l2[l1];
 
-	if (table)
+	if (!table) {
+		if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
+			return ERR_PTR(-EADDRINUSE);
+		sysmmu_batch_unlock(batch);
+		table = sysmmu_alloc_l2(sm);
+		sysmmu_batch_lock(batch);
+		if (!table)
+			return ERR_PTR(-ENOMEM);
+		sm->l2[l1] = table;
+		sm->stats.l2_tables++;
+		sm->stats.l2_allocs++;
+	} else if (sm->l1[l1] != sm->zero_link) {
 		return table;
-	if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link))
-		return ERR_PTR(-EADDRINUSE);
-	table = sysmmu_alloc_l2(sm);
-	if (!table)
-		return ERR_PTR(-ENOMEM);
-	sm->l2[l1] = table;
-	sysmmu_set_l1(sm, l1, virt_to_phys(table) | SYSMMU_L1_LINK);
+	}
+	sysmmu_set_l1(batch, l1, virt_to_phys(table) | SYSMMU_L1_LINK);
 	sysmmu_l1_changed(batch, iova);
 	return table;
 }
 
 /*
  * vcm_phys_walk() callback: maps one page of the SysMMU's page sizes.  @priv
- * is the struct sysmmu_batch of the mapping.
+ * is the struct sysmmu_batch of the mapping, whose lock is held.
  */
 static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 			   unsigned int order, void *priv)
@@ -561,14 +718,14 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 		bool retire = sm->l2[l1] && !sm->l2_used[l1];
 
 		if (retire) {
-			int ret = sysmmu_retire_l2(sm, l1);
+			int ret = sysmmu_retire_l2(batch, l1);
 
 			if (ret)
 				return ret;
 		} else if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link)) {
 			return -EADDRINUSE;
 		}
-		sysmmu_set_l1(sm, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
+		sysmmu_set_l1(batch, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
 		/* Any version may have cached the link the section replaced. */
 		if (retire && sysmmu_translating(sm))
 			sysmmu_gather_entry(batch, lower_32_bits(iova));
@@ -589,7 +746,7 @@ static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
 	for (i = 0; i < n; i++)
 		if (VCM_WARN_ON_ONCE(table[l2 + i]))
 			return -EADDRINUSE;
-	sysmmu_set_l2(sm, &table[l2], entry, n);
+	sysmmu_set_l2(batch, table, l2, entry, n);
 	sm->l2_used[l1] += n;
 	return 0;
 }
@@ -622,10 +779,10 @@ static int sysmmu_unmap_page(dma_addr_t iova, phys_addr_t paddr,
 	unsigned int l1 = iova >> 20, n;
 
 	if (order == SYSMMU_SECTION_ORDER) {
-		sysmmu_set_l1(sm, l1, sm->zero_link);
+		sysmmu_set_l1(batch, l1, sm->zero_link);
 	} else {
 		n = (PAGE_SIZE << order) / SZ_4K;
-		sysmmu_set_l2(sm, &sm->l2[l1][(iova >> 12) & (SYSMMU_L2_ENTRIES - 1)],
+		sysmmu_set_l2(batch, sm->l2[l1], (iova >> 12) & (SYSMMU_L2_ENTRIES - 1),
 			      0, n);
 		sm->l2_used[l1] -= n;
 		if (!sm->l2_used[l1])
@@ -669,31 +826,37 @@ static void sysmmu_unblock(struct sysmmu *sm)
 }
 
 /*
- * Ends a mapping or unmapping: invalidates the TLB as the rule in the
- * header says, with the MMU blocked, unlinking the L2 tables the unmapping
- * emptied meanwhile, and then frees those tables and the retired ones.
- * An MMU that does not say it blocked may still be walking them: they
- * stay linked, empty, to be used again or freed with the context, and the
- * retired ones stay on their list.  An MMU that is fenced or powered down
- * needs no invalidation: it walks none of the context's tables, unless
- * its last block was not confirmed.
+ * Ends a mapping or unmapping: unlinks the L2 tables the unmapping
+ * emptied, syncs what is left to sync, invalidates the TLB as the rule in
+ * the header says with the MMU blocked, and drops the lock; then frees
+ * the emptied tables, and the retired ones (with the lock held).  An MMU
+ * that does not say it blocked may still be walking them: they stay,
+ * unlinked and empty, to be linked again when used, or freed with the
+ * context, and the retired ones stay on their list.  An MMU that is
+ * fenced or powered down needs no invalidation: it walks none of the
+ * context's tables, unless its last block was not confirmed.
  */
 static void sysmmu_batch_finish(struct sysmmu_batch *batch)
+	__releases(&batch->sm->mmu.lock)
 {
 	struct sysmmu *sm = batch->sm;
 	unsigned int l1 = batch->first, i;
-	bool flush = sysmmu_translating(sm) && batch->nr, quiet;
+	bool flush, quiet;
 
 	lockdep_assert_held(&sm->mmu.lock);
+	/* An empty table maps nothing, as the fault-only one does. */
+	for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1)
+		sysmmu_set_l1(batch, l1, sm->zero_link);
+	sysmmu_sync_l2(batch);
+	sysmmu_sync_l1(batch);
+
+	flush = sysmmu_translating(sm) && batch->nr;
 	if (flush && sysmmu_access_begin(sm)) {
 		/* Not invalidated: the MMU may walk all it walked before. */
 		flush = false;
 		sm->unconfirmed = true;
 	}
 	quiet = flush ? sysmmu_block(sm) : !(sysmmu_powered(sm) && sm->unconfirmed);
-	if (quiet)
-		for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1)
-			sysmmu_set_l1(sm, l1, sm->zero_link);
 	if (flush) {
 		if (batch->nr <= SYSMMU_FLUSH_ENTRY_MAX) {
 			for (i = 0; i < batch->nr; i++)
@@ -707,6 +870,15 @@ static void sysmmu_batch_finish(struct sysmmu_batch *batch)
 		sysmmu_unblock(sm);
 		sysmmu_access_end(sm);
 	}
+	if (quiet) {
+		l1 = batch->first;
+		for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1)
+			sm->stats.l2_tables--;
+		sysmmu_free_retired(sm);
+	}
+	sysmmu_batch_unlock(batch);
+
+	/* Unlinked above, the tables are out of every walker's reach. */
 	l1 = batch->first;
 	for_each_set_bit_from(l1, sm->l2_empty, batch->last + 1) {
 		if (quiet) {
@@ -715,8 +887,6 @@ static void sysmmu_batch_finish(struct sysmmu_batch *batch)
 		}
 		__clear_bit(l1, sm->l2_empty);
 	}
-	if (quiet)
-		sysmmu_free_retired(sm);
 }
 
 /* ---- the MMU wrapper's operations ---- */
@@ -732,7 +902,7 @@ static int sysmmu_activate(struct vcm_res *res, struct vcm_phys *phys)
 	struct sysmmu_batch batch = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
 	int ret;
 
-	lockdep_assert_held(&batch.sm->mmu.lock);
+	sysmmu_batch_lock(&batch);
 	ret = vcm_mmu_walk(res, phys, sysmmu_map_page, sysmmu_unmap_page, &batch);
 	sysmmu_batch_finish(&batch);
 	return ret;
@@ -742,7 +912,7 @@ static void sysmmu_deactivate(struct vcm_res *res, struct vcm_phys *phys)
 {
 	struct sysmmu_batch batch = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
 
-	lockdep_assert_held(&batch.sm->mmu.lock);
+	sysmmu_batch_lock(&batch);
 	vcm_mmu_walk(res, phys, sysmmu_unmap_page, NULL, &batch);
 	sysmmu_batch_finish(&batch);
 }
@@ -780,20 +950,23 @@ static void sysmmu_program(struct sysmmu *sm)
 static int sysmmu_enable(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
-	int ret;
+	unsigned long flags;
+	int ret = 0;
 
-	lockdep_assert_held(&mmu->lock);
+	spin_lock_irqsave(&mmu->lock, flags);
 	sm->enabled = true;
 	if (!sysmmu_powered(sm))
-		return 0;
+		goto out_unlock;
 	ret = sysmmu_access_begin(sm);
 	if (ret) {
 		sm->enabled = false;
-		return ret;
+		goto out_unlock;
 	}
 	sysmmu_program(sm);
 	sysmmu_access_end(sm);
-	return 0;
+out_unlock:
+	spin_unlock_irqrestore(&mmu->lock, flags);
+	return ret;
 }
 
 /*
@@ -806,18 +979,21 @@ static int sysmmu_enable(struct vcm_mmu *mmu)
 static void sysmmu_disable(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
+	unsigned long flags;
 
-	lockdep_assert_held(&mmu->lock);
+	spin_lock_irqsave(&mmu->lock, flags);
 	sm->enabled = false;
 	if (!sysmmu_powered(sm))
-		return;
+		goto out_unlock;
 	if (sysmmu_access_begin(sm)) {
 		/* Still on the context's tables: none may be freed. */
 		sm->unconfirmed = true;
-		return;
+		goto out_unlock;
 	}
 	sysmmu_program(sm);
 	sysmmu_access_end(sm);
+out_unlock:
+	spin_unlock_irqrestore(&mmu->lock, flags);
 }
 
 static void sysmmu_free(struct sysmmu *sm)
@@ -846,12 +1022,15 @@ static void sysmmu_detach(struct vcm_mmu *mmu)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
 	struct sysmmu_retired *retired;
+	unsigned long flags;
 	unsigned int l1;
 
-	lockdep_assert_held(&mmu->lock);
+	lockdep_assert_held(&mmu->vcm.lock);
+	/* The L2 tables change under the context's mutex only. */
 	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
 		if (sm->l2[l1])
 			sysmmu_unmap_table(sm, sm->l2[l1], SYSMMU_L2_SIZE);
+	spin_lock_irqsave(&mmu->lock, flags);
 	list_for_each_entry(retired, &sm->retired, node)
 		sysmmu_unmap_table(sm, retired->table, SYSMMU_L2_SIZE);
 	sysmmu_unmap_table(sm, sm->zero_l2, SYSMMU_L2_SIZE);
@@ -869,6 +1048,7 @@ static void sysmmu_detach(struct vcm_mmu *mmu)
 	sm->regs = NULL;
 	sm->clk = NULL;
 	sm->clk_master = NULL;
+	spin_unlock_irqrestore(&mmu->lock, flags);
 }
 
 /*
@@ -882,9 +1062,12 @@ static void sysmmu_cleanup(struct vcm_mmu *mmu)
 	unsigned long flags;
 	unsigned int l1;
 
-	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++)
-		if (sm->l2[l1])
+	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++) {
+		if (sm->l2[l1]) {
 			sysmmu_free_l2(sm, sm->l2[l1]);
+			sm->l2[l1] = NULL;
+		}
+	}
 	spin_lock_irqsave(&mmu->lock, flags);
 	sysmmu_free_retired(sm);
 	spin_unlock_irqrestore(&mmu->lock, flags);
@@ -900,11 +1083,9 @@ static void sysmmu_show(struct vcm_mmu *mmu, struct seq_file *m)
 {
 	struct sysmmu *sm = to_sysmmu(mmu);
 	unsigned int l1, i, sections = 0, tables = 0, large = 0, small = 0;
-	unsigned long flags;
-	bool enabled;
 
-	spin_lock_irqsave(&mmu->lock, flags);
-	enabled = sm->enabled;
+	/* The context's mutex keeps the tables and @enabled still. */
+	lockdep_assert_held(&mmu->vcm.lock);
 	for (l1 = 0; l1 < SYSMMU_L1_ENTRIES; l1++) {
 		const u32 *table = sm->l2[l1];
 
@@ -920,15 +1101,14 @@ static void sysmmu_show(struct vcm_mmu *mmu, struct seq_file *m)
 				large++;
 		}
 	}
-	spin_unlock_irqrestore(&mmu->lock, flags);
-
 	seq_printf(m, " sysmmu=%u.%u enabled=%d sections=%u l2_tables=%u pages_64k=%u pages_4k=%u",
-		   sm->major, sm->minor, enabled, sections, tables,
+		   sm->major, sm->minor, sm->enabled, sections, tables,
 		   large >> SYSMMU_LARGE_ORDER, small);
 }
 
 static const struct vcm_mmu_driver sysmmu_driver = {
 	.orders		= sysmmu_orders,
+	.may_sleep	= true,
 	.cleanup	= sysmmu_cleanup,
 	.activate	= sysmmu_activate,
 	.deactivate	= sysmmu_deactivate,

@@ -271,9 +271,10 @@ struct vcm_mmu;
  * @orders:	the page sizes the MMU maps (see "Orders" above).  Required,
  *		unless every context of the backend sets its own in struct
  *		vcm_mmu's @orders.
- * @may_sleep:	the operations that run under struct vcm_mmu's @lock may
- *		sleep: the wrapper calls them under the context's mutex
- *		only (see below).
+ * @may_sleep:	the operations may sleep: the wrapper calls them under the
+ *		context's mutex only, not under struct vcm_mmu's @lock (see
+ *		below).  Set it unless every operation is short: it keeps
+ *		interrupts on while a large reservation is mapped.
  * @cleanup:	frees the context (the structure embedding the struct
  *		vcm_mmu) and what the backend allocated for it; called once,
  *		from vcm_destroy(), after the wrapper freed its own state.
@@ -310,13 +311,16 @@ struct vcm_mmu;
  * with vcm_phys_walk() and, when @activate_page fails, unmaps the pages it
  * already mapped, newest first.
  *
- * Unless @may_sleep is set, the mapping operations, @enable, @disable and
- * @detach run with the struct vcm_mmu's @lock held, a spinlock taken with
- * interrupts disabled: they must not sleep, and page-table memory they need
- * must be preallocated or allocated with GFP_ATOMIC.  With @may_sleep (a
- * backend on the IOMMU API, whose drivers allocate page tables and may
- * resume the IOMMU) they run under the context's mutex alone, which every
- * caller of them already holds, and may sleep.  The mapping operations
+ * With @may_sleep the mapping operations, @enable, @disable and @detach run
+ * under the context's mutex alone, which every caller of them already
+ * holds, and may sleep: page tables come with GFP_KERNEL, and the backend
+ * disables interrupts only where its hardware needs it, for short
+ * stretches (the SysMMU backend: under @lock, at most 256 entries or one
+ * invalidation at a time; the IOMMU API backend: as its IOMMU driver
+ * does).  Without @may_sleep they run with the struct vcm_mmu's @lock
+ * held, a spinlock taken with interrupts disabled, for a whole
+ * reservation: they must not sleep, and page-table memory they need must
+ * be preallocated or allocated with GFP_ATOMIC.  The mapping operations
  * are called to activate or deactivate the context (including undoing a
  * failed activation), and to bind to or unbind from an active context.
  */
@@ -365,11 +369,12 @@ struct vcm_mmu_hole {
  *		@vcm.start; internal.
  * @cache:	per-CPU caches of freed small ranges, in front of @pool;
  *		internal.
- * @lock:	protects @bound and @active, and is held around every
- *		mapping operation of @driver.  A backend's interrupt handler
- *		may take it to see a page table that is not being changed.
- *		Unused with @driver's @may_sleep: the context's mutex
- *		protects them then.
+ * @lock:	without @driver's @may_sleep, protects @bound and @active,
+ *		and is held around every mapping operation of @driver; a
+ *		backend's interrupt handler may take it to see a page table
+ *		that is not being changed.  With @may_sleep the context's
+ *		mutex protects them, and the wrapper leaves @lock to the
+ *		backend, to take around its own short stretches.
  * @bound:	the context's bound reservations, oldest first; internal.
  * @active:	the hardware translates through the context; internal.
  */
@@ -383,7 +388,7 @@ struct vcm_mmu {
 	struct gen_pool *pool;
 	unsigned long pool_offset;
 	struct vcm_mmu_cache __percpu *cache;
-	/* Protects @bound and @active; held around the mapping operations. */
+	/* See above: the wrapper's or, with @may_sleep, the backend's. */
 	spinlock_t lock;
 	struct list_head bound;
 	bool active;

@@ -33,6 +33,11 @@ struct vcm;
  * @flush_alls:		writes to MMU_FLUSH (the whole TLB).
  * @blocks:		times the MMU was blocked to invalidate its TLB.
  * @block_timeouts:	times it did not report itself blocked in time.
+ * @irqsoff_entries_max: the most page-table entries written in a row with
+ *			interrupts disabled since the context was made (a
+ *			stretch ends where the backend sees them enabled).
+ * @pt_syncs:		dma_sync_single_for_device() calls made for the page
+ *			tables (with a device only).
  * @faults:		fault interrupt bits handled.
  * @last_fault_status:	INT_STATUS of the last fault interrupt.
  * @last_fault_addr:	device address of the last fault.
@@ -50,6 +55,8 @@ struct vcm_sysmmu_stats {
 	unsigned long flush_alls;
 	unsigned long blocks;
 	unsigned long block_timeouts;
+	unsigned long irqsoff_entries_max;
+	unsigned long pt_syncs;
 	unsigned long faults;
 	u32 last_fault_status;
 	u32 last_fault_addr;

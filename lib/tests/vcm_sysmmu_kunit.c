@@ -658,17 +658,22 @@ static void vcm_sysmmu_block_timeout_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.block_timeouts - bound.block_timeouts, 1);
 	KUNIT_EXPECT_EQ(test, after.flush_entries - bound.flush_entries, 2);
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
-	/* The emptied table stays linked, mapping nothing... */
+	/* The emptied table is unlinked but kept, mapping nothing... */
 	KUNIT_EXPECT_EQ(test, after.l2_tables, 1);
 	expect_faults(test, ctx, res->start, SZ_1M);
 
-	/* ... is used again, and freed once the MMU blocks. */
+	/*
+	 * ... is used again, linked anew (which a v3.3, caching L1 entries,
+	 * has invalidated: one more block that times out), and freed once
+	 * the MMU blocks.
+	 */
 	KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
 	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_allocs, after.l2_allocs);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).block_timeouts, after.block_timeouts + 1);
 	set_reg(ctx, SYSMMU_MMU_STATUS, SYSMMU_STATUS_BLOCKED);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	KUNIT_EXPECT_EQ(test, stats(test, ctx).l2_tables, 0);
-	KUNIT_EXPECT_EQ(test, stats(test, ctx).block_timeouts, after.block_timeouts);
+	KUNIT_EXPECT_EQ(test, stats(test, ctx).block_timeouts, after.block_timeouts + 1);
 	vcm_unreserve(res);
 	vcm_deactivate(ctx->vcm);
 }
@@ -846,9 +851,20 @@ static void vcm_sysmmu_create_fails_test(struct kunit *test)
 	}
 }
 
+/* Allocations the backend asked for where it could not sleep. */
+static unsigned int atomic_allocs;
+
+static bool count_atomic_alloc(void)
+{
+	if (IS_ENABLED(CONFIG_PREEMPT_COUNT) && !preemptible())
+		atomic_allocs++;
+	return test_should_fail_alloc();
+}
+
 /*
  * An L2 table that cannot be allocated fails the binding with -ENOMEM and
- * leaves nothing mapped and no table behind; so does an activation.
+ * leaves nothing mapped and no table behind; so does an activation.  Each
+ * table is allocated where the backend may sleep (GFP_KERNEL).
  */
 static void vcm_sysmmu_bind_fails_test(struct kunit *test)
 {
@@ -861,6 +877,8 @@ static void vcm_sysmmu_bind_fails_test(struct kunit *test)
 	unsigned int n;
 	int ret;
 
+	atomic_allocs = 0;
+	kunit_activate_static_stub(test, vcm_should_fail_alloc, count_atomic_alloc);
 	/* Binding 64 KiB past 1 MiB: three L2 tables. */
 	pad = vcm_reserve(ctx->vcm, SZ_4K, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, pad);
@@ -903,6 +921,8 @@ static void vcm_sysmmu_bind_fails_test(struct kunit *test)
 	}
 	KUNIT_EXPECT_EQ(test, n, 4);
 	KUNIT_EXPECT_EQ(test, reg(ctx, SYSMMU_MMU_CTRL), CTRL_ON);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_allocs, 0,
+			    "allocations made where the backend cannot sleep");
 	vcm_deactivate(ctx->vcm);
 	KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
 	vcm_unreserve(res);
@@ -1541,7 +1561,7 @@ static void vcm_sysmmu_reset_test(struct kunit *test)
 }
 
 /*
- * After a block timeout an emptied L2 table stays linked; a 1 MiB section
+ * After a block timeout an emptied L2 table stays, unlinked; a 1 MiB section
  * in its MiB replaces it, and the table is freed after the next
  * invalidation the MMU blocked for.  Keeping it costs an allocation,
  * which can fail.
@@ -1730,6 +1750,75 @@ static void vcm_sysmmu_64m_test(struct kunit *test)
 	sysmmu_64m(test, small, "4 KiB pages", want_small);
 }
 
+/* Fails allocation number alloc_fail_at, and no other. */
+static unsigned int alloc_calls, alloc_fail_at;
+
+static bool fail_one_alloc(void)
+{
+	return ++alloc_calls == alloc_fail_at;
+}
+
+/*
+ * Interrupts off: binding and unbinding 64 MiB of 4 KiB pages, with a
+ * device, writes 64 L1 and 16384 L2 entries each way.  The backend
+ * disables interrupts for one batch of entries at a time, and syncs each
+ * table it touched once, not each entry.  A binding whose 33rd table
+ * cannot be allocated, thousands of entries and many batches in, is
+ * undone whole.
+ */
+static void vcm_sysmmu_latency_test(struct kunit *test)
+{
+	static const unsigned char small[] = { 0 };
+	struct device *dev = dma_device(test, "vcm-sysmmu-latency", 32);
+	struct sysmmu_ctx ctx = { .regs = sysmmu_window(test, V(3, 3)) };
+	struct vcm_sysmmu_stats before, bound, after;
+	unsigned long tables;
+	struct vcm_phys *phys;
+	struct vcm_res *res;
+
+	ctx.vcm = vcm_sysmmu_create(dev, (void __force __iomem *)ctx.regs, NULL,
+				    CTX_START, CTX_SIZE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
+	phys = vcm_phys_alloc(SZ_64M, 0, small);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
+	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
+
+	res = vcm_reserve(ctx.vcm, SZ_64M, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	before = stats(test, &ctx);
+	alloc_calls = 0;
+	alloc_fail_at = 33;
+	kunit_activate_static_stub(test, vcm_should_fail_alloc, fail_one_alloc);
+	KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), -ENOMEM);
+	kunit_deactivate_static_stub(test, vcm_should_fail_alloc);
+	after = stats(test, &ctx);
+	KUNIT_EXPECT_EQ(test, alloc_calls, 33);
+	KUNIT_EXPECT_EQ(test, after.l2_allocs - before.l2_allocs, 32);
+	KUNIT_EXPECT_EQ(test, after.l2_tables, 0);
+	KUNIT_EXPECT_EQ(test, after.blocks - before.blocks, 1);
+	expect_faults(test, &ctx, res->start, SZ_64M);
+	vcm_unreserve(res);
+
+	before = stats(test, &ctx);
+	res = bind_unbind(test, &ctx, phys, &bound, &after);
+	tables = bound.l2_allocs - before.l2_allocs;
+	kunit_info(test, "64 MiB of 4 KiB pages: at most %lu entries written with interrupts off in a row; bind synced the tables %lu times and unbind %lu times, touching %lu L2 tables and the L1 table\n",
+		   after.irqsoff_entries_max, bound.pt_syncs - before.pt_syncs,
+		   after.pt_syncs - bound.pt_syncs, tables);
+	KUNIT_EXPECT_EQ(test, tables, 64);
+	KUNIT_EXPECT_EQ(test, bound.l2_writes - before.l2_writes, 16384);
+	KUNIT_EXPECT_LE(test, after.irqsoff_entries_max, 256);
+	KUNIT_EXPECT_EQ(test, bound.pt_syncs - before.pt_syncs, tables + 1);
+	KUNIT_EXPECT_EQ(test, after.pt_syncs - bound.pt_syncs, tables + 1);
+	KUNIT_EXPECT_EQ(test, after.blocks - bound.blocks, 1);
+	KUNIT_EXPECT_EQ(test, after.l2_tables, 0);
+	expect_faults(test, &ctx, res->start, SZ_64M);
+	vcm_unreserve(res);
+	vcm_free(phys);
+	vcm_deactivate(ctx.vcm);
+}
+
 static struct kunit_case vcm_sysmmu_cases[] = {
 	KUNIT_CASE_PARAM(vcm_sysmmu_layout_test, vcm_sysmmu_layout_gen_params),
 	KUNIT_CASE(vcm_sysmmu_registers_test),
@@ -1751,6 +1840,7 @@ static struct kunit_case vcm_sysmmu_cases[] = {
 	KUNIT_CASE(vcm_sysmmu_reset_test),
 	KUNIT_CASE(vcm_sysmmu_section_over_table_test),
 	KUNIT_CASE(vcm_sysmmu_64m_test),
+	KUNIT_CASE(vcm_sysmmu_latency_test),
 	KUNIT_CASE(vcm_sysmmu_debugfs_test),
 	{}
 };
