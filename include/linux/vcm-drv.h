@@ -22,6 +22,7 @@ struct gen_pool;
 struct page;
 struct seq_file;
 struct vcm_mmu_cache;
+struct vcm_mmu_depot;
 
 /**
  * struct vcm - a VCM context: one device address space.
@@ -372,6 +373,7 @@ struct vcm_mmu {
 
 	struct gen_pool *pool;
 	unsigned long pool_offset;
+	struct vcm_mmu_depot *depot;
 	struct vcm_mmu_cache __percpu *cache;
 	/* Protects @bound and @active; held around the mapping operations. */
 	spinlock_t lock;
