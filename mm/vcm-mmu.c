@@ -116,9 +116,15 @@
  * back to the pool, so the memory the caches hold is bounded (by
  * vcm_mmu_cache_bytes()).  Magazines are allocated when a release needs
  * one, with GFP_KERNEL, outside the cache's lock; if that fails, the range
- * goes back to the pool.  Each CPU also keeps a few released reservation
- * structures, so that reserving from the cache allocates nothing; not
- * with KASAN, which should see a released reservation used again.
+ * goes back to the pool.  Released reservation structures are kept the
+ * same way, in magazines of a class of their own (VCM_MMU_SPARES), so
+ * that reserving from the cache allocates nothing; not with KASAN, which
+ * should see a released reservation used again.
+ *
+ * What the caches do not hold comes from genalloc by next fit: the search
+ * starts where the last range it gave ended and wraps round, so that it
+ * does not scan the live reservations at the start of the bitmap each
+ * time, and finds any free range there is.
  *
  * Only its own CPU touches its magazines, under a local lock (preemption
  * off, without PREEMPT_RT): reserving from a cache takes no atomic
@@ -138,9 +144,10 @@
  */
 #define VCM_MMU_CACHE_PAGES	32
 #define VCM_MMU_CACHE_CLASSES	(VCM_MMU_CACHE_PAGES + 1)
+#define VCM_MMU_SPARES		VCM_MMU_CACHE_CLASSES	/* magazines of structures */
+#define VCM_MMU_MAG_CLASSES	(VCM_MMU_SPARES + 1)
 #define VCM_MMU_MAG_SIZE	63	/* a magazine is 64 words */
-#define VCM_MMU_DEPOT_MAGS	16	/* full magazines of a size in the depot */
-#define VCM_MMU_CACHE_SPARES	64
+#define VCM_MMU_DEPOT_MAGS	16	/* full magazines of a class in the depot */
 
 /**
  * struct vcm_mmu_res - a reservation in a struct vcm_mmu context.
@@ -154,38 +161,40 @@ struct vcm_mmu_res {
 };
 
 /*
- * Released ranges of one size, as pool addresses: @count of them on a CPU,
- * or, full, on the depot's list through @next.
+ * Released ranges of one size, as pool addresses, or (class
+ * VCM_MMU_SPARES) released reservation structures: @count of them on a
+ * CPU, or, full, on the depot's list through @next.
  */
 struct vcm_mmu_mag {
 	union {
 		unsigned long count;
 		struct vcm_mmu_mag *next;
 	};
-	unsigned long addr[VCM_MMU_MAG_SIZE];
+	unsigned long item[VCM_MMU_MAG_SIZE];
 };
 
 struct vcm_mmu_cache {
 	/* Protects the rest but @drain and @mmu; taken by its CPU only. */
 	local_lock_t lock;
-	struct vcm_mmu_mag *loaded[VCM_MMU_CACHE_CLASSES];
-	struct vcm_mmu_mag *prev[VCM_MMU_CACHE_CLASSES];
-	/* Ranges in the magazines above, read racily by a drain. */
-	unsigned int cached;
-	unsigned int spares;
-	struct vcm_mmu_res *spare[VCM_MMU_CACHE_SPARES];
+	struct vcm_mmu_mag *loaded[VCM_MMU_MAG_CLASSES];
+	struct vcm_mmu_mag *prev[VCM_MMU_MAG_CLASSES];
+	/* Ranges, structures in the magazines above; read racily. */
+	unsigned int cached[2];
 	/* Drains this cache on its CPU; under vcm_mmu_drain_lock. */
 	struct work_struct drain;
 	struct vcm_mmu *mmu;
 };
 
+/* The context's depot of full magazines, and where genalloc looks first. */
 struct vcm_mmu_depot {
 	/* Protects the lists and their counts. */
 	spinlock_t lock;
-	unsigned int count[VCM_MMU_CACHE_CLASSES];
-	struct vcm_mmu_mag *full[VCM_MMU_CACHE_CLASSES];
+	unsigned int count[VCM_MMU_MAG_CLASSES];
+	struct vcm_mmu_mag *full[VCM_MMU_MAG_CLASSES];
 	/* The sum of @count, read racily. */
 	unsigned int total;
+	/* The pool address after the last range genalloc gave; racy. */
+	unsigned long next_fit;
 };
 
 /* Serialises drains, which use the caches' work items and this mask. */
@@ -226,18 +235,55 @@ static unsigned long vcm_mmu_res_align(const struct vcm_mmu *mmu,
 	return 1;
 }
 
+struct vcm_mmu_fit {
+	struct genpool_data_align align;
+	unsigned long from;	/* pool address to look from first */
+};
+
 /*
- * First fit of @nr_pages aligned to @align pages: genalloc aligns pool
- * addresses, which aligns device addresses (see "Pool addresses").
+ * genalloc's first fit of an aligned range in a chunk, from @fit->from if
+ * the chunk holds it, then from the start.
+ */
+static unsigned long vcm_mmu_next_fit(unsigned long *map, unsigned long size,
+				      unsigned long start, unsigned int nr,
+				      void *data, struct gen_pool *pool,
+				      unsigned long start_addr)
+{
+	struct vcm_mmu_fit *fit = data;
+	unsigned long from = start, bit;
+
+	if (fit->from >= start_addr && fit->from - start_addr < size)
+		from = max(start, fit->from - start_addr);
+	bit = gen_pool_first_fit_align(map, size, from, nr, &fit->align, pool,
+				       start_addr);
+	if (bit >= size && from > start)
+		bit = gen_pool_first_fit_align(map, size, start, nr, &fit->align,
+					       pool, start_addr);
+	return bit;
+}
+
+/*
+ * Next fit of @nr_pages aligned to @align pages: genalloc aligns pool
+ * addresses, which aligns device addresses (see "Pool addresses").  It
+ * looks from where the last range it gave ended, as iova.c does from its
+ * last allocation, so that with thousands of reservations live it does
+ * not scan the bitmap from the start each time; it wraps round, so it
+ * finds any range there is.
  */
 static unsigned long vcm_mmu_pool_alloc(struct vcm_mmu *mmu,
 					unsigned long nr_pages,
 					unsigned long align)
 {
-	struct genpool_data_align data = { .align = align };
+	struct vcm_mmu_fit fit = {
+		.align = { .align = align },
+		.from = READ_ONCE(mmu->depot->next_fit),
+	};
+	unsigned long addr;
 
-	return gen_pool_alloc_algo(mmu->pool, nr_pages, gen_pool_first_fit_align,
-				   &data);
+	addr = gen_pool_alloc_algo(mmu->pool, nr_pages, vcm_mmu_next_fit, &fit);
+	if (addr)
+		WRITE_ONCE(mmu->depot->next_fit, addr + nr_pages);
+	return addr;
 }
 
 /* The cache class of a range of @nr_pages, or -1 if it is not cached. */
@@ -263,14 +309,21 @@ static unsigned long vcm_mmu_class_pages(const struct vcm_mmu *mmu, int class)
 	       vcm_mmu_page_pages(mmu->orders[0]);
 }
 
-/* Gives back to the pool the ranges of @mag, of @class, and frees it. */
+/*
+ * Gives back the first @count items of @mag, of @class (ranges to the
+ * pool, structures to the slab), and frees it.
+ */
 static void vcm_mmu_mag_free(struct vcm_mmu *mmu, struct vcm_mmu_mag *mag,
 			     int class, unsigned long count)
 {
 	unsigned long nr_pages = vcm_mmu_class_pages(mmu, class);
 
-	while (count)
-		gen_pool_free(mmu->pool, mag->addr[--count], nr_pages);
+	while (count--) {
+		if (class == VCM_MMU_SPARES)
+			kfree((struct vcm_mmu_res *)mag->item[count]);
+		else
+			gen_pool_free(mmu->pool, mag->item[count], nr_pages);
+	}
 	kfree(mag);
 }
 
@@ -315,7 +368,7 @@ static bool vcm_mmu_depot_put(struct vcm_mmu *mmu, int class,
 }
 
 /*
- * Takes a range of @class from @cache's magazines, or from the depot, or
+ * Takes an item of @class from @cache's magazines, or from the depot, or
  * returns 0; the cache's lock held.  An empty magazine the depot's full
  * one replaces is returned in @unused.
  */
@@ -334,22 +387,22 @@ static unsigned long vcm_mmu_mag_pop(struct vcm_mmu *mmu,
 				return 0;
 			*unused = cache->loaded[class];
 			cache->loaded[class] = mag;
-			cache->cached += VCM_MMU_MAG_SIZE;
+			cache->cached[class == VCM_MMU_SPARES] += VCM_MMU_MAG_SIZE;
 		}
 		mag = cache->loaded[class];
 	}
-	cache->cached--;
-	return mag->addr[--mag->count];
+	cache->cached[class == VCM_MMU_SPARES]--;
+	return mag->item[--mag->count];
 }
 
 /*
- * Keeps the range at @addr of @class in @cache's magazines; the cache's
- * lock held.  Returns false if that needs an empty magazine and @empty
- * holds none: the caller allocates one and tries again.  A full magazine
- * the depot has no room for is returned in @overflow.
+ * Keeps @item of @class in @cache's magazines; the cache's lock held.
+ * Returns false if that needs an empty magazine and @empty holds none: the
+ * caller allocates one and tries again.  A full magazine the depot has no
+ * room for is returned in @overflow.
  */
 static bool vcm_mmu_mag_push(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache,
-			     int class, unsigned long addr,
+			     int class, unsigned long item,
 			     struct vcm_mmu_mag **empty,
 			     struct vcm_mmu_mag **overflow)
 {
@@ -362,9 +415,9 @@ static bool vcm_mmu_mag_push(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache,
 		} else {
 			if (!*empty)
 				return false;
-			/* The previous one, full, to the depot or the pool. */
+			/* The previous one, full, to the depot or back. */
 			if (prev) {
-				cache->cached -= VCM_MMU_MAG_SIZE;
+				cache->cached[class == VCM_MMU_SPARES] -= VCM_MMU_MAG_SIZE;
 				if (!vcm_mmu_depot_put(mmu, class, prev))
 					*overflow = prev;
 			}
@@ -375,8 +428,8 @@ static bool vcm_mmu_mag_push(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache,
 		}
 		mag = cache->loaded[class];
 	}
-	mag->addr[mag->count++] = addr;
-	cache->cached++;
+	mag->item[mag->count++] = item;
+	cache->cached[class == VCM_MMU_SPARES]++;
 	return true;
 }
 
@@ -389,20 +442,50 @@ static unsigned long vcm_mmu_cache_get(struct vcm_mmu *mmu,
 				       struct vcm_mmu_res **mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
-	struct vcm_mmu_mag *unused = NULL;
+	struct vcm_mmu_mag *unused[2] = { };
 	struct vcm_mmu_cache *cache;
 	unsigned long addr = 0;
 
-	*mres = NULL;
 	local_lock(&mmu->cache->lock);
 	cache = this_cpu_ptr(mmu->cache);
 	if (class >= 0)
-		addr = vcm_mmu_mag_pop(mmu, cache, class, &unused);
-	if (cache->spares)
-		*mres = cache->spare[--cache->spares];
+		addr = vcm_mmu_mag_pop(mmu, cache, class, &unused[0]);
+	*mres = (struct vcm_mmu_res *)vcm_mmu_mag_pop(mmu, cache, VCM_MMU_SPARES,
+						      &unused[1]);
 	local_unlock(&mmu->cache->lock);
-	kfree(unused);
+	kfree(unused[0]);
+	kfree(unused[1]);
 	return addr;
+}
+
+/*
+ * Keeps @item of @class in this CPU's magazines, allocating a magazine if
+ * it needs one; false if it could not.
+ */
+static bool vcm_mmu_cache_keep(struct vcm_mmu *mmu, int class,
+			       unsigned long item)
+{
+	struct vcm_mmu_mag *empty = NULL, *overflow = NULL;
+	bool kept;
+
+	for (;;) {
+		local_lock(&mmu->cache->lock);
+		kept = vcm_mmu_mag_push(mmu, this_cpu_ptr(mmu->cache), class,
+					item, &empty, &overflow);
+		local_unlock(&mmu->cache->lock);
+		if (kept)
+			break;
+		/* A new magazine, allocated where it may sleep. */
+		empty = vcm_should_fail_alloc() ? NULL :
+			kmalloc(sizeof(*empty), GFP_KERNEL);
+		if (!empty)
+			break;
+	}
+	/* Another CPU's magazines, after a migration, may not have needed it. */
+	kfree(empty);
+	if (overflow)
+		vcm_mmu_mag_free(mmu, overflow, class, VCM_MMU_MAG_SIZE);
+	return kept;
 }
 
 /*
@@ -414,50 +497,45 @@ static void vcm_mmu_cache_put(struct vcm_mmu *mmu, unsigned long addr,
 			      unsigned long nr_pages, struct vcm_mmu_res *mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
-	struct vcm_mmu_mag *empty = NULL, *overflow = NULL;
+	struct vcm_mmu_mag *none = NULL, *overflow = NULL;
 	struct vcm_mmu_cache *cache;
+	bool keep_mres = mres && !IS_ENABLED(CONFIG_KASAN);
+	bool keep_addr = addr && class >= 0 &&
+			 IS_ALIGNED(addr, vcm_mmu_res_align(mmu, nr_pages));
 
-	if (class >= 0 && !IS_ALIGNED(addr, vcm_mmu_res_align(mmu, nr_pages)))
-		class = -1;
-	if (!addr || class < 0)
-		goto out_pool;
-	for (;;) {
-		local_lock(&mmu->cache->lock);
-		cache = this_cpu_ptr(mmu->cache);
-		if (vcm_mmu_mag_push(mmu, cache, class, addr, &empty, &overflow))
-			break;
-		local_unlock(&mmu->cache->lock);
-		/* A new magazine, allocated where it may sleep. */
-		empty = vcm_should_fail_alloc() ? NULL :
-			kmalloc(sizeof(*empty), GFP_KERNEL);
-		if (!empty)
-			goto out_pool;
+	/* Without a new magazine (so without an overflow) if it can. */
+	local_lock(&mmu->cache->lock);
+	cache = this_cpu_ptr(mmu->cache);
+	if (keep_addr &&
+	    vcm_mmu_mag_push(mmu, cache, class, addr, &none, &overflow)) {
+		keep_addr = false;
+		addr = 0;
 	}
-	addr = 0;
-	if (mres && !IS_ENABLED(CONFIG_KASAN) &&
-	    cache->spares < VCM_MMU_CACHE_SPARES) {
-		cache->spare[cache->spares++] = mres;
+	if (keep_mres &&
+	    vcm_mmu_mag_push(mmu, cache, VCM_MMU_SPARES, (unsigned long)mres,
+			     &none, &overflow)) {
+		keep_mres = false;
 		mres = NULL;
 	}
 	local_unlock(&mmu->cache->lock);
-	kfree(empty);
-	if (overflow)
-		vcm_mmu_mag_free(mmu, overflow, class, VCM_MMU_MAG_SIZE);
-out_pool:
+	if (keep_addr && vcm_mmu_cache_keep(mmu, class, addr))
+		addr = 0;
+	if (keep_mres && vcm_mmu_cache_keep(mmu, VCM_MMU_SPARES, (unsigned long)mres))
+		mres = NULL;
 	if (addr)
 		gen_pool_free(mmu->pool, addr, nr_pages);
 	kfree(mres);
 }
 
 /*
- * Gives back to the pool every range in @cache and frees its magazines
- * and spares; its CPU's local lock held, or nothing else able to touch it.
+ * Gives back every item in @cache and frees its magazines; its CPU's
+ * local lock held, or nothing else able to touch it.
  */
 static void vcm_mmu_cache_empty(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache)
 {
 	int class;
 
-	for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
+	for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
 		if (cache->loaded[class])
 			vcm_mmu_mag_free(mmu, cache->loaded[class], class,
 					 cache->loaded[class]->count);
@@ -467,27 +545,26 @@ static void vcm_mmu_cache_empty(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache
 		cache->loaded[class] = NULL;
 		cache->prev[class] = NULL;
 	}
-	cache->cached = 0;
-	while (cache->spares)
-		kfree(cache->spare[--cache->spares]);
+	cache->cached[0] = 0;
+	cache->cached[1] = 0;
 }
 
-/* Gives back to the pool every range in the depot of @mmu. */
+/* Gives back every item in the depot of @mmu. */
 static void vcm_mmu_depot_empty(struct vcm_mmu *mmu)
 {
 	struct vcm_mmu_depot *depot = mmu->depot;
-	struct vcm_mmu_mag *list[VCM_MMU_CACHE_CLASSES], *mag;
+	struct vcm_mmu_mag *list[VCM_MMU_MAG_CLASSES], *mag;
 	int class;
 
 	spin_lock(&depot->lock);
-	for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
+	for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
 		list[class] = depot->full[class];
 		depot->full[class] = NULL;
 		depot->count[class] = 0;
 	}
 	depot->total = 0;
 	spin_unlock(&depot->lock);
-	for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
+	for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
 		while (list[class]) {
 			mag = list[class];
 			list[class] = mag->next;
@@ -516,7 +593,7 @@ static void vcm_mmu_cache_drain(struct work_struct *work)
 static bool vcm_mmu_cache_used(const struct vcm_mmu_cache *cache)
 {
 	/* Racy: only the cache's CPU changes its counts. */
-	return data_race(cache->spares) || data_race(cache->cached);
+	return data_race(cache->cached[0]) || data_race(cache->cached[1]);
 }
 
 /* Whether the depot or any CPU's cache of @mmu holds something. */
@@ -535,28 +612,30 @@ static bool vcm_mmu_caches_used(struct vcm_mmu *mmu)
 
 #if IS_ENABLED(CONFIG_KUNIT)
 /*
- * The bytes of memory the range caches of @mmu hold: magazines and spare
- * reservation structures.  A snapshot, for statistics.
+ * The bytes of memory the range caches of @mmu hold: magazines and the
+ * reservation structures in them.  A snapshot, for statistics.
  */
 VISIBLE_IF_KUNIT size_t vcm_mmu_cache_bytes(struct vcm_mmu *mmu)
 {
-	size_t mags, spares = 0;
+	size_t mags, spares;
 	unsigned int cpu;
 	int class;
 
 	/* Racy: a snapshot of counts and of whether pointers are set. */
 	mags = data_race(mmu->depot->total);
+	/* Racy, as above. */
+	spares = data_race(mmu->depot->count[VCM_MMU_SPARES]) * VCM_MMU_MAG_SIZE;
 	for_each_possible_cpu(cpu) {
 		struct vcm_mmu_cache *cache = per_cpu_ptr(mmu->cache, cpu);
 
-		for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
+		for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
 			/* Racy, as above. */
 			mags += !!data_race(cache->loaded[class]);
 			/* Racy, as above. */
 			mags += !!data_race(cache->prev[class]);
 		}
 		/* Racy, as above. */
-		spares += data_race(cache->spares);
+		spares += data_race(cache->cached[1]);
 	}
 	return mags * sizeof(struct vcm_mmu_mag) +
 	       spares * sizeof(struct vcm_mmu_res);
@@ -1001,14 +1080,16 @@ static void vcm_mmu_cleanup(struct vcm *vcm)
 static void vcm_mmu_show(struct vcm *vcm, struct seq_file *m)
 {
 	struct vcm_mmu *mmu = to_vcm_mmu(vcm);
-	unsigned long cached;
+	unsigned long cached = 0;
 	unsigned int cpu;
+	int class;
 
-	/* A snapshot: the CPUs may be using their caches and the depot. */
-	cached = data_race(mmu->depot->total) * VCM_MMU_MAG_SIZE;
+	for (class = 0; class < VCM_MMU_SPARES; class++)
+		/* A snapshot: the CPUs may be using their caches and the depot. */
+		cached += data_race(mmu->depot->count[class]) * VCM_MMU_MAG_SIZE;
 	for_each_possible_cpu(cpu)
 		/* Racy, as above. */
-		cached += data_race(per_cpu_ptr(mmu->cache, cpu)->cached);
+		cached += data_race(per_cpu_ptr(mmu->cache, cpu)->cached[0]);
 	seq_printf(m, " pool_bytes=%llu pool_free=%llu cached_ranges=%lu",
 		   (u64)gen_pool_size(mmu->pool) << PAGE_SHIFT,
 		   (u64)gen_pool_avail(mmu->pool) << PAGE_SHIFT, cached);

@@ -803,19 +803,20 @@ struct align_step {
 
 /*
  * Each reservation is aligned to the largest page size that divides its
- * size, first fit; a size below a page takes a page.
+ * size, next fit (from the end of the one before); a size below a page
+ * takes a page.
  */
 static void vcm_mmu_alignment_test(struct kunit *test)
 {
 	static const struct align_step steps[] = {
 		{ SZ_4K, 0 },
 		{ SZ_1M, SZ_1M },
-		{ SZ_64K, SZ_64K },
-		{ SZ_4K, SZ_4K },
-		{ SZ_1M * 3 + SZ_64K, SZ_2M },
+		{ SZ_64K, SZ_2M },
+		{ SZ_4K, SZ_2M + SZ_64K },
+		{ SZ_1M * 3 + SZ_64K, SZ_2M + SZ_128K },
 		{ SZ_2M, SZ_1M * 6 },
-		{ 1, SZ_8K },
-		{ SZ_128K, SZ_128K },
+		{ 1, SZ_8M },
+		{ SZ_128K, SZ_8M + SZ_64K },
 	};
 	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
 	struct vcm_res *res[ARRAY_SIZE(steps)];
@@ -1382,13 +1383,14 @@ static void vcm_mmu_cache_mag_fails_test(struct kunit *test)
 	test_alloc_reset(ta);
 	ta->fail_from = 1;
 	vcm_unreserve(res);
-	KUNIT_EXPECT_EQ(test, ta->calls, 1);
+	/* A magazine for the range; without KASAN, one for the structure. */
+	KUNIT_EXPECT_EQ(test, ta->calls, IS_ENABLED(CONFIG_KASAN) ? 1 : 2);
 	KUNIT_EXPECT_EQ(test, pool_pages(fake), all);
 	test_alloc_reset(ta);
 	res = reserve(test, fake, SZ_4K);
 	test_alloc_reset(ta);
 	vcm_unreserve(res);
-	KUNIT_EXPECT_EQ(test, ta->calls, 1);
+	KUNIT_EXPECT_EQ(test, ta->calls, IS_ENABLED(CONFIG_KASAN) ? 1 : 2);
 	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - 1);
 	migrate_enable();
 	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
