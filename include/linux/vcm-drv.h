@@ -354,6 +354,8 @@ struct vcm_mmu_hole {
  * @pool:	allocator of the context's device addresses; internal.
  * @pool_offset: @pool's address (a page number) of the device address
  *		@vcm.start; internal.
+ * @depot:	the full magazines of freed ranges that @cache's CPUs
+ *		share, and where @pool's next fit starts; internal.
  * @cache:	per-CPU caches of freed small ranges, in front of @pool;
  *		internal.
  * @lock:	protects @bound and @active, and is held around every
