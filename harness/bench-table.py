@@ -1,18 +1,34 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0
-"""bench-table.py JSON_OUT TEST_LOG...: the "vcm-bench: {json}" lines of
-vcm_bench kernel logs as a table, and as one JSON document in JSON_OUT.
-
-A row is one implementation in one case: median, minimum and maximum
-ns/op, and for VCM the ratio of its median to each peer's (below 1.0 VCM
-is faster); on 2 CPUs, the throughput over that on 1.  Exits 1 without
-a result.
-"""
+"""bench-table.py JSON_OUT TEST_LOG...: the "vcm-bench: {json}" lines of vcm_bench
+kernel logs as a table (per implementation and case: median, min and max ns/op, VCM's
+median over each peer's, the throughput on 2 or 4 CPUs over 1, the counts), as JSON in
+JSON_OUT and as growth curves in a PNG beside it.  Exits 1 without a result."""
 import json
 import re
 import sys
 
-LINE = re.compile(r'vcm-bench: (\{.*\})')
+NOT_COUNTS = ('group', 'case', 'impl', 'median_ns', 'min_ns', 'max_ns', 'vcm_over_peer', 'scaling_2cpu')
+num = lambda s: float(re.search(r'\d+', s).group())  # noqa: E731
+PANELS = (('live', lambda c: num(c.split(', ')[1]), 'live reservations (4K-32K, random frees)'),
+          ('mapsize', lambda c: num(c) * 2 ** (20 if 'M,' in c else 10), 'buffer bytes (bind + unbind)'),
+          ('reserve', lambda c: num(c.split(', ')[2]) if c.startswith('4K-128K, 1000 ') else None,
+           'CPUs (4K-128K, 1000 live; 4 vCPUs on 2 host cores)'))
+
+
+def plot(rows, png):
+    import matplotlib.pyplot as plt  # Agg without a display
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(16, 4.8))
+    for ax, (group, x_of, label) in zip(axes, PANELS):
+        lines = {}
+        for r in (r for r in rows if r['group'] == group and x_of(r['case'])):
+            lines.setdefault(r['impl'], []).append((x_of(r['case']), r['median_ns']))
+        for impl, points in sorted(lines.items()):
+            ax.plot(*zip(*sorted(points)), marker='o', label=impl)
+        ax.set(yscale='log', xlabel=label, ylabel='ns/op, median of 7 rounds')
+        ax.set_xscale('log', base=2 if group == 'reserve' else 10)
+        ax.legend(fontsize=8)
+    fig.savefig(png, dpi=72, bbox_inches='tight')
 
 
 def main(json_path, log_paths):
@@ -20,48 +36,40 @@ def main(json_path, log_paths):
     for log_path in log_paths:
         try:
             with open(log_path, errors='replace') as f:
-                for line in f:
-                    m = LINE.search(line)
-                    if m:
-                        rows.append(json.loads(m.group(1)))
+                rows += [json.loads(m.group(1)) for m in (re.search(r'vcm-bench: (\{.*\})', x) for x in f) if m]
         except OSError as e:
             print(f'bench: no kernel log: {e}')
             return 1
     if not rows:
         print('bench: the benchmark printed no result (see the kunit.py output)')
         return 1
-
     by_case = {}
     for r in rows:
         by_case.setdefault((r['group'], r['case']), {})[r['impl']] = r
     for r in rows:
-        peers = by_case[(r['group'], r['case'])]
-        vcm = peers.get('vcm')
+        vcm = by_case[(r['group'], r['case'])].get('vcm')
         if vcm and r['impl'] != 'vcm' and r['median_ns']:
             r['vcm_over_peer'] = round(vcm['median_ns'] / r['median_ns'], 2)
-        if r['group'] == 'reserve' and r['case'].endswith('2 CPUs'):
-            one = by_case.get((r['group'], r['case'].replace('2 CPUs', '1 CPU')), {})
-            single = one.get(r['impl'])
-            if single and r['median_ns']:
-                # ns/op over both CPUs' operations: throughput is its inverse.
-                r['scaling_2cpu'] = round(single['median_ns'] / r['median_ns'], 2)
-
+        m = re.search(r'[24] CPUs$', r['case'])
+        single = m and by_case.get((r['group'], r['case'][:m.start()] + '1 CPU'), {}).get(r['impl'])
+        if r['group'] == 'reserve' and single and r['median_ns']:
+            r['scaling_2cpu'] = round(single['median_ns'] / r['median_ns'], 2)
     with open(json_path, 'w') as f:
         json.dump({'results': rows}, f, indent=1)
+    png = re.sub(r'\.json$', '', json_path) + '.png'
+    try:
+        plot(rows, png)
+    except Exception as e:  # the table matters more than the picture
+        print(f'bench: no picture: {e!r}'); png = 'no picture'
 
-    head = f"{'group':<10} {'case':<28} {'impl':<19} {'median':>9} {'min':>9} {'max':>9} {'VCM/peer':>9} {'2CPU/1CPU':>9}  counts"
-    print(head)
-    print('-' * len(head))
+    head = f"{'group':<10} {'case':<28} {'impl':<19} {'median':>9} {'min':>9} {'max':>9} {'VCM/peer':>9} {'nCPU/1CPU':>9}  counts"
+    print(head + '\n' + '-' * len(head))
     for r in rows:
-        counts = ', '.join(f'{k} {v}' for k, v in r.items()
-                           if k in ('entries', 'invalidations', 'blocks', 'irqsoff_entries',
-                                    'tlb_add_page', 'flush_all', 'flush_walk',
-                                    'percent_1m', 'smmu_cmds'))
-        ratio = r.get('vcm_over_peer', '')
-        scale = r.get('scaling_2cpu', '')
-        print(f"{r['group']:<10} {r['case']:<28} {r['impl']:<19} {r['median_ns']:>9} "
-              f"{r['min_ns']:>9} {r['max_ns']:>9} {ratio!s:>9} {scale!s:>9}  {counts}")
-    print(f'(ns/op, irqsoff: ns of the longest section; VCM/peer is VCM\'s median over the peer\'s; results: {json_path})')
+        counts = ', '.join(f'{k} {v}' for k, v in r.items() if k not in NOT_COUNTS)
+        print(f"{r['group']:<10} {r['case']:<28} {r['impl']:<19} {r['median_ns']:>9} {r['min_ns']:>9} "
+              f"{r['max_ns']:>9} {r.get('vcm_over_peer', '')!s:>9} {r.get('scaling_2cpu', '')!s:>9}  {counts}")
+    print(f'(ns/op, irqsoff: ns of the longest section; VCM/peer is VCM\'s median over the peer\'s; '
+          f'results: {json_path}, {png})')
     return 0
 
 

@@ -1,54 +1,46 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make bench: builds the kernel with the vcm_bench suite, without the debug
-# options, boots it in QEMU (virt, 2 CPUs, 512 MiB) and prints the table
-# of VCM against its peers measured in that boot; then on arm64 with an
-# edu device behind QEMU's SMMUv3, VCM on the IOMMU API against
-# iommu_map_sg() and dma-iommu, with strict and with lazy invalidation
-# (VCM_BENCH_ARM64= leaves it out).  The results are also written to
-# $VCM_CACHE/build/<tree>-bench/vcm-bench.json.  Fails only if it could
-# not run.
+# options, boots it in QEMU (virt, 2 CPUs, 512 MiB; again with 4 vCPUs for
+# the 4-CPU rows) and prints the table of VCM against its peers measured in
+# the same boot; then on arm64 with an edu device behind QEMU's SMMUv3, VCM
+# on the IOMMU API against iommu_map_sg() and dma-iommu, strict and lazy
+# (VCM_BENCH_ARM64= leaves it out).  Writes vcm-bench.json and the growth
+# curves, vcm-bench.png, to $VCM_CACHE/build/<tree>-bench/.  Fails only if
+# it could not run.
 source "$(dirname "$0")/common.sh"
 
 ARM64=${VCM_BENCH_ARM64-1}
-ensure_packages ${ARM64:+gcc-aarch64-linux-gnu}
+ensure_packages python3-matplotlib ${ARM64:+gcc-aarch64-linux-gnu}
 kernel_tree
 overlay
 
-bdir=$VCM_CACHE/build/$TREE_ID-bench
-mkdir -p "$bdir"
-rm -f "$bdir/test.log" "$bdir/vcm-bench.json"
-log "bench: build and run in $bdir (kunit.py output: $bdir/vcm-kunit.out)"
-start=$(date +%s)
-rc=0
-kunit run --build_dir="$bdir" --kunitconfig="$HARNESS/configs/base.config" \
-	--kunitconfig="$HARNESS/configs/arch-arm.config" \
-	--kunitconfig="$HARNESS/configs/bench.config" \
-	--qemu_args='-smp 2 -m 512' --kernel_args='panic=-1' \
-	--timeout="${VCM_TIMEOUT:-900}" 'vcm_bench' >"$bdir/vcm-kunit.out" 2>&1 || rc=$?
-log "bench: kunit.py exited $rc after $(( $(date +%s) - start ))s"
-logs=("$bdir/test.log")
+# bench DIR NAME SMP FILTER KERNEL_ARGS QEMU_ARGS CONFIG...: one boot, its
+# kernel log kept as DIR/test-NAME.log.
+bench() {
+	local dir=$1 name=$2 smp=$3 filter=$4 args=$5 qemu=$6 rc=0 start=$SECONDS c cfgs=()
 
-if [ -n "$ARM64" ]; then
-	abdir=$VCM_CACHE/build/$TREE_ID-arm64-bench
-	mkdir -p "$abdir"
-	for mode in strict lazy; do
-		rm -f "$abdir/test.log" "$abdir/test-$mode.log"
-		log "bench: arm64, iommu.strict=$([ $mode = strict ] && echo 1 || echo 0), in $abdir (kunit.py output: $abdir/vcm-kunit-$mode.out)"
-		start=$(date +%s)
-		rc=0
-		KUNIT_ARCH=arm64 kunit run --build_dir="$abdir" \
-			--kunitconfig="$HARNESS/configs/base.config" \
-			--kunitconfig="$HARNESS/configs/arch-arm64.config" \
-			--kunitconfig="$HARNESS/configs/bench.config" \
-			--kunitconfig="$HARNESS/configs/bench-arm64.config" \
-			--qemu_args='-smp 2 -m 512 -machine iommu=smmuv3 -device edu' \
-			--kernel_args="panic=-1 iommu.strict=$([ $mode = strict ] && echo 1 || echo 0)" \
-			--timeout="${VCM_TIMEOUT:-900}" 'vcm_bench.vcm_bench_iommu' \
-			>"$abdir/vcm-kunit-$mode.out" 2>&1 || rc=$?
-		log "bench: kunit.py exited $rc after $(( $(date +%s) - start ))s"
-		[ ! -f "$abdir/test.log" ] || mv "$abdir/test.log" "$abdir/test-$mode.log"
-		logs+=("$abdir/test-$mode.log")
-	done
-fi
-python3 "$HARNESS/bench-table.py" "$bdir/vcm-bench.json" "${logs[@]}"
+	shift 6
+	for c; do cfgs+=(--kunitconfig="$HARNESS/configs/$c.config"); done
+	mkdir -p "$dir"
+	rm -f "$dir/test.log" "$dir/test-$name.log"
+	log "bench: $name, in $dir (kunit.py output: $dir/vcm-kunit-$name.out)"
+	kunit run --build_dir="$dir" "${cfgs[@]}" --qemu_args="-smp $smp -m 512 $qemu" \
+		--kernel_args="panic=-1 $args" --timeout="${VCM_TIMEOUT:-900}" "$filter" \
+		>"$dir/vcm-kunit-$name.out" 2>&1 || rc=$?
+	log "bench: kunit.py exited $rc after $((SECONDS - start))s"
+	[ ! -f "$dir/test.log" ] || mv "$dir/test.log" "$dir/test-$name.log"
+	logs+=("$dir/test-$name.log")
+}
+
+bdir=$VCM_CACHE/build/$TREE_ID-bench logs=()
+rm -f "$bdir/vcm-bench.json" "$bdir/vcm-bench.png"
+bench "$bdir" smp2 2 vcm_bench '' '' base arch-arm bench
+bench "$bdir" smp4 4 vcm_bench.vcm_bench_cpus '' '' base arch-arm bench
+for strict in ${ARM64:+1 0}; do
+	KUNIT_ARCH=arm64 bench "$VCM_CACHE/build/$TREE_ID-arm64-bench" \
+		"$([ "$strict" = 1 ] && echo strict || echo lazy)" 2 vcm_bench.vcm_bench_iommu \
+		"iommu.strict=$strict" '-machine iommu=smmuv3 -device edu' \
+		base arch-arm64 bench bench-arm64
+done
+"$(command -v /usr/bin/python3 || command -v python3)" "$HARNESS/bench-table.py" "$bdir/vcm-bench.json" "${logs[@]}"

@@ -128,6 +128,7 @@ void vcm_dmabuf_sync(struct device *dev, struct sg_table *sgt,
  */
 #if IS_ENABLED(CONFIG_KUNIT)
 void vcm_mmu_drain(struct vcm_mmu *mmu);
+size_t vcm_mmu_cache_bytes(struct vcm_mmu *mmu);
 bool vcm_mmu_pool_fits(resource_size_t nr_pages, unsigned long largest);
 #endif
 

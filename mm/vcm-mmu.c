@@ -104,35 +104,61 @@
  *
  * genalloc finds room by scanning a bitmap, which gets slow with many
  * reservations live.  Drivers reserve and release small ranges of a few
- * sizes over and over (buffers of a pipeline, per-frame mappings), so each
- * CPU keeps, per context, a few released ranges of each small size: of 1
- * to VCM_MMU_CACHE_PAGES pages exactly, and of the largest page of the MMU
- * if that is larger, as iova.c keeps per-CPU magazines of sizes up to 32
- * pages.  Only a range aligned as a new one would be is kept, so that a
- * reservation from the cache maps with pages as large; and when genalloc
- * has no room so aligned, the caches are drained into it before a less
- * aligned range is taken.  Each CPU also keeps a few released reservation
- * structures, so that reserving from the cache allocates nothing; not
- * with KASAN, which should see a released reservation used again.
+ * sizes over and over (buffers of a pipeline, per-frame mappings), in
+ * bursts, in any order and on any CPU, so released ranges of each small
+ * size are kept for the next reservation of that size, as iova.c keeps
+ * them (Bonwick's magazines): of 1 to VCM_MMU_CACHE_PAGES pages exactly,
+ * and of the largest page of the MMU if that is larger.  Only a range
+ * aligned as a new one would be is kept, so that a reservation from the
+ * cache maps with pages as large; and when genalloc has no room so
+ * aligned, the caches are drained into it before a less aligned range is
+ * taken.
  *
- * Only its own CPU touches a cache, under a local lock (preemption off,
- * without PREEMPT_RT): reserving from a cache takes no atomic operation
- * and no barrier, which a spinlock would (it was a third of the time of a
- * reserve and release, measured by make bench).  A drain of the caches
+ * Each CPU has, per size, two magazines (arrays of VCM_MMU_MAG_SIZE
+ * ranges): it reserves from and releases into the loaded one, swapping it
+ * with the previous one when that is fuller (reserving) or emptier
+ * (releasing).  When both are full, a release moves the previous one to
+ * the context's depot and takes a new, empty one; when both are empty, a
+ * reservation takes a full one from the depot and frees its empty one.  A
+ * burst as deep as the two magazines stays on its CPU; deeper ones, and
+ * ranges released on another CPU than the one that reserved them, go
+ * through the depot, a magazine at a time.  The depot keeps at most
+ * VCM_MMU_DEPOT_MAGS magazines of a size: a full magazine past that goes
+ * back to the pool, so the memory the caches hold is bounded (by
+ * vcm_mmu_cache_bytes()).  Magazines are allocated when a release needs
+ * one, with GFP_KERNEL, outside the cache's lock; if that fails, the range
+ * goes back to the pool.  Released reservation structures are kept the
+ * same way, in magazines of a class of their own (VCM_MMU_SPARES), so
+ * that reserving from the cache allocates nothing; not with KASAN, which
+ * should see a released reservation used again.
+ *
+ * What the caches do not hold comes from genalloc by next fit: the search
+ * starts where the last range it gave ended and wraps round, so that it
+ * does not scan the live reservations at the start of the bitmap each
+ * time, and finds any free range there is.
+ *
+ * Only its own CPU touches its magazines, under a local lock (preemption
+ * off, without PREEMPT_RT): reserving from a cache takes no atomic
+ * operation and no barrier, which a spinlock would (it was a third of the
+ * time of a reserve and release, measured by make bench).  The depot is
+ * under its own spinlock, taken once per magazine.  A drain of the caches
  * is therefore work queued on mm_percpu_wq (which may run in reclaim) on
  * each online CPU whose cache holds something, and waited for, as
  * lru_add_drain_all() does; an offline CPU's cache, which nothing can
- * touch while the CPUs are held, is emptied in place.  A drain happens
- * when genalloc has no range aligned as a reservation needs, or refuses
- * the range of a vcm_reserve_at() (see "Claiming a given range"), and may
- * sleep, as reserving may; with nothing cached it costs a look at each
- * CPU's counts.  The context's end empties every cache in place: nothing
- * else can reach them by then.
+ * touch while the CPUs are held, is emptied in place; then the depot is
+ * emptied.  A drain happens when genalloc has no range aligned as a
+ * reservation needs, or refuses the range of a vcm_reserve_at() (see
+ * "Claiming a given range"), and may sleep, as reserving may; with
+ * nothing cached it costs a look at each CPU's counts.  The context's end
+ * empties every cache and the depot in place: nothing else can reach them
+ * by then.
  */
 #define VCM_MMU_CACHE_PAGES	32
 #define VCM_MMU_CACHE_CLASSES	(VCM_MMU_CACHE_PAGES + 1)
-#define VCM_MMU_CACHE_DEPTH	8
-#define VCM_MMU_CACHE_SPARES	16
+#define VCM_MMU_SPARES		VCM_MMU_CACHE_CLASSES	/* magazines of structures */
+#define VCM_MMU_MAG_CLASSES	(VCM_MMU_SPARES + 1)
+#define VCM_MMU_MAG_SIZE	63	/* a magazine is 64 words */
+#define VCM_MMU_DEPOT_MAGS	16	/* full magazines of a class in the depot */
 
 /**
  * struct vcm_mmu_res - a reservation in a struct vcm_mmu context.
@@ -145,16 +171,41 @@ struct vcm_mmu_res {
 	struct list_head node;
 };
 
+/*
+ * Released ranges of one size, as pool addresses, or (class
+ * VCM_MMU_SPARES) released reservation structures: @count of them on a
+ * CPU, or, full, on the depot's list through @next.
+ */
+struct vcm_mmu_mag {
+	union {
+		unsigned long count;
+		struct vcm_mmu_mag *next;
+	};
+	unsigned long item[VCM_MMU_MAG_SIZE];
+};
+
 struct vcm_mmu_cache {
 	/* Protects the rest but @drain and @mmu; taken by its CPU only. */
 	local_lock_t lock;
-	u8 count[VCM_MMU_CACHE_CLASSES];
-	u8 spares;
-	unsigned long addr[VCM_MMU_CACHE_CLASSES][VCM_MMU_CACHE_DEPTH];
-	struct vcm_mmu_res *spare[VCM_MMU_CACHE_SPARES];
+	struct vcm_mmu_mag *loaded[VCM_MMU_MAG_CLASSES];
+	struct vcm_mmu_mag *prev[VCM_MMU_MAG_CLASSES];
+	/* Ranges, structures in the magazines above; read racily. */
+	unsigned int cached[2];
 	/* Drains this cache on its CPU; under vcm_mmu_drain_lock. */
 	struct work_struct drain;
 	struct vcm_mmu *mmu;
+};
+
+/* The context's depot of full magazines, and where genalloc looks first. */
+struct vcm_mmu_depot {
+	/* Protects the lists and their counts. */
+	spinlock_t lock;
+	unsigned int count[VCM_MMU_MAG_CLASSES];
+	struct vcm_mmu_mag *full[VCM_MMU_MAG_CLASSES];
+	/* The sum of @count, read racily. */
+	unsigned int total;
+	/* The pool address after the last range genalloc gave; racy. */
+	unsigned long next_fit;
 };
 
 /* Serialises drains, which use the caches' work items and this mask. */
@@ -195,18 +246,55 @@ static unsigned long vcm_mmu_res_align(const struct vcm_mmu *mmu,
 	return 1;
 }
 
+struct vcm_mmu_fit {
+	struct genpool_data_align align;
+	unsigned long from;	/* pool address to look from first */
+};
+
 /*
- * First fit of @nr_pages aligned to @align pages: genalloc aligns pool
- * addresses, which aligns device addresses (see "Pool addresses").
+ * genalloc's first fit of an aligned range in a chunk, from @fit->from if
+ * the chunk holds it, then from the start.
+ */
+static unsigned long vcm_mmu_next_fit(unsigned long *map, unsigned long size,
+				      unsigned long start, unsigned int nr,
+				      void *data, struct gen_pool *pool,
+				      unsigned long start_addr)
+{
+	struct vcm_mmu_fit *fit = data;
+	unsigned long from = start, bit;
+
+	if (fit->from >= start_addr && fit->from - start_addr < size)
+		from = max(start, fit->from - start_addr);
+	bit = gen_pool_first_fit_align(map, size, from, nr, &fit->align, pool,
+				       start_addr);
+	if (bit >= size && from > start)
+		bit = gen_pool_first_fit_align(map, size, start, nr, &fit->align,
+					       pool, start_addr);
+	return bit;
+}
+
+/*
+ * Next fit of @nr_pages aligned to @align pages: genalloc aligns pool
+ * addresses, which aligns device addresses (see "Pool addresses").  It
+ * looks from where the last range it gave ended, as iova.c does from its
+ * last allocation, so that with thousands of reservations live it does
+ * not scan the bitmap from the start each time; it wraps round, so it
+ * finds any range there is.
  */
 static unsigned long vcm_mmu_pool_alloc(struct vcm_mmu *mmu,
 					unsigned long nr_pages,
 					unsigned long align)
 {
-	struct genpool_data_align data = { .align = align };
+	struct vcm_mmu_fit fit = {
+		.align = { .align = align },
+		.from = READ_ONCE(mmu->depot->next_fit),
+	};
+	unsigned long addr;
 
-	return gen_pool_alloc_algo(mmu->pool, nr_pages, gen_pool_first_fit_align,
-				   &data);
+	addr = gen_pool_alloc_algo(mmu->pool, nr_pages, vcm_mmu_next_fit, &fit);
+	if (addr)
+		WRITE_ONCE(mmu->depot->next_fit, addr + nr_pages);
+	return addr;
 }
 
 /* The cache class of a range of @nr_pages, or -1 if it is not cached. */
@@ -225,6 +313,137 @@ static unsigned long vcm_mmu_pool_addr(const struct vcm_mmu *mmu, dma_addr_t sta
 	return ((start - mmu->vcm.start) >> PAGE_SHIFT) + mmu->pool_offset;
 }
 
+/* The number of pages of the ranges of cache class @class. */
+static unsigned long vcm_mmu_class_pages(const struct vcm_mmu *mmu, int class)
+{
+	return class < VCM_MMU_CACHE_PAGES ? class + 1 :
+	       vcm_mmu_page_pages(mmu->orders[0]);
+}
+
+/*
+ * Gives back the first @count items of @mag, of @class (ranges to the
+ * pool, structures to the slab), and frees it.
+ */
+static void vcm_mmu_mag_free(struct vcm_mmu *mmu, struct vcm_mmu_mag *mag,
+			     int class, unsigned long count)
+{
+	unsigned long nr_pages = vcm_mmu_class_pages(mmu, class);
+
+	while (count--) {
+		if (class == VCM_MMU_SPARES)
+			kfree((struct vcm_mmu_res *)mag->item[count]);
+		else
+			gen_pool_free(mmu->pool, mag->item[count], nr_pages);
+	}
+	kfree(mag);
+}
+
+/* Takes a full magazine of @class from the depot, or NULL. */
+static struct vcm_mmu_mag *vcm_mmu_depot_get(struct vcm_mmu *mmu, int class)
+{
+	struct vcm_mmu_depot *depot = mmu->depot;
+	struct vcm_mmu_mag *mag;
+
+	/* Racy: a miss only sends the reservation to the pool. */
+	if (!data_race(depot->count[class]))
+		return NULL;
+	spin_lock(&depot->lock);
+	mag = depot->full[class];
+	if (mag) {
+		depot->full[class] = mag->next;
+		depot->count[class]--;
+		depot->total--;
+		mag->count = VCM_MMU_MAG_SIZE;
+	}
+	spin_unlock(&depot->lock);
+	return mag;
+}
+
+/* Puts the full magazine @mag of @class on the depot, if it has room. */
+static bool vcm_mmu_depot_put(struct vcm_mmu *mmu, int class,
+			      struct vcm_mmu_mag *mag)
+{
+	struct vcm_mmu_depot *depot = mmu->depot;
+	bool kept = false;
+
+	spin_lock(&depot->lock);
+	if (depot->count[class] < VCM_MMU_DEPOT_MAGS) {
+		mag->next = depot->full[class];
+		depot->full[class] = mag;
+		depot->count[class]++;
+		depot->total++;
+		kept = true;
+	}
+	spin_unlock(&depot->lock);
+	return kept;
+}
+
+/*
+ * Takes an item of @class from @cache's magazines, or from the depot, or
+ * returns 0; the cache's lock held.  An empty magazine the depot's full
+ * one replaces is returned in @unused.
+ */
+static unsigned long vcm_mmu_mag_pop(struct vcm_mmu *mmu,
+				     struct vcm_mmu_cache *cache, int class,
+				     struct vcm_mmu_mag **unused)
+{
+	struct vcm_mmu_mag *mag = cache->loaded[class];
+
+	if (!mag || !mag->count) {
+		if (cache->prev[class] && cache->prev[class]->count) {
+			swap(cache->loaded[class], cache->prev[class]);
+		} else {
+			mag = vcm_mmu_depot_get(mmu, class);
+			if (!mag)
+				return 0;
+			*unused = cache->loaded[class];
+			cache->loaded[class] = mag;
+			cache->cached[class == VCM_MMU_SPARES] += VCM_MMU_MAG_SIZE;
+		}
+		mag = cache->loaded[class];
+	}
+	cache->cached[class == VCM_MMU_SPARES]--;
+	return mag->item[--mag->count];
+}
+
+/*
+ * Keeps @item of @class in @cache's magazines; the cache's lock held.
+ * Returns false if that needs an empty magazine and @empty holds none: the
+ * caller allocates one and tries again.  A full magazine the depot has no
+ * room for is returned in @overflow.
+ */
+static bool vcm_mmu_mag_push(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache,
+			     int class, unsigned long item,
+			     struct vcm_mmu_mag **empty,
+			     struct vcm_mmu_mag **overflow)
+{
+	struct vcm_mmu_mag *mag = cache->loaded[class];
+	struct vcm_mmu_mag *prev = cache->prev[class];
+
+	if (!mag || mag->count == VCM_MMU_MAG_SIZE) {
+		if (prev && prev->count < VCM_MMU_MAG_SIZE) {
+			swap(cache->loaded[class], cache->prev[class]);
+		} else {
+			if (!*empty)
+				return false;
+			/* The previous one, full, to the depot or back. */
+			if (prev) {
+				cache->cached[class == VCM_MMU_SPARES] -= VCM_MMU_MAG_SIZE;
+				if (!vcm_mmu_depot_put(mmu, class, prev))
+					*overflow = prev;
+			}
+			cache->prev[class] = mag;
+			cache->loaded[class] = *empty;
+			(*empty)->count = 0;
+			*empty = NULL;
+		}
+		mag = cache->loaded[class];
+	}
+	mag->item[mag->count++] = item;
+	cache->cached[class == VCM_MMU_SPARES]++;
+	return true;
+}
+
 /*
  * Takes from this CPU's cache a range of @nr_pages (or 0) and a spare
  * reservation structure (or NULL).
@@ -234,18 +453,50 @@ static unsigned long vcm_mmu_cache_get(struct vcm_mmu *mmu,
 				       struct vcm_mmu_res **mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
+	struct vcm_mmu_mag *unused[2] = { };
 	struct vcm_mmu_cache *cache;
 	unsigned long addr = 0;
 
-	*mres = NULL;
 	local_lock(&mmu->cache->lock);
 	cache = this_cpu_ptr(mmu->cache);
-	if (class >= 0 && cache->count[class])
-		addr = cache->addr[class][--cache->count[class]];
-	if (cache->spares)
-		*mres = cache->spare[--cache->spares];
+	if (class >= 0)
+		addr = vcm_mmu_mag_pop(mmu, cache, class, &unused[0]);
+	*mres = (struct vcm_mmu_res *)vcm_mmu_mag_pop(mmu, cache, VCM_MMU_SPARES,
+						      &unused[1]);
 	local_unlock(&mmu->cache->lock);
+	kfree(unused[0]);
+	kfree(unused[1]);
 	return addr;
+}
+
+/*
+ * Keeps @item of @class in this CPU's magazines, allocating a magazine if
+ * it needs one; false if it could not.
+ */
+static bool vcm_mmu_cache_keep(struct vcm_mmu *mmu, int class,
+			       unsigned long item)
+{
+	struct vcm_mmu_mag *empty = NULL, *overflow = NULL;
+	bool kept;
+
+	for (;;) {
+		local_lock(&mmu->cache->lock);
+		kept = vcm_mmu_mag_push(mmu, this_cpu_ptr(mmu->cache), class,
+					item, &empty, &overflow);
+		local_unlock(&mmu->cache->lock);
+		if (kept)
+			break;
+		/* A new magazine, allocated where it may sleep. */
+		empty = vcm_should_fail_alloc() ? NULL :
+			kmalloc(sizeof(*empty), GFP_KERNEL);
+		if (!empty)
+			break;
+	}
+	/* Another CPU's magazines, after a migration, may not have needed it. */
+	kfree(empty);
+	if (overflow)
+		vcm_mmu_mag_free(mmu, overflow, class, VCM_MMU_MAG_SIZE);
+	return kept;
 }
 
 /*
@@ -257,47 +508,80 @@ static void vcm_mmu_cache_put(struct vcm_mmu *mmu, unsigned long addr,
 			      unsigned long nr_pages, struct vcm_mmu_res *mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
+	struct vcm_mmu_mag *none = NULL, *overflow = NULL;
 	struct vcm_mmu_cache *cache;
+	bool keep_mres = mres && !IS_ENABLED(CONFIG_KASAN);
+	bool keep_addr = addr && class >= 0 &&
+			 IS_ALIGNED(addr, vcm_mmu_res_align(mmu, nr_pages));
 
-	if (class >= 0 && !IS_ALIGNED(addr, vcm_mmu_res_align(mmu, nr_pages)))
-		class = -1;
+	/* Without a new magazine (so without an overflow) if it can. */
 	local_lock(&mmu->cache->lock);
 	cache = this_cpu_ptr(mmu->cache);
-	if (addr && class >= 0 && cache->count[class] < VCM_MMU_CACHE_DEPTH) {
-		cache->addr[class][cache->count[class]++] = addr;
+	if (keep_addr &&
+	    vcm_mmu_mag_push(mmu, cache, class, addr, &none, &overflow)) {
+		keep_addr = false;
 		addr = 0;
 	}
-	if (mres && !IS_ENABLED(CONFIG_KASAN) &&
-	    cache->spares < VCM_MMU_CACHE_SPARES) {
-		cache->spare[cache->spares++] = mres;
+	if (keep_mres &&
+	    vcm_mmu_mag_push(mmu, cache, VCM_MMU_SPARES, (unsigned long)mres,
+			     &none, &overflow)) {
+		keep_mres = false;
 		mres = NULL;
 	}
 	local_unlock(&mmu->cache->lock);
+	if (keep_addr && vcm_mmu_cache_keep(mmu, class, addr))
+		addr = 0;
+	if (keep_mres && vcm_mmu_cache_keep(mmu, VCM_MMU_SPARES, (unsigned long)mres))
+		mres = NULL;
 	if (addr)
 		gen_pool_free(mmu->pool, addr, nr_pages);
 	kfree(mres);
 }
 
 /*
- * Gives back to the pool every range in @cache and frees its spares; its
- * CPU's local lock held, or nothing else able to touch it.
+ * Gives back every item in @cache and frees its magazines; its CPU's
+ * local lock held, or nothing else able to touch it.
  */
 static void vcm_mmu_cache_empty(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache)
 {
-	unsigned long big = vcm_mmu_page_pages(mmu->orders[0]);
 	int class;
 
-	for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
-		unsigned long nr_pages = class < VCM_MMU_CACHE_PAGES ?
-					 class + 1 : big;
-
-		while (cache->count[class])
-			gen_pool_free(mmu->pool,
-				      cache->addr[class][--cache->count[class]],
-				      nr_pages);
+	for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
+		if (cache->loaded[class])
+			vcm_mmu_mag_free(mmu, cache->loaded[class], class,
+					 cache->loaded[class]->count);
+		if (cache->prev[class])
+			vcm_mmu_mag_free(mmu, cache->prev[class], class,
+					 cache->prev[class]->count);
+		cache->loaded[class] = NULL;
+		cache->prev[class] = NULL;
 	}
-	while (cache->spares)
-		kfree(cache->spare[--cache->spares]);
+	cache->cached[0] = 0;
+	cache->cached[1] = 0;
+}
+
+/* Gives back every item in the depot of @mmu. */
+static void vcm_mmu_depot_empty(struct vcm_mmu *mmu)
+{
+	struct vcm_mmu_depot *depot = mmu->depot;
+	struct vcm_mmu_mag *list[VCM_MMU_MAG_CLASSES], *mag;
+	int class;
+
+	spin_lock(&depot->lock);
+	for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
+		list[class] = depot->full[class];
+		depot->full[class] = NULL;
+		depot->count[class] = 0;
+	}
+	depot->total = 0;
+	spin_unlock(&depot->lock);
+	for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
+		while (list[class]) {
+			mag = list[class];
+			list[class] = mag->next;
+			vcm_mmu_mag_free(mmu, mag, class, VCM_MMU_MAG_SIZE);
+		}
+	}
 }
 
 /* A cache's drain work, run on the cache's CPU. */
@@ -319,31 +603,58 @@ static void vcm_mmu_cache_drain(struct work_struct *work)
  */
 static bool vcm_mmu_cache_used(const struct vcm_mmu_cache *cache)
 {
-	int class;
-
 	/* Racy: only the cache's CPU changes its counts. */
-	if (data_race(cache->spares))
-		return true;
-	for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++) {
-		/* Racy, as above. */
-		if (data_race(cache->count[class]))
-			return true;
-	}
-	return false;
+	return data_race(cache->cached[0]) || data_race(cache->cached[1]);
 }
 
-/* Whether any CPU's cache of @mmu holds something. */
+/* Whether the depot or any CPU's cache of @mmu holds something. */
 static bool vcm_mmu_caches_used(struct vcm_mmu *mmu)
 {
 	unsigned int cpu;
 
+	/* Racy, as above: the depot is read again under its lock. */
+	if (data_race(mmu->depot->total))
+		return true;
 	for_each_possible_cpu(cpu)
 		if (vcm_mmu_cache_used(per_cpu_ptr(mmu->cache, cpu)))
 			return true;
 	return false;
 }
 
-/* Empties every CPU's cache into the pool; may sleep. */
+#if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * The bytes of memory the range caches of @mmu hold: magazines and the
+ * reservation structures in them.  A snapshot, for statistics.
+ */
+VISIBLE_IF_KUNIT size_t vcm_mmu_cache_bytes(struct vcm_mmu *mmu)
+{
+	size_t mags, spares;
+	unsigned int cpu;
+	int class;
+
+	/* Racy: a snapshot of counts and of whether pointers are set. */
+	mags = data_race(mmu->depot->total);
+	/* Racy, as above. */
+	spares = data_race(mmu->depot->count[VCM_MMU_SPARES]) * VCM_MMU_MAG_SIZE;
+	for_each_possible_cpu(cpu) {
+		struct vcm_mmu_cache *cache = per_cpu_ptr(mmu->cache, cpu);
+
+		for (class = 0; class < VCM_MMU_MAG_CLASSES; class++) {
+			/* Racy, as above. */
+			mags += !!data_race(cache->loaded[class]);
+			/* Racy, as above. */
+			mags += !!data_race(cache->prev[class]);
+		}
+		/* Racy, as above. */
+		spares += data_race(cache->cached[1]);
+	}
+	return mags * sizeof(struct vcm_mmu_mag) +
+	       spares * sizeof(struct vcm_mmu_res);
+}
+EXPORT_SYMBOL_IF_KUNIT(vcm_mmu_cache_bytes);
+#endif
+
+/* Empties every CPU's cache and the depot into the pool; may sleep. */
 VISIBLE_IF_KUNIT void vcm_mmu_drain(struct vcm_mmu *mmu)
 {
 	unsigned int cpu;
@@ -368,6 +679,7 @@ VISIBLE_IF_KUNIT void vcm_mmu_drain(struct vcm_mmu *mmu)
 		flush_work(&per_cpu_ptr(mmu->cache, cpu)->drain);
 	cpus_read_unlock();
 	mutex_unlock(&vcm_mmu_drain_lock);
+	vcm_mmu_depot_empty(mmu);
 }
 EXPORT_SYMBOL_IF_KUNIT(vcm_mmu_drain);
 
@@ -752,6 +1064,9 @@ static void vcm_mmu_cleanup(struct vcm *vcm)
 		vcm_mmu_cache_empty(mmu, per_cpu_ptr(mmu->cache, cpu));
 	free_percpu(mmu->cache);
 	mmu->cache = NULL;
+	vcm_mmu_depot_empty(mmu);
+	kfree(mmu->depot);
+	mmu->depot = NULL;
 	live = gen_pool_avail(mmu->pool) != gen_pool_size(mmu->pool);
 
 	/*
@@ -780,13 +1095,12 @@ static void vcm_mmu_show(struct vcm *vcm, struct seq_file *m)
 	unsigned int cpu;
 	int class;
 
-	for_each_possible_cpu(cpu) {
-		struct vcm_mmu_cache *cache = per_cpu_ptr(mmu->cache, cpu);
-
-		for (class = 0; class < VCM_MMU_CACHE_CLASSES; class++)
-			/* A snapshot: its CPU may be using the cache. */
-			cached += data_race(cache->count[class]);
-	}
+	for (class = 0; class < VCM_MMU_SPARES; class++)
+		/* A snapshot: the CPUs may be using their caches and the depot. */
+		cached += data_race(mmu->depot->count[class]) * VCM_MMU_MAG_SIZE;
+	for_each_possible_cpu(cpu)
+		/* Racy, as above. */
+		cached += data_race(per_cpu_ptr(mmu->cache, cpu)->cached[0]);
 	seq_printf(m, " pool_bytes=%llu pool_free=%llu cached_ranges=%lu",
 		   (u64)gen_pool_size(mmu->pool) << PAGE_SHIFT,
 		   (u64)gen_pool_avail(mmu->pool) << PAGE_SHIFT, cached);
@@ -1005,8 +1319,12 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 	ret = vcm_mmu_pool_fill(mmu);
 	if (ret)
 		goto out_destroy_pool;
-	mmu->cache = vcm_should_fail_alloc() ? NULL :
-		     alloc_percpu(struct vcm_mmu_cache);
+	mmu->cache = NULL;
+	mmu->depot = vcm_should_fail_alloc() ? NULL :
+		     kzalloc(sizeof(*mmu->depot), GFP_KERNEL);
+	if (mmu->depot)
+		mmu->cache = vcm_should_fail_alloc() ? NULL :
+			     alloc_percpu(struct vcm_mmu_cache);
 	if (!mmu->cache) {
 		ret = -ENOMEM;
 		goto out_destroy_pool;
@@ -1018,6 +1336,7 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 		INIT_WORK(&cache->drain, vcm_mmu_cache_drain);
 		cache->mmu = mmu;
 	}
+	spin_lock_init(&mmu->depot->lock);
 
 	spin_lock_init(&mmu->lock);
 	INIT_LIST_HEAD(&mmu->bound);
@@ -1034,6 +1353,8 @@ struct vcm *vcm_mmu_init(struct vcm_mmu *mmu)
 out_destroy_pool:
 	free_percpu(mmu->cache);
 	mmu->cache = NULL;
+	kfree(mmu->depot);
+	mmu->depot = NULL;
 	gen_pool_destroy(mmu->pool);
 	mmu->pool = NULL;
 	return ERR_PTR(ret);

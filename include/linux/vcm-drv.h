@@ -22,6 +22,7 @@ struct gen_pool;
 struct page;
 struct seq_file;
 struct vcm_mmu_cache;
+struct vcm_mmu_depot;
 
 /**
  * struct vcm - a VCM context: one device address space.
@@ -367,6 +368,8 @@ struct vcm_mmu_hole {
  * @pool:	allocator of the context's device addresses; internal.
  * @pool_offset: @pool's address (a page number) of the device address
  *		@vcm.start; internal.
+ * @depot:	the full magazines of freed ranges that @cache's CPUs
+ *		share, and where @pool's next fit starts; internal.
  * @cache:	per-CPU caches of freed small ranges, in front of @pool;
  *		internal.
  * @lock:	without @driver's @may_sleep, protects @bound and @active,
@@ -387,6 +390,7 @@ struct vcm_mmu {
 
 	struct gen_pool *pool;
 	unsigned long pool_offset;
+	struct vcm_mmu_depot *depot;
 	struct vcm_mmu_cache __percpu *cache;
 	/* See above: the wrapper's or, with @may_sleep, the backend's. */
 	spinlock_t lock;

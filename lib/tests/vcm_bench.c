@@ -12,16 +12,20 @@
  */
 
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/cpumask.h>
+#include <linux/dma-map-ops.h>
 #include <linux/genalloc.h>
+#include <linux/io.h>
 #include <linux/io-pgtable.h>
 #include <linux/iommu.h>
 #include <linux/iova.h>
 #include <linux/kref.h>
 #include <linux/kthread.h>
 #include <linux/ktime.h>
+#include <linux/log2.h>
 #include <linux/prandom.h>
 #include <linux/sched/task.h>
 #include <linux/sizes.h>
@@ -32,6 +36,8 @@
 #include <linux/vmalloc.h>
 
 #include "vcm_kunit_sysmmu.h"
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
 
 #define BENCH_ROUNDS	7
 #define BENCH_SEED	0xbe4c2026
@@ -84,7 +90,13 @@ struct rsv {
 	struct vcm *vcm;
 	struct iova_domain iovad;
 	struct gen_pool *pool;
+	resource_size_t size;	/* of the range; RANGE_SIZE if 0 */
 };
+
+static resource_size_t rsv_size(const struct rsv *r)
+{
+	return r->size ?: RANGE_SIZE;
+}
 
 struct rsv_impl {
 	const char *name;
@@ -100,7 +112,7 @@ static int vcm_rsv_init(struct rsv *r)
 	u32 *regs = sysmmu_window(r->test, SYSMMU_VERSION_MAKE(3, 3));
 
 	r->vcm = vcm_sysmmu_create(NULL, (void __force __iomem *)regs, NULL,
-				   RANGE_START, RANGE_SIZE);
+				   RANGE_START, rsv_size(r));
 	return PTR_ERR_OR_ZERO(r->vcm);
 }
 
@@ -137,14 +149,14 @@ static int iova_rsv_init(struct rsv *r)
 	return ret;
 }
 
-static unsigned long iova_limit(void)
+static unsigned long iova_limit(const struct rsv *r)
 {
-	return ((unsigned long)RANGE_START + RANGE_SIZE - 1) >> PAGE_SHIFT;
+	return (RANGE_START + (u64)rsv_size(r) - 1) >> PAGE_SHIFT;
 }
 
 static unsigned long iova_fast_alloc(struct rsv *r, unsigned long pages)
 {
-	return alloc_iova_fast(&r->iovad, pages, iova_limit(), true);
+	return alloc_iova_fast(&r->iovad, pages, iova_limit(r), true);
 }
 
 static void iova_fast_free(struct rsv *r, unsigned long pfn, unsigned long pages)
@@ -154,7 +166,7 @@ static void iova_fast_free(struct rsv *r, unsigned long pfn, unsigned long pages
 
 static unsigned long iova_tree_alloc(struct rsv *r, unsigned long pages)
 {
-	return (unsigned long)alloc_iova(&r->iovad, pages, iova_limit(), true);
+	return (unsigned long)alloc_iova(&r->iovad, pages, iova_limit(r), true);
 }
 
 static void iova_tree_free(struct rsv *r, unsigned long handle,
@@ -176,7 +188,7 @@ static int genalloc_rsv_init(struct rsv *r)
 	r->pool = gen_pool_create(PAGE_SHIFT, NUMA_NO_NODE);
 	if (!r->pool)
 		return -ENOMEM;
-	ret = gen_pool_add(r->pool, RANGE_START, RANGE_SIZE, NUMA_NO_NODE);
+	ret = gen_pool_add(r->pool, RANGE_START, rsv_size(r), NUMA_NO_NODE);
 	if (ret)
 		gen_pool_destroy(r->pool);
 	return ret;
@@ -215,6 +227,7 @@ static const struct rsv_impl rsv_impls[] = {
 #define RSV_OPS		4000	/* operations per thread and round */
 #define RSV_WINDOW	64	/* reservations each thread keeps in flight */
 #define RSV_TIMED	(RSV_OPS - RSV_WINDOW)
+#define RSV_CPU_IMPLS	2	/* implementations on 4 CPUs (see cpu_cases) */
 
 /*
  * One thread's share of a round: it makes RSV_WINDOW reservations, then,
@@ -268,9 +281,9 @@ static int rsv_thread_fn(void *arg)
  * The time of one round on @nr_threads CPUs, from the first thread's
  * start to the last one's end, in ns; 0 if it could not run.
  */
-static u64 rsv_round(struct rsv *r, unsigned short *pages[2], int nr_threads)
+static u64 rsv_round(struct rsv *r, unsigned short *pages[4], int nr_threads)
 {
-	struct rsv_thread t[2] = { };
+	struct rsv_thread t[4] = { };
 	DECLARE_COMPLETION_ONSTACK(go);
 	unsigned int cpu = cpumask_first(cpu_online_mask);
 	unsigned long failed = 0;
@@ -344,7 +357,7 @@ KUNIT_ARRAY_PARAM(rsv_case, rsv_cases, rsv_case_desc);
 static void vcm_bench_reserve(struct kunit *test)
 {
 	const struct rsv_case *c = test->param_value;
-	unsigned short *live_pages, *pages[2];
+	unsigned short *live_pages, *pages[4] = { };
 	unsigned long *live;
 	struct rnd_state rnd;
 	int i, k, round;
@@ -354,8 +367,12 @@ static void vcm_bench_reserve(struct kunit *test)
 	pages[0] = kunit_kcalloc(test, RSV_OPS, sizeof(**pages), GFP_KERNEL);
 	pages[1] = kunit_kcalloc(test, RSV_OPS, sizeof(**pages), GFP_KERNEL);
 	KUNIT_ASSERT_TRUE(test, live && live_pages && pages[0] && pages[1]);
+	for (i = 2; i < c->threads; i++) {
+		pages[i] = kunit_kcalloc(test, RSV_OPS, sizeof(**pages), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, pages[i]);
+	}
 
-	for (k = 0; k < ARRAY_SIZE(rsv_impls); k++) {
+	for (k = 0; k < (c->threads > 2 ? RSV_CPU_IMPLS : ARRAY_SIZE(rsv_impls)); k++) {
 		struct rsv *r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
 		u64 ns[BENCH_ROUNDS];
 
@@ -369,6 +386,8 @@ static void vcm_bench_reserve(struct kunit *test)
 		rsv_sizes(&rnd, live_pages, c->live, c->big);
 		rsv_sizes(&rnd, pages[0], RSV_OPS, c->big);
 		rsv_sizes(&rnd, pages[1], RSV_OPS, c->big);
+		for (i = 2; i < c->threads; i++)
+			rsv_sizes(&rnd, pages[i], RSV_OPS, c->big);
 		for (i = 0; i < c->live; i++) {
 			live[i] = r->impl->alloc(r, live_pages[i]);
 			KUNIT_ASSERT_NE_MSG(test, live[i], 0, "%s: live %d", r->impl->name, i);
@@ -384,6 +403,30 @@ static void vcm_bench_reserve(struct kunit *test)
 			r->impl->free(r, live[i], live_pages[i]);
 		r->impl->fini(r);
 	}
+}
+
+/*
+ * The reservation cases on four CPUs, for a boot with four: make bench
+ * boots QEMU with four vCPUs on the host's two cores for them.  Only VCM
+ * and alloc_iova_fast() (RSV_CPU_IMPLS), on sizes it caches: the peers'
+ * locks, held by a vCPU the host preempts, take milliseconds per
+ * operation there, and a round of them would outlast kunit.py's timeout.
+ */
+
+static const struct rsv_case cpu_cases[] = {
+	{ "4K-128K, 1000 live, 4 CPUs", false, 1000, 4 },
+	{ "4K-128K, 10000 live, 4 CPUs", false, 10000, 4 },
+};
+
+KUNIT_ARRAY_PARAM(cpu_case, cpu_cases, rsv_case_desc);
+
+static void vcm_bench_cpus(struct kunit *test)
+{
+	const struct rsv_case *c = test->param_value;
+
+	if (num_online_cpus() < c->threads)
+		kunit_skip(test, "needs %d CPUs", c->threads);
+	vcm_bench_reserve(test);
 }
 
 /* ---- ownership: vcm_ref_reserve + vcm_unreserve against kref ---- */
@@ -664,6 +707,445 @@ static void vcm_bench_irqsoff(struct kunit *test)
 {
 	struct vcm_phys *phys = map_layout(test, false);
 	struct irqsoff_round vcm[BENCH_ROUNDS], v7s[BENCH_ROUNDS];
+/*
+ * ---- reservation patterns: random frees, LIFO bursts, mixed sizes with
+ * 1 MiB ones, frees on another CPU; how the cost grows with the live
+ * reservations; filling a 4 GiB context; an ageing run ----
+ *
+ * Each case first makes its live reservations, untimed; each timed
+ * operation is one release and one reservation.
+ */
+#define PAT_OPS		4000	/* timed operations per round */
+#define PAT_BURST	256
+/* A context of 4 GiB less the first 16 MiB (the most a 32-bit one has). */
+#define PAT_4G		((resource_size_t)(SZ_4G - RANGE_START))
+
+enum pat_kind { PAT_RANDOM, PAT_LIFO, PAT_CROSS };
+
+struct pat_case {
+	const char *group, *name;
+	enum pat_kind kind;
+	unsigned int live;
+	unsigned short max_pages;	/* sizes 1..max_pages */
+	bool with_1m;			/* and one in 8 of 1 MiB */
+	bool all_peers;			/* also alloc_iova and genalloc */
+	resource_size_t range;		/* RANGE_SIZE if 0 */
+};
+
+static const struct pat_case pat_cases[] = {
+	{ "pattern", "random frees, 1000 live", PAT_RANDOM, 1000, 32 },
+	{ "pattern", "LIFO bursts of 256", PAT_LIFO, 1000, 32 },
+	{ "pattern", "mixed with 1M, random", PAT_RANDOM, 1000, 32, true },
+	{ "pattern", "mixed with 1M, LIFO", PAT_LIFO, 1000, 32, true },
+	{ "pattern", "cross-CPU, 2 CPUs", PAT_CROSS, 1000, 32 },
+	{ "pattern", "cross-CPU mixed, 2 CPUs", PAT_CROSS, 1000, 32, true },
+	/* In 4 GiB: alloc_iova_fast() takes 2.2 GiB for 100,000 of them. */
+	{ "live", "4K-32K, 1000 live", PAT_RANDOM, 1000, 8, false, true, PAT_4G },
+	{ "live", "4K-32K, 10000 live", PAT_RANDOM, 10000, 8, false, true, PAT_4G },
+	{ "live", "4K-32K, 100000 live", PAT_RANDOM, 100000, 8, false, true, PAT_4G },
+};
+
+static void pat_case_desc(const struct pat_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(pat_case, pat_cases, pat_case_desc);
+
+static unsigned short pat_size(struct rnd_state *rnd, const struct pat_case *c)
+{
+	u32 x = prandom_u32_state(rnd);
+
+	return c->with_1m && x % 8 == 0 ? 256 : 1 + (x >> 3) % c->max_pages;
+}
+
+/* A reservation handle and its size, in pages. */
+struct pat_slot {
+	unsigned long handle;
+	unsigned long pages;
+};
+
+/*
+ * A cross-CPU round: in each step the first CPU makes a batch of
+ * PAT_BATCH reservations while the second releases the batch made in the
+ * step before; the CPUs wait for each other between steps, untimed.
+ */
+#define PAT_BATCH	256
+#define PAT_STEPS	(PAT_OPS / PAT_BATCH)
+
+struct pat_cross {
+	struct pat_slot batch[2][PAT_BATCH];
+	atomic_t arrived;		/* at the end of a step, by both */
+};
+
+struct pat_thread {
+	struct rsv *r;
+	const struct pat_case *c;
+	struct pat_cross *x;
+	struct rnd_state rnd;
+	bool releaser;
+	unsigned long failed;
+	struct completion done;
+	u64 busy;			/* ns in the implementation */
+};
+
+static int pat_cross_fn(void *arg)
+{
+	struct pat_thread *t = arg;
+	struct pat_slot *s;
+	int step, i;
+
+	for (step = 0; step <= PAT_STEPS; step++) {
+		u64 start = ktime_get_ns();
+
+		for (i = 0; i < PAT_BATCH; i++) {
+			if (!t->releaser && step < PAT_STEPS) {
+				s = &t->x->batch[step % 2][i];
+				s->pages = pat_size(&t->rnd, t->c);
+				s->handle = t->r->impl->alloc(t->r, s->pages);
+				t->failed += !s->handle;
+			} else if (t->releaser && step) {
+				s = &t->x->batch[(step - 1) % 2][i];
+				if (s->handle)
+					t->r->impl->free(t->r, s->handle, s->pages);
+			}
+		}
+		t->busy += ktime_get_ns() - start;
+		atomic_inc(&t->x->arrived);
+		while (atomic_read(&t->x->arrived) < 2 * (step + 1))
+			cpu_relax();
+	}
+	complete(&t->done);
+	return 0;
+}
+
+/*
+ * One round of a cross-CPU case: the time both CPUs spent in the
+ * implementation, in ns, or 0 if it could not run.
+ */
+static u64 pat_cross_round(struct rsv *r, const struct pat_case *c, u32 seed)
+{
+	struct pat_cross *x = kzalloc(sizeof(*x), GFP_KERNEL);
+	struct pat_thread t[2] = { };
+	struct task_struct *task[2];
+	unsigned int cpu = cpumask_first(cpu_online_mask);
+	u64 ns = 0;
+	int i;
+
+	if (!x || cpumask_next(cpu, cpu_online_mask) >= nr_cpu_ids)
+		goto out_free;
+	for (i = 0; i < 2; i++) {
+		t[i] = (struct pat_thread){ .r = r, .c = c, .x = x, .releaser = i };
+		prandom_seed_state(&t[i].rnd, seed);
+		init_completion(&t[i].done);
+		task[i] = kthread_create(pat_cross_fn, &t[i], "vcm-bench/x%d", i);
+		if (IS_ERR(task[i])) {
+			if (i)
+				kthread_stop(task[0]);
+			goto out_free;
+		}
+		kthread_bind(task[i], cpu);
+		cpu = cpumask_next(cpu, cpu_online_mask);
+	}
+	wake_up_process(task[0]);
+	wake_up_process(task[1]);
+	wait_for_completion(&t[0].done);
+	wait_for_completion(&t[1].done);
+	if (!t[0].failed)
+		ns = t[0].busy + t[1].busy;
+out_free:
+	kfree(x);
+	return ns;
+}
+
+/*
+ * One round of random frees or LIFO bursts among @live on this CPU: ns,
+ * or 0 if a reservation failed.
+ */
+static u64 pat_round(struct rsv *r, const struct pat_case *c,
+		     struct pat_slot *live, struct pat_slot *burst,
+		     struct rnd_state *rnd, unsigned long ops)
+{
+	u64 start = ktime_get_ns();
+	unsigned long i, j;
+
+	for (i = 0; i < ops; i++) {
+		struct pat_slot *s;
+
+		if (c->kind == PAT_RANDOM) {
+			s = &live[prandom_u32_state(rnd) % c->live];
+			r->impl->free(r, s->handle, s->pages);
+		} else {
+			/* Reserve a burst, then release it newest first. */
+			j = i % (2 * PAT_BURST);
+			s = &burst[j < PAT_BURST ? j : 2 * PAT_BURST - 1 - j];
+			if (j >= PAT_BURST) {
+				r->impl->free(r, s->handle, s->pages);
+				continue;
+			}
+		}
+		s->pages = pat_size(rnd, c);
+		s->handle = r->impl->alloc(r, s->pages);
+		if (!s->handle)
+			return 0;
+	}
+	return ktime_get_ns() - start;
+}
+
+/* One implementation's state in a pattern case. */
+struct pat_run {
+	struct rsv r;
+	struct pat_slot *live, burst[PAT_BURST];
+	struct rnd_state rnd;
+	unsigned long ops;
+	u64 ns[BENCH_ROUNDS];
+};
+
+/*
+ * Every implementation keeps its live reservations through the case, and
+ * their rounds alternate, so that a change of the host's load between
+ * rounds weighs on each alike.
+ */
+static void vcm_bench_pattern(struct kunit *test)
+{
+	const struct pat_case *c = test->param_value;
+	int i, k, round, nr_impls = c->all_peers ? ARRAY_SIZE(rsv_impls) : 2;
+	struct pat_run *run = kunit_kcalloc(test, nr_impls, sizeof(*run), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, run);
+	if (c->kind == PAT_CROSS && num_online_cpus() < 2)
+		kunit_skip(test, "needs 2 CPUs");
+	for (k = 0; k < nr_impls; k++) {
+		struct rsv *r = &run[k].r;
+
+		r->test = test;
+		r->impl = &rsv_impls[k];
+		r->size = c->range;
+		run[k].live = kvcalloc(c->live, sizeof(*run[k].live), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, run[k].live);
+		KUNIT_ASSERT_EQ_MSG(test, r->impl->init(r), 0, "%s", r->impl->name);
+		/* The tree and the bitmap take long with many live: fewer. */
+		run[k].ops = k > 1 && c->live > 1000 ? PAT_OPS / 8 : PAT_OPS;
+		if (c->kind == PAT_LIFO)
+			run[k].ops = rounddown(run[k].ops, 2 * PAT_BURST);
+		if (c->kind == PAT_CROSS)
+			run[k].ops = PAT_STEPS * PAT_BATCH;
+		prandom_seed_state(&run[k].rnd, BENCH_SEED);
+		for (i = 0; i < c->live; i++) {
+			run[k].live[i].pages = pat_size(&run[k].rnd, c);
+			run[k].live[i].handle = r->impl->alloc(r, run[k].live[i].pages);
+			KUNIT_ASSERT_NE_MSG(test, run[k].live[i].handle, 0, "%s: live %d",
+					    r->impl->name, i);
+		}
+	}
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		for (k = 0; k < nr_impls; k++) {
+			if (c->kind == PAT_CROSS)
+				run[k].ns[round] = pat_cross_round(&run[k].r, c,
+								   BENCH_SEED + round);
+			else
+				run[k].ns[round] = pat_round(&run[k].r, c, run[k].live,
+							     run[k].burst, &run[k].rnd,
+							     run[k].ops);
+			KUNIT_EXPECT_NE_MSG(test, run[k].ns[round], 0, "%s: a reservation failed",
+					    run[k].r.impl->name);
+		}
+	}
+	for (k = 0; k < nr_impls; k++) {
+		struct rsv *r = &run[k].r;
+
+		bench_report(test, c->group, c->name, r->impl->name,
+			     bench_summarise(run[k].ns, c->kind == PAT_LIFO ?
+					     run[k].ops / 2 : run[k].ops), "");
+		for (i = 0; i < c->live; i++)
+			r->impl->free(r, run[k].live[i].handle, run[k].live[i].pages);
+		r->impl->fini(r);
+		kvfree(run[k].live);
+	}
+}
+
+/*
+ * Filling a context of 4 GiB (less the first 16 MiB) with sizes of 4 KiB
+ * to 128 KiB and 1 MiB: reservations until the first fails, then
+ * FILL_OPS operations each releasing a random one or making one.  A
+ * failure is false when the context had a free run of the request's size
+ * (at any alignment), in a map of what each allocator handed out (for
+ * alloc_iova_fast(), which rounds sizes below 32 pages up to a power of
+ * two, of what it took).
+ */
+#define FILL_SIZE	PAT_4G
+#define FILL_PAGES	((unsigned long)(FILL_SIZE >> PAGE_SHIFT))
+#define FILL_MAX_LIVE	65536
+#define FILL_OPS	20000
+
+static const struct pat_case fill_case = {
+	"fill", "4G, mixed with 1M, random", PAT_RANDOM, 0, 32, true
+};
+
+/* The first page, in the fill map, and the pages taken, of a handle. */
+static unsigned long fill_span(const struct rsv *r, unsigned long handle,
+			       unsigned long pages, unsigned long *taken)
+{
+	dma_addr_t addr;
+
+	*taken = pages;
+	if (r->impl->alloc == vcm_rsv_alloc) {
+		addr = ((struct vcm_res *)handle)->start;
+	} else if (r->impl->alloc == iova_fast_alloc) {
+		addr = (dma_addr_t)handle << PAGE_SHIFT;
+		if (pages < 32)
+			*taken = roundup_pow_of_two(pages);
+	} else if (r->impl->alloc == iova_tree_alloc) {
+		addr = (dma_addr_t)((struct iova *)handle)->pfn_lo << PAGE_SHIFT;
+	} else {
+		addr = handle;
+	}
+	return (addr - RANGE_START) >> PAGE_SHIFT;
+}
+
+static void vcm_bench_fill(struct kunit *test)
+{
+	unsigned long *map = kunit_kzalloc(test, BITS_TO_LONGS(FILL_PAGES) * sizeof(long),
+					   GFP_KERNEL);
+	struct pat_slot *live = kvcalloc(FILL_MAX_LIVE, sizeof(*live), GFP_KERNEL);
+	struct rnd_state rnd;
+	char extra[160];
+	int k;
+
+	KUNIT_ASSERT_TRUE(test, map && live);
+	for (k = 0; k < ARRAY_SIZE(rsv_impls); k++) {
+		struct rsv r = { .test = test, .impl = &rsv_impls[k], .size = FILL_SIZE };
+		unsigned long nr_live = 0, used = 0, first_fill, failures = 0, false_failures = 0;
+		unsigned long i, pages, first, taken;
+		struct pat_slot *s;
+		u64 start, ns[BENCH_ROUNDS];
+
+		if (r.impl->init(&r)) {
+			kunit_info(test, "%s: no 4 GiB context", r.impl->name);
+			continue;
+		}
+		bitmap_zero(map, FILL_PAGES);
+		prandom_seed_state(&rnd, BENCH_SEED);
+		for (i = 0; ; i++) {
+			s = &live[nr_live];
+			s->pages = pat_size(&rnd, &fill_case);
+			s->handle = nr_live < FILL_MAX_LIVE ? r.impl->alloc(&r, s->pages) : 0;
+			if (!s->handle)
+				break;
+			first = fill_span(&r, s->handle, s->pages, &taken);
+			bitmap_set(map, first, taken);
+			used += s->pages;
+			nr_live++;
+		}
+		first_fill = div64_u64((u64)used * 100, FILL_PAGES);
+		start = ktime_get_ns();
+		for (i = 0; i < FILL_OPS; i++) {
+			u32 x = prandom_u32_state(&rnd);
+
+			if (x & 1 && nr_live) {
+				s = &live[(x >> 1) % nr_live];
+				first = fill_span(&r, s->handle, s->pages, &taken);
+				bitmap_clear(map, first, taken);
+				r.impl->free(&r, s->handle, s->pages);
+				*s = live[--nr_live];
+				continue;
+			}
+			if (nr_live == FILL_MAX_LIVE)
+				continue;
+			s = &live[nr_live];
+			s->pages = pat_size(&rnd, &fill_case);
+			s->handle = r.impl->alloc(&r, s->pages);
+			if (!s->handle) {
+				failures++;
+				pages = bitmap_find_next_zero_area(map, FILL_PAGES, 0, s->pages, 0);
+				false_failures += pages < FILL_PAGES;
+				continue;
+			}
+			first = fill_span(&r, s->handle, s->pages, &taken);
+			bitmap_set(map, first, taken);
+			nr_live++;
+		}
+		for (i = 0; i < BENCH_ROUNDS; i++)
+			ns[i] = ktime_get_ns() - start;
+		snprintf(extra, sizeof(extra),
+			 ", \"fill_percent\": %lu, \"failures\": %lu, \"false_failures\": %lu",
+			 first_fill, failures, false_failures);
+		bench_report(test, "fill", fill_case.name, r.impl->name,
+			     bench_summarise(ns, FILL_OPS), extra);
+		while (nr_live--)
+			r.impl->free(&r, live[nr_live].handle, live[nr_live].pages);
+		r.impl->fini(&r);
+	}
+	kvfree(live);
+}
+
+/*
+ * Ageing: AGE_SEGS segments of AGE_SEG random frees among 10,000 live
+ * reservations of 4 KiB to 128 KiB and 1 MiB, in a 4 GiB context; the
+ * median segment of the first and of the last tenth, and the memory the
+ * range caches hold after each.
+ */
+#define AGE_SEG		100000
+#define AGE_SEGS	100
+
+static const struct pat_case age_case = {
+	"ageing", "", PAT_RANDOM, 10000, 32, true
+};
+
+static void vcm_bench_ageing(struct kunit *test)
+{
+	struct pat_slot *live = kunit_kcalloc(test, age_case.live, sizeof(*live), GFP_KERNEL);
+	u64 *seg = kunit_kcalloc(test, AGE_SEGS, sizeof(*seg), GFP_KERNEL);
+	struct rsv r = { .test = test, .impl = &rsv_impls[0], .size = FILL_SIZE };
+	size_t bytes[2] = { };
+	struct bench_result res;
+	struct rnd_state rnd;
+	char extra[80];
+	int i, half;
+
+	KUNIT_ASSERT_TRUE(test, live && seg);
+	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
+	prandom_seed_state(&rnd, BENCH_SEED);
+	for (i = 0; i < age_case.live; i++) {
+		live[i].pages = pat_size(&rnd, &age_case);
+		live[i].handle = vcm_rsv_alloc(&r, live[i].pages);
+		KUNIT_ASSERT_NE(test, live[i].handle, 0);
+	}
+	for (i = 0; i < AGE_SEGS; i++) {
+		seg[i] = pat_round(&r, &age_case, live, NULL, &rnd, AGE_SEG);
+		KUNIT_ASSERT_NE(test, seg[i], 0);
+		if (i == AGE_SEGS / 10 - 1)
+			bytes[0] = vcm_mmu_cache_bytes(vcm_to_mmu(r.vcm));
+	}
+	bytes[1] = vcm_mmu_cache_bytes(vcm_to_mmu(r.vcm));
+	for (half = 0; half < 2; half++) {
+		u64 *part = seg + (half ? AGE_SEGS - AGE_SEGS / 10 : 0);
+
+		for (i = 0; i < AGE_SEGS / 10; i++)
+			part[i] = div64_u64(part[i], AGE_SEG);
+		sort(part, AGE_SEGS / 10, sizeof(*part), cmp_u64, NULL);
+		res.min = part[0];
+		res.median = part[AGE_SEGS / 20];
+		res.max = part[AGE_SEGS / 10 - 1];
+		snprintf(extra, sizeof(extra), ", \"cache_bytes\": %zu, \"ops\": %u",
+			 bytes[half], AGE_SEG * AGE_SEGS);
+		bench_report(test, "ageing", half ? "random, last 10% of ops" :
+			     "random, first 10% of ops", "vcm", res, extra);
+	}
+	for (i = 0; i < age_case.live; i++)
+		vcm_rsv_free(&r, live[i].handle, live[i].pages);
+	vcm_rsv_fini(&r);
+}
+
+/*
+ * Bind + unbind of one physically contiguous buffer of each size on an
+ * active SysMMU context, in the largest pages, against io-pgtable-arm-v7s:
+ * the entries VCM wrote (each mapped and unmapped) and the time per entry.
+ */
+static const size_t map_sizes[] = { SZ_4K, SZ_64K, SZ_1M, SZ_16M, SZ_256M };
+
+static void vcm_bench_map_sizes(struct kunit *test)
+{
 	struct io_pgtable_cfg cfg = {
 		.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
 		.ias		= 32,
@@ -737,6 +1219,126 @@ static void vcm_bench_irqsoff(struct kunit *test)
 	kunit_skip(test, "needs CONFIG_IRQSOFF_TRACER");
 }
 #endif /* CONFIG_IRQSOFF_TRACER */
+	struct vcm_phys *phys = kunit_kzalloc(test, struct_size(phys, parts, 1), GFP_KERNEL);
+	struct rsv r = { .test = test };
+	struct v7s_counts counts = { };
+	struct io_pgtable_ops *ops;
+	int i, round;
+
+	KUNIT_ASSERT_NOT_NULL(test, phys);
+	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
+	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
+	ops = alloc_io_pgtable_ops(ARM_V7S, &cfg, &counts);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	for (i = 0; i < ARRAY_SIZE(map_sizes); i++) {
+		size_t size = map_sizes[i];
+		size_t pgsize = size >= SZ_1M ? SZ_1M : size;
+		/* 64 KiB is 16 L2 entries; an L2 page needs its L1 entry. */
+		unsigned long entries, min_entries = size >= SZ_1M ? size / SZ_1M :
+						     1 + (size == SZ_64K ? 16 : 1);
+		struct vcm_sysmmu_stats before, after;
+		u64 vcm_ns[BENCH_ROUNDS], v7s_ns[BENCH_ROUNDS];
+		struct bench_result res;
+		struct vcm_res *vres;
+		char what[32], extra[96];
+
+		vcm_phys_init(phys, NULL);
+		phys->count = 1;
+		phys->size = size;
+		phys->parts[0].start = MAP_BASE;
+		phys->parts[0].size = size;
+		snprintf(what, sizeof(what), "%zu%s, largest pages",
+			 size >= SZ_1M ? size / SZ_1M : size / SZ_1K, size >= SZ_1M ? "M" : "K");
+		vres = vcm_reserve(r.vcm, size, 0);
+		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vres);
+		KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &before), 0);
+		for (round = 0; round < BENCH_ROUNDS; round++) {
+			u64 start = ktime_get_ns();
+
+			KUNIT_ASSERT_EQ(test, vcm_bind(vres, phys), 0);
+			KUNIT_ASSERT_EQ(test, vcm_unbind(vres), 0);
+			vcm_ns[round] = ktime_get_ns() - start;
+		}
+		KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &after), 0);
+		vcm_unreserve(vres);
+		entries = (after.l1_writes - before.l1_writes + after.l2_writes -
+			   before.l2_writes) / BENCH_ROUNDS;
+		res = bench_summarise(vcm_ns, 1);
+		snprintf(extra, sizeof(extra),
+			 ", \"entries\": %lu, \"min_entries\": %lu, \"ns_per_entry\": %llu",
+			 entries, 2 * min_entries, div64_u64(res.median, max(entries, 1UL)));
+		bench_report(test, "mapsize", what, "vcm", res, extra);
+
+		for (round = 0; round < BENCH_ROUNDS; round++) {
+			struct iommu_iotlb_gather gather;
+			u64 start = ktime_get_ns();
+			size_t done = 0;
+
+			KUNIT_ASSERT_EQ(test, ops->map_pages(ops, RANGE_START, MAP_BASE, pgsize,
+							     size / pgsize,
+							     IOMMU_READ | IOMMU_WRITE,
+							     GFP_KERNEL, &done), 0);
+			iommu_iotlb_gather_init(&gather);
+			KUNIT_ASSERT_EQ(test, ops->unmap_pages(ops, RANGE_START, pgsize,
+							       size / pgsize, &gather), size);
+			v7s_flush_all(&counts);
+			v7s_ns[round] = ktime_get_ns() - start;
+		}
+		res = bench_summarise(v7s_ns, 1);
+		snprintf(extra, sizeof(extra), ", \"ns_per_entry\": %llu",
+			 div64_u64(res.median, 2 * min_entries));
+		bench_report(test, "mapsize", what, "io-pgtable-arm-v7s", res, extra);
+	}
+	free_io_pgtable_ops(ops);
+	vcm_deactivate(r.vcm);
+	vcm_rsv_fini(&r);
+}
+
+/*
+ * Calibration: what the hardware's unit operations cost in this boot, so
+ * that a VCM figure can be read as a multiple of them: an atomic increment
+ * and decrement, the clean of 64 bytes of data cache for a device
+ * (built in, where the architecture has one), a 32-bit register write to
+ * a register window in memory.
+ */
+#define CALIB_OPS	100000
+
+static void vcm_bench_calibrate(struct kunit *test)
+{
+	u32 *regs = sysmmu_window(test, SYSMMU_VERSION_MAKE(3, 3));
+	void __iomem *reg = (void __force __iomem *)regs + SYSMMU_INT_CLEAR;
+	u64 ns[3][BENCH_ROUNDS];
+	atomic_t count = ATOMIC_INIT(0);
+	int i, round;
+
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		u64 start = ktime_get_ns();
+
+		for (i = 0; i < CALIB_OPS; i++) {
+			atomic_inc(&count);
+			atomic_dec(&count);
+		}
+		ns[0][round] = ktime_get_ns() - start;
+		start = ktime_get_ns();
+#if IS_BUILTIN(CONFIG_VCM_BENCH) && IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE)
+		for (i = 0; i < CALIB_OPS; i++)
+			arch_sync_dma_for_device(virt_to_phys(regs), 64, DMA_TO_DEVICE);
+#endif
+		ns[1][round] = ktime_get_ns() - start;
+		start = ktime_get_ns();
+		for (i = 0; i < CALIB_OPS; i++)
+			writel(i, reg);
+		ns[2][round] = ktime_get_ns() - start;
+	}
+	bench_report(test, "calib", "atomic inc+dec", "cpu",
+		     bench_summarise(ns[0], CALIB_OPS), "");
+#if IS_BUILTIN(CONFIG_VCM_BENCH) && IS_ENABLED(CONFIG_ARCH_HAS_SYNC_DMA_FOR_DEVICE)
+	bench_report(test, "calib", "64-byte cache clean", "cpu",
+		     bench_summarise(ns[1], CALIB_OPS), "");
+#endif
+	bench_report(test, "calib", "writel to RAM window", "cpu",
+		     bench_summarise(ns[2], CALIB_OPS), "");
+}
 
 /* ---- allocation: vcm_phys_alloc() of 64 MiB on orders {8, 4, 0} ---- */
 
@@ -1006,6 +1608,14 @@ static struct kunit_case vcm_bench_cases[] = {
 	KUNIT_CASE_SLOW(vcm_bench_ownership),
 	KUNIT_CASE_SLOW(vcm_bench_alloc),
 	KUNIT_CASE_SLOW(vcm_bench_irqsoff),
+	KUNIT_CASE_PARAM_ATTR(vcm_bench_pattern, pat_case_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
+	KUNIT_CASE_SLOW(vcm_bench_fill),
+	KUNIT_CASE_SLOW(vcm_bench_ageing),
+	KUNIT_CASE_SLOW(vcm_bench_map_sizes),
+	KUNIT_CASE_SLOW(vcm_bench_calibrate),
+	KUNIT_CASE_PARAM_ATTR(vcm_bench_cpus, cpu_case_gen_params,
+			      { .speed = KUNIT_SPEED_SLOW }),
 #ifdef VCM_BENCH_IOMMU
 	KUNIT_CASE_SLOW(vcm_bench_iommu),
 #endif

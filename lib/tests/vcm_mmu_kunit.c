@@ -476,11 +476,11 @@ static void vcm_mmu_init_fails_test(struct kunit *test)
 		KUNIT_ASSERT_LT(test, n, 16);
 	}
 	/*
-	 * The address pool, its range, the per-CPU range caches; then
-	 * vcm_init()'s per-CPU reservation counts.
+	 * The address pool, its range, the depot, the per-CPU range caches;
+	 * then vcm_init()'s per-CPU reservation counts.
 	 */
-	KUNIT_EXPECT_EQ(test, n, 5);
-	KUNIT_EXPECT_EQ(test, ta->calls, 4);
+	KUNIT_EXPECT_EQ(test, n, 6);
+	KUNIT_EXPECT_EQ(test, ta->calls, 5);
 }
 
 /*
@@ -803,19 +803,20 @@ struct align_step {
 
 /*
  * Each reservation is aligned to the largest page size that divides its
- * size, first fit; a size below a page takes a page.
+ * size, next fit (from the end of the one before); a size below a page
+ * takes a page.
  */
 static void vcm_mmu_alignment_test(struct kunit *test)
 {
 	static const struct align_step steps[] = {
 		{ SZ_4K, 0 },
 		{ SZ_1M, SZ_1M },
-		{ SZ_64K, SZ_64K },
-		{ SZ_4K, SZ_4K },
-		{ SZ_1M * 3 + SZ_64K, SZ_2M },
+		{ SZ_64K, SZ_2M },
+		{ SZ_4K, SZ_2M + SZ_64K },
+		{ SZ_1M * 3 + SZ_64K, SZ_2M + SZ_128K },
 		{ SZ_2M, SZ_1M * 6 },
-		{ 1, SZ_8K },
-		{ SZ_128K, SZ_128K },
+		{ 1, SZ_8M },
+		{ SZ_128K, SZ_8M + SZ_64K },
 	};
 	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
 	struct vcm_res *res[ARRAY_SIZE(steps)];
@@ -1235,6 +1236,164 @@ static void vcm_mmu_cache_offline_cpu_test(struct kunit *test)
 	if (!last)
 		kunit_skip(test, "needs a second CPU that can go offline");
 	cache_on_cpu_then_reserve_all(test, fake, last, true, nr_cpu_ids);
+}
+
+/* Ranges a magazine holds, and full magazines of a size the depot keeps. */
+#define MAG_SIZE	63
+#define DEPOT_MAGS	16
+
+/* The pages of the fake context that are free in its pool, undrained. */
+static unsigned long pool_pages(struct fake_mmu *fake)
+{
+	return gen_pool_avail(fake->mmu.pool);
+}
+
+/* Reserves @n pages one at a time into @res. */
+static void reserve_pages(struct kunit *test, struct fake_mmu *fake,
+			  struct vcm_res **res, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		res[i] = reserve(test, fake, SZ_4K);
+}
+
+/* Releases @n reservations of @res, newest first. */
+static void release_lifo(struct vcm_res **res, unsigned int n)
+{
+	while (n)
+		vcm_unreserve(res[--n]);
+}
+
+/*
+ * A burst deeper than a CPU's two magazines goes to the depot a magazine at
+ * a time, and comes back from it: none of its ranges goes to the pool.
+ */
+static void vcm_mmu_cache_burst_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	const unsigned int n = 3 * MAG_SIZE + 11;
+	const unsigned long all = MMU_SIZE >> PAGE_SHIFT;
+	struct vcm_res **res = kunit_kcalloc(test, n, sizeof(*res), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, res);
+	migrate_disable();
+	reserve_pages(test, fake, res, n);
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - n);
+	release_lifo(res, n);
+	/* Loaded, previous and two magazines in the depot hold them all. */
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - n);
+	KUNIT_EXPECT_GE(test, vcm_mmu_cache_bytes(&fake->mmu),
+			4 * (MAG_SIZE + 1) * sizeof(long));
+	/* All come back from the caches, the pool untouched. */
+	reserve_pages(test, fake, res, n);
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - n);
+	release_lifo(res, n);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+	KUNIT_EXPECT_EQ(test, vcm_mmu_cache_bytes(&fake->mmu), 0);
+}
+
+static struct vcm_res **cross_res;
+
+/* Releases the reservations of cross_res on the CPU it runs on. */
+static long release_cross(void *arg)
+{
+	release_lifo(cross_res, (unsigned long)arg);
+	return 0;
+}
+
+/*
+ * Ranges released on another CPU reach the one that reserves through the
+ * depot: the releasing CPU keeps two magazines' worth at most, full
+ * magazines move.
+ */
+static void vcm_mmu_cache_cross_cpu_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	const unsigned int n = 4 * MAG_SIZE;
+	const unsigned long all = MMU_SIZE >> PAGE_SHIFT;
+	unsigned int here, cpu;
+
+	cross_res = kunit_kcalloc(test, n, sizeof(*cross_res), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, cross_res);
+	migrate_disable();
+	here = smp_processor_id();
+	cpu = cpumask_any_but(cpu_online_mask, here);
+	if (cpu >= nr_cpu_ids) {
+		migrate_enable();
+		kunit_skip(test, "needs a second CPU");
+	}
+	reserve_pages(test, fake, cross_res, n);
+	migrate_enable();
+	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, release_cross, (void *)(unsigned long)n), 0);
+	/* Two magazines stay on @cpu, the two others went to the depot. */
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - n);
+	migrate_disable();
+	KUNIT_EXPECT_EQ(test, smp_processor_id(), here);
+	reserve_pages(test, fake, cross_res, n);
+	migrate_enable();
+	/* Half came from the depot, half from the pool. */
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - n - 2 * MAG_SIZE);
+	release_lifo(cross_res, n);
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
+}
+
+/*
+ * The depot keeps DEPOT_MAGS full magazines of a size; past that, ranges
+ * go back to the pool.  A drain empties the full depot, and the context
+ * can be reserved whole.
+ */
+static void vcm_mmu_cache_depot_full_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	const unsigned int kept = (2 + DEPOT_MAGS) * MAG_SIZE;
+	const unsigned int n = kept + 2 * MAG_SIZE;
+	const unsigned long all = MMU_SIZE >> PAGE_SHIFT;
+	struct vcm_res **res = kunit_kcalloc(test, n, sizeof(*res), GFP_KERNEL);
+	struct vcm_res *whole;
+
+	KUNIT_ASSERT_NOT_NULL(test, res);
+	migrate_disable();
+	reserve_pages(test, fake, res, n);
+	release_lifo(res, n);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - kept);
+	whole = reserve(test, fake, MMU_SIZE);
+	KUNIT_EXPECT_EQ(test, whole->start, MMU_START);
+	vcm_unreserve(whole);
+	vcm_mmu_drain(&fake->mmu);
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all);
+	KUNIT_EXPECT_EQ(test, vcm_mmu_cache_bytes(&fake->mmu), 0);
+}
+
+/*
+ * A release that needs a new magazine and cannot allocate it gives the
+ * range back to the pool; the next release allocates one.
+ */
+static void vcm_mmu_cache_mag_fails_test(struct kunit *test)
+{
+	struct fake_mmu *fake = fake_create(test, STYLE_PAGE);
+	struct test_alloc *ta = test_alloc_start(test);
+	const unsigned long all = MMU_SIZE >> PAGE_SHIFT;
+	struct vcm_res *res;
+
+	migrate_disable();
+	res = reserve(test, fake, SZ_4K);
+	test_alloc_reset(ta);
+	ta->fail_from = 1;
+	vcm_unreserve(res);
+	/* A magazine for the range; without KASAN, one for the structure. */
+	KUNIT_EXPECT_EQ(test, ta->calls, IS_ENABLED(CONFIG_KASAN) ? 1 : 2);
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all);
+	test_alloc_reset(ta);
+	res = reserve(test, fake, SZ_4K);
+	test_alloc_reset(ta);
+	vcm_unreserve(res);
+	KUNIT_EXPECT_EQ(test, ta->calls, IS_ENABLED(CONFIG_KASAN) ? 1 : 2);
+	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - 1);
+	migrate_enable();
+	KUNIT_EXPECT_EQ(test, pool_free(fake), MMU_SIZE);
 }
 
 /* ---- vcm_reserve_at ---- */
@@ -1762,6 +1921,10 @@ static struct kunit_case vcm_mmu_cases[] = {
 	KUNIT_CASE(vcm_mmu_cache_other_cpu_test),
 	/* Slow: it takes a CPU offline and back. */
 	KUNIT_CASE_SLOW(vcm_mmu_cache_offline_cpu_test),
+	KUNIT_CASE(vcm_mmu_cache_burst_test),
+	KUNIT_CASE(vcm_mmu_cache_cross_cpu_test),
+	KUNIT_CASE(vcm_mmu_cache_depot_full_test),
+	KUNIT_CASE(vcm_mmu_cache_mag_fails_test),
 	KUNIT_CASE(vcm_mmu_destroy_kfree_test),
 	KUNIT_CASE_PARAM(vcm_mmu_bind_test, vcm_mmu_style_gen_params),
 	KUNIT_CASE_PARAM(vcm_mmu_deactivate_test, vcm_mmu_style_gen_params),

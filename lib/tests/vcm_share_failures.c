@@ -153,8 +153,8 @@ static void sweep_sysmmu_deactivate(struct sweep *sw)
 #endif
 
 static const struct sweep_op sweep_ops[] = {
-	/* The pool, its range, the range caches; vcm_init()'s counts. */
-	{ "vcm_mmu_init", sweep_mmu_init, sweep_mmu_destroy, 4 },
+	/* The pool, its range, the depot, the range caches; vcm_init()'s counts. */
+	{ "vcm_mmu_init", sweep_mmu_init, sweep_mmu_destroy, 5 },
 	/* The reservation. */
 	{ "vcm_reserve", sweep_reserve, sweep_unreserve, 1 },
 	/* A 64 KiB block, a 4 KiB block, the vcm_phys. */
@@ -165,10 +165,10 @@ static const struct sweep_op sweep_ops[] = {
 	/* The page array, the vmap(). */
 	{ "vcm_vmap", sweep_vmap, sweep_vunmap, 2 },
 #if IS_ENABLED(CONFIG_VCM_SYSMMU)
-	/* The context, the fault and L1 tables, and vcm_mmu_init()'s four. */
-	{ "vcm_sysmmu_create", sweep_sysmmu_create, sweep_sysmmu_destroy, 7 },
+	/* The context, the fault and L1 tables, and vcm_mmu_init()'s five. */
+	{ "vcm_sysmmu_create", sweep_sysmmu_create, sweep_sysmmu_destroy, 8 },
 	{ "devm_vcm_sysmmu_create", sweep_devm_sysmmu_create,
-	  sweep_devm_sysmmu_destroy, 8 },
+	  sweep_devm_sysmmu_destroy, 9 },
 	/* Three L2 tables. */
 	{ "vcm_bind on a SysMMU", sweep_sysmmu_bind, sweep_sysmmu_unbind, 3 },
 	{ "vcm_activate on a SysMMU", sweep_sysmmu_activate,

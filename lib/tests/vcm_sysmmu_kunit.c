@@ -845,9 +845,9 @@ static void vcm_sysmmu_create_fails_test(struct kunit *test)
 		vcm_destroy(vcm);
 		/*
 		 * The context, the fault table, the L1 table, the pool, its
-		 * range, the range caches, the reservation counts.
+		 * range, the depot, the range caches, the reservation counts.
 		 */
-		KUNIT_EXPECT_EQ(test, n, 8);
+		KUNIT_EXPECT_EQ(test, n, 9);
 	}
 }
 
