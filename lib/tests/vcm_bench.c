@@ -612,101 +612,6 @@ static void vcm_bench_map(struct kunit *test)
 	vcm_bench_map_one(test, false);
 }
 
-/* ---- interrupts off: the longest section of a 64 MiB bind + unbind ---- */
-
-#if IS_ENABLED(CONFIG_IRQSOFF_TRACER)
-/*
- * The irqsoff tracer, set on a trace instance of the benchmark's own and
- * limited to the CPU the benchmark stays on, keeps the longest section
- * with interrupts disabled there since its max_latency was last reset,
- * where that section began and ended, and in which task.  The tracing
- * core has no API to read those, so the benchmark, built in, reads them
- * from its structures (kernel/trace/trace.h).  Idle is not counted; the
- * handlers of the interrupts that CPU takes meanwhile are.
- */
-#include "../../kernel/trace/trace.h"
-
-/* The longest section of one round, in ns, where it began and ended, in which task. */
-struct irqsoff_round {
-	unsigned long ns;
-	unsigned long start, end;
-	char comm[TASK_COMM_LEN];
-};
-
-static void irqsoff_instance_release(void *tr)
-{
-	tracing_set_tracer(tr, "nop");
-	trace_array_put(tr);
-	trace_array_destroy(tr);
-}
-
-static void irqsoff_reset(struct trace_array *tr)
-{
-	WRITE_ONCE(tr->max_latency, 0);
-}
-
-static void irqsoff_read(struct trace_array *tr, struct irqsoff_round *r)
-{
-	int cpu = READ_ONCE(tr->max_buffer.cpu);
-	struct trace_array_cpu *data;
-
-	r->ns = READ_ONCE(tr->max_latency);
-	r->start = 0;
-	r->end = 0;
-	strscpy(r->comm, "?", sizeof(r->comm));
-	if (!r->ns || cpu < 0 || cpu >= nr_cpu_ids)
-		return;
-	data = per_cpu_ptr(tr->max_buffer.data, cpu);
-	if (data->saved_latency == r->ns) {
-		r->start = data->critical_start;
-		r->end = data->critical_end;
-		strscpy(r->comm, data->comm, sizeof(r->comm));
-	}
-}
-
-static u64 bench_median(const u64 ns[BENCH_ROUNDS])
-{
-	u64 sorted[BENCH_ROUNDS];
-
-	memcpy(sorted, ns, sizeof(sorted));
-	sort(sorted, BENCH_ROUNDS, sizeof(*sorted), cmp_u64, NULL);
-	return sorted[BENCH_ROUNDS / 2];
-}
-
-static void irqsoff_report(struct kunit *test, const char *impl,
-			   struct irqsoff_round rounds[BENCH_ROUNDS],
-			   const char *extra)
-{
-	u64 ns[BENCH_ROUNDS];
-	char sites[200];
-	int i, worst = 0;
-
-	for (i = 0; i < BENCH_ROUNDS; i++) {
-		ns[i] = rounds[i].ns;
-		if (rounds[i].ns > rounds[worst].ns)
-			worst = i;
-	}
-	kunit_info(test, "irqsoff: %s: longest section with interrupts off on its CPU in a 64 MiB bind + unbind of 4 KiB pages: median %llu ns; worst %lu ns, in task %s, from %pS to %pS\n",
-		   impl, bench_median(ns), rounds[worst].ns, rounds[worst].comm,
-		   (void *)rounds[worst].start, (void *)rounds[worst].end);
-	snprintf(sites, sizeof(sites),
-		 ", \"worst_task\": \"%s\", \"worst_from\": \"%ps\", \"worst_to\": \"%ps\"%s",
-		 rounds[worst].comm, (void *)rounds[worst].start,
-		 (void *)rounds[worst].end, extra);
-	bench_report(test, "irqsoff", "64M as 4K pages, longest", impl,
-		     bench_summarise(ns, 1), sites);
-}
-
-/*
- * Per round, the longest section with interrupts off during a bind and
- * unbind of 64 MiB of 4 KiB pages (ns, not ns/op), on an active SysMMU
- * context and with io-pgtable-arm-v7s, which maps with interrupts on: its
- * figure is the floor, what the rest of the system causes meanwhile.
- */
-static void vcm_bench_irqsoff(struct kunit *test)
-{
-	struct vcm_phys *phys = map_layout(test, false);
-	struct irqsoff_round vcm[BENCH_ROUNDS], v7s[BENCH_ROUNDS];
 /*
  * ---- reservation patterns: random frees, LIFO bursts, mixed sizes with
  * 1 MiB ones, frees on another CPU; how the cost grows with the live
@@ -1153,72 +1058,6 @@ static void vcm_bench_map_sizes(struct kunit *test)
 		.coherent_walk	= true,
 		.tlb		= &v7s_flush_ops,
 	};
-	struct v7s_counts counts = { };
-	struct vcm_sysmmu_stats stats;
-	struct rsv r = { .test = test };
-	struct io_pgtable_ops *ops;
-	struct trace_array *tr;
-	cpumask_var_t cpu;
-	struct vcm_res *res;
-	char extra[64];
-	int round;
-
-	tr = trace_array_get_by_name("vcm_bench_irqsoff", NULL);
-	KUNIT_ASSERT_NOT_NULL(test, tr);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, irqsoff_instance_release, tr), 0);
-	KUNIT_ASSERT_EQ(test, tracing_set_tracer(tr, "irqsoff"), 0);
-	KUNIT_ASSERT_TRUE(test, alloc_cpumask_var(&cpu, GFP_KERNEL));
-	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
-	res = vcm_reserve(r.vcm, MAP_SIZE, 0);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
-	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
-	ops = alloc_io_pgtable_ops(ARM_V7S, &cfg, &counts);
-	KUNIT_ASSERT_NOT_NULL(test, ops);
-
-	/* From here on the benchmark stays on one CPU, the only one traced. */
-	migrate_disable();
-	cpumask_copy(cpu, cpumask_of(smp_processor_id()));
-	KUNIT_EXPECT_EQ(test, tracing_set_cpumask(tr, cpu), 0);
-	for (round = 0; round < BENCH_ROUNDS; round++) {
-		irqsoff_reset(tr);
-		KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
-		KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
-		irqsoff_read(tr, &vcm[round]);
-	}
-	for (round = 0; round < BENCH_ROUNDS; round++) {
-		struct iommu_iotlb_gather gather;
-		size_t done = 0;
-
-		irqsoff_reset(tr);
-		KUNIT_EXPECT_EQ(test, ops->map_pages(ops, RANGE_START, phys->parts[0].start,
-						     SZ_4K, MAP_SIZE / SZ_4K,
-						     IOMMU_READ | IOMMU_WRITE, GFP_KERNEL,
-						     &done), 0);
-		iommu_iotlb_gather_init(&gather);
-		KUNIT_EXPECT_EQ(test, ops->unmap_pages(ops, RANGE_START, SZ_4K,
-						       done / SZ_4K, &gather), done);
-		v7s_flush_all(&counts);
-		irqsoff_read(tr, &v7s[round]);
-	}
-	migrate_enable();
-	free_cpumask_var(cpu);
-
-	free_io_pgtable_ops(ops);
-	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &stats), 0);
-	vcm_deactivate(r.vcm);
-	vcm_unreserve(res);
-	vcm_rsv_fini(&r);
-	snprintf(extra, sizeof(extra), ", \"irqsoff_entries\": %lu",
-		 stats.irqsoff_entries_max);
-	irqsoff_report(test, "vcm", vcm, extra);
-	irqsoff_report(test, "io-pgtable-arm-v7s", v7s, "");
-}
-#else
-static void vcm_bench_irqsoff(struct kunit *test)
-{
-	kunit_skip(test, "needs CONFIG_IRQSOFF_TRACER");
-}
-#endif /* CONFIG_IRQSOFF_TRACER */
 	struct vcm_phys *phys = kunit_kzalloc(test, struct_size(phys, parts, 1), GFP_KERNEL);
 	struct rsv r = { .test = test };
 	struct v7s_counts counts = { };
@@ -1339,6 +1178,175 @@ static void vcm_bench_calibrate(struct kunit *test)
 	bench_report(test, "calib", "writel to RAM window", "cpu",
 		     bench_summarise(ns[2], CALIB_OPS), "");
 }
+
+/* ---- interrupts off: the longest section of a 64 MiB bind + unbind ---- */
+
+#if IS_ENABLED(CONFIG_IRQSOFF_TRACER)
+/*
+ * The irqsoff tracer, set on a trace instance of the benchmark's own and
+ * limited to the CPU the benchmark stays on, keeps the longest section
+ * with interrupts disabled there since its max_latency was last reset,
+ * where that section began and ended, and in which task.  The tracing
+ * core has no API to read those, so the benchmark, built in, reads them
+ * from its structures (kernel/trace/trace.h).  Idle is not counted; the
+ * handlers of the interrupts that CPU takes meanwhile are.
+ */
+#include "../../kernel/trace/trace.h"
+
+/* The longest section of one round, in ns, where it began and ended, in which task. */
+struct irqsoff_round {
+	unsigned long ns;
+	unsigned long start, end;
+	char comm[TASK_COMM_LEN];
+};
+
+static void irqsoff_instance_release(void *tr)
+{
+	tracing_set_tracer(tr, "nop");
+	trace_array_put(tr);
+	trace_array_destroy(tr);
+}
+
+static void irqsoff_reset(struct trace_array *tr)
+{
+	WRITE_ONCE(tr->max_latency, 0);
+}
+
+static void irqsoff_read(struct trace_array *tr, struct irqsoff_round *r)
+{
+	int cpu = READ_ONCE(tr->max_buffer.cpu);
+	struct trace_array_cpu *data;
+
+	r->ns = READ_ONCE(tr->max_latency);
+	r->start = 0;
+	r->end = 0;
+	strscpy(r->comm, "?", sizeof(r->comm));
+	if (!r->ns || cpu < 0 || cpu >= nr_cpu_ids)
+		return;
+	data = per_cpu_ptr(tr->max_buffer.data, cpu);
+	if (data->saved_latency == r->ns) {
+		r->start = data->critical_start;
+		r->end = data->critical_end;
+		strscpy(r->comm, data->comm, sizeof(r->comm));
+	}
+}
+
+static u64 bench_median(const u64 ns[BENCH_ROUNDS])
+{
+	u64 sorted[BENCH_ROUNDS];
+
+	memcpy(sorted, ns, sizeof(sorted));
+	sort(sorted, BENCH_ROUNDS, sizeof(*sorted), cmp_u64, NULL);
+	return sorted[BENCH_ROUNDS / 2];
+}
+
+static void irqsoff_report(struct kunit *test, const char *impl,
+			   struct irqsoff_round rounds[BENCH_ROUNDS],
+			   const char *extra)
+{
+	u64 ns[BENCH_ROUNDS];
+	char sites[200];
+	int i, worst = 0;
+
+	for (i = 0; i < BENCH_ROUNDS; i++) {
+		ns[i] = rounds[i].ns;
+		if (rounds[i].ns > rounds[worst].ns)
+			worst = i;
+	}
+	kunit_info(test, "irqsoff: %s: longest section with interrupts off on its CPU in a 64 MiB bind + unbind of 4 KiB pages: median %llu ns; worst %lu ns, in task %s, from %pS to %pS\n",
+		   impl, bench_median(ns), rounds[worst].ns, rounds[worst].comm,
+		   (void *)rounds[worst].start, (void *)rounds[worst].end);
+	snprintf(sites, sizeof(sites),
+		 ", \"worst_task\": \"%s\", \"worst_from\": \"%ps\", \"worst_to\": \"%ps\"%s",
+		 rounds[worst].comm, (void *)rounds[worst].start,
+		 (void *)rounds[worst].end, extra);
+	bench_report(test, "irqsoff", "64M as 4K pages, longest", impl,
+		     bench_summarise(ns, 1), sites);
+}
+
+/*
+ * Per round, the longest section with interrupts off during a bind and
+ * unbind of 64 MiB of 4 KiB pages (ns, not ns/op), on an active SysMMU
+ * context and with io-pgtable-arm-v7s, which maps with interrupts on: its
+ * figure is the floor, what the rest of the system causes meanwhile.
+ */
+static void vcm_bench_irqsoff(struct kunit *test)
+{
+	struct vcm_phys *phys = map_layout(test, false);
+	struct irqsoff_round vcm[BENCH_ROUNDS], v7s[BENCH_ROUNDS];
+	struct io_pgtable_cfg cfg = {
+		.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
+		.ias		= 32,
+		.oas		= 32,
+		.coherent_walk	= true,
+		.tlb		= &v7s_flush_ops,
+	};
+	struct v7s_counts counts = { };
+	struct vcm_sysmmu_stats stats;
+	struct rsv r = { .test = test };
+	struct io_pgtable_ops *ops;
+	struct trace_array *tr;
+	cpumask_var_t cpu;
+	struct vcm_res *res;
+	char extra[64];
+	int round;
+
+	tr = trace_array_get_by_name("vcm_bench_irqsoff", NULL);
+	KUNIT_ASSERT_NOT_NULL(test, tr);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, irqsoff_instance_release, tr), 0);
+	KUNIT_ASSERT_EQ(test, tracing_set_tracer(tr, "irqsoff"), 0);
+	KUNIT_ASSERT_TRUE(test, alloc_cpumask_var(&cpu, GFP_KERNEL));
+	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
+	res = vcm_reserve(r.vcm, MAP_SIZE, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
+	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
+	ops = alloc_io_pgtable_ops(ARM_V7S, &cfg, &counts);
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+
+	/* From here on the benchmark stays on one CPU, the only one traced. */
+	migrate_disable();
+	cpumask_copy(cpu, cpumask_of(smp_processor_id()));
+	KUNIT_EXPECT_EQ(test, tracing_set_cpumask(tr, cpu), 0);
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		irqsoff_reset(tr);
+		KUNIT_EXPECT_EQ(test, vcm_bind(res, phys), 0);
+		KUNIT_EXPECT_EQ(test, vcm_unbind(res), 0);
+		irqsoff_read(tr, &vcm[round]);
+	}
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		struct iommu_iotlb_gather gather;
+		size_t done = 0;
+
+		irqsoff_reset(tr);
+		KUNIT_EXPECT_EQ(test, ops->map_pages(ops, RANGE_START, phys->parts[0].start,
+						     SZ_4K, MAP_SIZE / SZ_4K,
+						     IOMMU_READ | IOMMU_WRITE, GFP_KERNEL,
+						     &done), 0);
+		iommu_iotlb_gather_init(&gather);
+		KUNIT_EXPECT_EQ(test, ops->unmap_pages(ops, RANGE_START, SZ_4K,
+						       done / SZ_4K, &gather), done);
+		v7s_flush_all(&counts);
+		irqsoff_read(tr, &v7s[round]);
+	}
+	migrate_enable();
+	free_cpumask_var(cpu);
+
+	free_io_pgtable_ops(ops);
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &stats), 0);
+	vcm_deactivate(r.vcm);
+	vcm_unreserve(res);
+	vcm_rsv_fini(&r);
+	snprintf(extra, sizeof(extra), ", \"irqsoff_entries\": %lu",
+		 stats.irqsoff_entries_max);
+	irqsoff_report(test, "vcm", vcm, extra);
+	irqsoff_report(test, "io-pgtable-arm-v7s", v7s, "");
+}
+#else
+static void vcm_bench_irqsoff(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_IRQSOFF_TRACER");
+}
+#endif /* CONFIG_IRQSOFF_TRACER */
 
 /* ---- allocation: vcm_phys_alloc() of 64 MiB on orders {8, 4, 0} ---- */
 
