@@ -168,7 +168,8 @@ struct vcm *vcm_vmm_create(const char *name)
 	if (!vcm)
 		return ERR_PTR(-ENOMEM);
 	vcm->start = VMALLOC_START;
-	vcm->size = VMALLOC_END - VMALLOC_START;
+	/* Whole pages: x86_64's VMALLOC_END is the area's last byte. */
+	vcm->size = round_down(VMALLOC_END - VMALLOC_START, PAGE_SIZE);
 	vcm->driver = &vcm_vmm_driver;
 	vcm->name = name;
 	vcm->coherent = true;
