@@ -51,14 +51,15 @@ compile_check() {
 # The x86_64 builds (64-bit dma_addr_t and phys_addr_t): everything with
 # COMPILE_TEST, and VCM alone without KUnit, as a kernel that ships it.
 compile_x86() {
-	local core=(mm/vcm.o mm/vcm-phys.o mm/vcm-mmu.o mm/vcm-dmabuf.o drivers/iommu/vcm-sysmmu.o)
+	local core=(mm/vcm.o mm/vcm-phys.o mm/vcm-mmu.o mm/vcm-dmabuf.o mm/vcm-o2o.o mm/vcm-vmm.o
+		    drivers/iommu/vcm-sysmmu.o)
 
 	compile_check x86_64-compile "$1x86_64 COMPILE_TEST" "${core[@]}" \
 		drivers/iommu/vcm-iommu.o lib/tests/vcm_iommu_kunit.o lib/tests/vcm_iommu_fake_kunit.o \
 		lib/tests/vcm_kunit.o lib/tests/vcm_phys_kunit.o lib/tests/vcm_mmu_kunit.o \
 		lib/tests/vcm_share_kunit.o lib/tests/vcm_share_stress.o lib/tests/vcm_share_model.o \
 		lib/tests/vcm_share_failures.o lib/tests/vcm_dmabuf_kunit.o lib/tests/vcm_bench.o \
-		lib/tests/vcm_sysmmu_kunit.o samples/vcm/vcm-pipeline.o
+		lib/tests/vcm_sysmmu_kunit.o lib/tests/vcm_o2o_kunit.o samples/vcm/vcm-pipeline.o
 	compile_check x86_64-nokunit "$1x86_64 without KUnit" "${core[@]}"
 }
 
