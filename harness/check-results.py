@@ -41,7 +41,7 @@ SPLATS = [re.compile(p) for p in (
     r'^INFO: trying to register non-static key',   # lockdep, no WARNING line
 )]
 CUT_HERE = re.compile(r'^-+\[ cut here \]-+')
-VCM_WARNING = re.compile(r'^WARNING: CPU: \d+ PID: \d+ at (mm/vcm(-phys|-mmu|-dmabuf)?|drivers/iommu/vcm-(sysmmu|iommu))\.c:')
+VCM_WARNING = re.compile(r'^WARNING: CPU: \d+ PID: \d+ at (mm/vcm(-phys|-mmu|-dmabuf|-o2o|-vmm)?|drivers/iommu/vcm-(sysmmu|iommu))\.c:')
 REFCOUNT_WARNING = re.compile(r'^(WARNING: CPU: \d+ PID: \d+ at lib/refcount\.c:|refcount_t: )')
 KTAP_RESULT = re.compile(r'^\s*(not )?ok \d+ ')
 BEGIN = 'vcm-kunit: expect-warning begin:'
