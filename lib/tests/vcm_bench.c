@@ -526,6 +526,28 @@ static const struct iommu_flush_ops v7s_flush_ops = {
 	.tlb_add_page	= v7s_add_page,
 };
 
+/*
+ * Binds and unbinds @phys at @res BENCH_ROUNDS times, timing each round
+ * into @ns, with the SysMMU's statistics before and after.
+ */
+static void time_bind_unbind(struct kunit *test, struct vcm_res *res,
+			     struct vcm_phys *phys, u64 *ns,
+			     struct vcm_sysmmu_stats *before,
+			     struct vcm_sysmmu_stats *after)
+{
+	int round;
+
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(res->vcm, before), 0);
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		u64 start = ktime_get_ns();
+
+		KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
+		KUNIT_ASSERT_EQ(test, vcm_unbind(res), 0);
+		ns[round] = ktime_get_ns() - start;
+	}
+	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(res->vcm, after), 0);
+}
+
 static void vcm_bench_map_one(struct kunit *test, bool chunks)
 {
 	const char *what = chunks ? "64M as 1M chunks" : "64M as 4K pages";
@@ -551,15 +573,7 @@ static void vcm_bench_map_one(struct kunit *test, bool chunks)
 	res = vcm_reserve(r.vcm, MAP_SIZE, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
-	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &before), 0);
-	for (round = 0; round < BENCH_ROUNDS; round++) {
-		u64 start = ktime_get_ns();
-
-		KUNIT_ASSERT_EQ(test, vcm_bind(res, phys), 0);
-		KUNIT_ASSERT_EQ(test, vcm_unbind(res), 0);
-		vcm_ns[round] = ktime_get_ns() - start;
-	}
-	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &after), 0);
+	time_bind_unbind(test, res, phys, vcm_ns, &before, &after);
 	snprintf(extra, sizeof(extra),
 		 ", \"entries\": %lu, \"invalidations\": %lu, \"blocks\": %lu",
 		 (after.l1_writes - before.l1_writes + after.l2_writes -
@@ -1090,15 +1104,7 @@ static void vcm_bench_map_sizes(struct kunit *test)
 			 size >= SZ_1M ? size / SZ_1M : size / SZ_1K, size >= SZ_1M ? "M" : "K");
 		vres = vcm_reserve(r.vcm, size, 0);
 		KUNIT_ASSERT_NOT_ERR_OR_NULL(test, vres);
-		KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &before), 0);
-		for (round = 0; round < BENCH_ROUNDS; round++) {
-			u64 start = ktime_get_ns();
-
-			KUNIT_ASSERT_EQ(test, vcm_bind(vres, phys), 0);
-			KUNIT_ASSERT_EQ(test, vcm_unbind(vres), 0);
-			vcm_ns[round] = ktime_get_ns() - start;
-		}
-		KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(r.vcm, &after), 0);
+		time_bind_unbind(test, vres, phys, vcm_ns, &before, &after);
 		vcm_unreserve(vres);
 		entries = (after.l1_writes - before.l1_writes + after.l2_writes -
 			   before.l2_writes) / BENCH_ROUNDS;

@@ -683,6 +683,17 @@ static void vcm_sysmmu_block_timeout_test(struct kunit *test)
  * (CONFIG_DMA_API_DEBUG checks each sync against the mappings); the
  * SysMMU's view is the same.
  */
+
+/* @ctx's context, for @dev, on @ctx's window; destroyed when the test ends. */
+static void ctx_on_device(struct kunit *test, struct sysmmu_ctx *ctx,
+			  struct device *dev)
+{
+	ctx->vcm = vcm_sysmmu_create(dev, (void __force __iomem *)ctx->regs, NULL,
+				     CTX_START, CTX_SIZE);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->vcm);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx->vcm), 0);
+}
+
 static void vcm_sysmmu_dma_test(struct kunit *test)
 {
 	static const struct part_spec spec[] = {
@@ -695,10 +706,7 @@ static void vcm_sysmmu_dma_test(struct kunit *test)
 	struct vcm_phys *phys;
 	struct vcm_res *res;
 
-	ctx.vcm = vcm_sysmmu_create(dev, (void __force __iomem *)ctx.regs, NULL,
-				    CTX_START, CTX_SIZE);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
+	ctx_on_device(test, &ctx, dev);
 	KUNIT_EXPECT_STREQ(test, ctx.vcm->name, dev_name(dev));
 
 	phys = phys_layout(test, spec);
@@ -1776,10 +1784,7 @@ static void vcm_sysmmu_latency_test(struct kunit *test)
 	struct vcm_phys *phys;
 	struct vcm_res *res;
 
-	ctx.vcm = vcm_sysmmu_create(dev, (void __force __iomem *)ctx.regs, NULL,
-				    CTX_START, CTX_SIZE);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx.vcm);
-	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, ctx_destroy, ctx.vcm), 0);
+	ctx_on_device(test, &ctx, dev);
 	phys = vcm_phys_alloc(SZ_64M, 0, small);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, phys);
 	KUNIT_ASSERT_EQ(test, vcm_activate(ctx.vcm), 0);
