@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
 # make bench: builds the kernel with the vcm_bench suite, without the debug
-# options, boots it in QEMU (virt, 2 CPUs, 512 MiB; again with 4 vCPUs for
-# the 4-CPU rows) and prints the table of VCM against its peers measured in
-# the same boot; then on arm64 with an edu device behind QEMU's SMMUv3, VCM
-# on the IOMMU API against iommu_map_sg() and dma-iommu, strict and lazy
-# (VCM_BENCH_ARM64= leaves it out).  Writes vcm-bench.json and the growth
-# curves, vcm-bench.png, to $VCM_CACHE/build/<tree>-bench/.  Fails only if
-# it could not run.
+# options, boots it in QEMU (virt, 2 CPUs, 512 MiB) $VCM_BENCH_BOOTS times
+# (3), again with 4 vCPUs for the 4-CPU rows, and prints the table of VCM
+# against its peers measured in the same boot (medians over the boots);
+# then the longest irqs-off section of a bind, in a kernel of its own with
+# the irqsoff tracer; then on arm64 with an edu device behind QEMU's
+# SMMUv3, VCM on the IOMMU API against iommu_map_sg() and dma-iommu, strict
+# and lazy (VCM_BENCH_ARM64= leaves it out).  Writes vcm-bench.json and
+# the growth curves, vcm-bench.png, to $VCM_CACHE/build/<tree>-bench/.
+# Fails only if it could not run.
 source "$(dirname "$0")/common.sh"
 
 ARM64=${VCM_BENCH_ARM64-1}
+BOOTS=${VCM_BENCH_BOOTS:-3}
 ensure_packages python3-matplotlib ${ARM64:+gcc-aarch64-linux-gnu}
 kernel_tree
 overlay
@@ -35,8 +38,12 @@ bench() {
 
 bdir=$VCM_CACHE/build/$TREE_ID-bench logs=()
 rm -f "$bdir/vcm-bench.json" "$bdir/vcm-bench.png"
-bench "$bdir" smp2 2 vcm_bench '' '' base arch-arm bench
+for boot in $(seq "$BOOTS"); do
+	bench "$bdir" "smp2-$boot" 2 vcm_bench '' '' base arch-arm bench
+done
 bench "$bdir" smp4 4 vcm_bench.vcm_bench_cpus '' '' base arch-arm bench
+bench "$VCM_CACHE/build/$TREE_ID-bench-irqsoff" irqsoff 2 vcm_bench.vcm_bench_irqsoff '' '' \
+	base arch-arm bench bench-irqsoff
 for strict in ${ARM64:+1 0}; do
 	KUNIT_ARCH=arm64 bench "$VCM_CACHE/build/$TREE_ID-arm64-bench" \
 		"$([ "$strict" = 1 ] && echo strict || echo lazy)" 2 vcm_bench.vcm_bench_iommu \
