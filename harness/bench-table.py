@@ -3,12 +3,14 @@
 """bench-table.py JSON_OUT TEST_LOG...: the "vcm-bench: {json}" lines of vcm_bench
 kernel logs as a table (per implementation and case: median, min and max ns/op, VCM's
 median over each peer's, the throughput on 2 or 4 CPUs over 1, the counts), as JSON in
-JSON_OUT and as growth curves in a PNG beside it.  Exits 1 without a result."""
+JSON_OUT and as growth curves in a PNG beside it.  The logs of several boots of the same
+cases are merged (see merge()).  Exits 1 without a result."""
 import json
 import re
+import statistics
 import sys
 
-NOT_COUNTS = ('group', 'case', 'impl', 'median_ns', 'min_ns', 'max_ns', 'vcm_over_peer', 'scaling_2cpu')
+NOT_COUNTS = ('group', 'case', 'impl', 'median_ns', 'min_ns', 'max_ns', 'vcm_over_peer', 'scaling_2cpu', 'boots')
 num = lambda s: float(re.search(r'\d+', s).group())  # noqa: E731
 PANELS = (('live', lambda c: num(c.split(', ')[1]), 'live reservations (4K-32K, random frees)'),
           ('mapsize', lambda c: num(c) * 2 ** (20 if 'M,' in c else 10), 'buffer bytes (bind + unbind)'),
@@ -31,29 +33,73 @@ def plot(rows, png):
     fig.savefig(png, dpi=72, bbox_inches='tight')
 
 
+def median(values):
+    return statistics.median_low(values)
+
+
+def merge(boots):
+    """One row per group, case and implementation over the boots: the median
+    of their medians, the least minimum, the greatest maximum, each boot's
+    median in 'boots'; VCM over a peer and 2 or 4 CPUs over 1 as the median
+    of each boot's ratio (a 4-CPU boot's over the boots' 1-CPU median)."""
+    rows, merged = [], {}
+    for boot in boots:
+        for r in boot:
+            key = (r['group'], r['case'], r['impl'])
+            if key not in merged:
+                merged[key] = []
+                rows.append(key)
+            merged[key].append(r)
+    by_boot = [{} for _ in boots]
+    for b, boot in enumerate(boots):
+        for r in boot:
+            by_boot[b].setdefault((r['group'], r['case']), {})[r['impl']] = r
+    out = []
+    for key in rows:
+        rs = merged[key]
+        r = dict(rs[0], median_ns=median([x['median_ns'] for x in rs]),
+                 min_ns=min(x['min_ns'] for x in rs), max_ns=max(x['max_ns'] for x in rs))
+        if len(rs) > 1:
+            r['boots'] = [x['median_ns'] for x in rs]
+        group, case, impl = key
+        ratios, scaling = [], []
+        m = re.search(r'[24] CPUs$', case)
+        one_cpu = m and (group, case[:m.start()] + '1 CPU', impl)
+        for cases in by_boot:
+            mine = cases.get((group, case), {}).get(impl)
+            vcm = cases.get((group, case), {}).get('vcm')
+            if not mine or not mine['median_ns']:
+                continue
+            if vcm and impl != 'vcm':
+                ratios.append(vcm['median_ns'] / mine['median_ns'])
+            if group == 'reserve' and one_cpu:
+                single = cases.get((group, one_cpu[1]), {}).get(impl)
+                if single is None and one_cpu in merged:
+                    single = {'median_ns': median([x['median_ns'] for x in merged[one_cpu]])}
+                if single:
+                    scaling.append(single['median_ns'] / mine['median_ns'])
+        if ratios:
+            r['vcm_over_peer'] = round(median(ratios), 2)
+        if scaling:
+            r['scaling_2cpu'] = round(median(scaling), 2)
+        out.append(r)
+    return out
+
+
 def main(json_path, log_paths):
-    rows = []
+    boots = []
     for log_path in log_paths:
         try:
             with open(log_path, errors='replace') as f:
-                rows += [json.loads(m.group(1)) for m in (re.search(r'vcm-bench: (\{.*\})', x) for x in f) if m]
+                boots.append([json.loads(m.group(1)) for m in (re.search(r'vcm-bench: (\{.*\})', x) for x in f)
+                              if m])
         except OSError as e:
             print(f'bench: no kernel log: {e}')
             return 1
-    if not rows:
+    if not any(boots):
         print('bench: the benchmark printed no result (see the kunit.py output)')
         return 1
-    by_case = {}
-    for r in rows:
-        by_case.setdefault((r['group'], r['case']), {})[r['impl']] = r
-    for r in rows:
-        vcm = by_case[(r['group'], r['case'])].get('vcm')
-        if vcm and r['impl'] != 'vcm' and r['median_ns']:
-            r['vcm_over_peer'] = round(vcm['median_ns'] / r['median_ns'], 2)
-        m = re.search(r'[24] CPUs$', r['case'])
-        single = m and by_case.get((r['group'], r['case'][:m.start()] + '1 CPU'), {}).get(r['impl'])
-        if r['group'] == 'reserve' and single and r['median_ns']:
-            r['scaling_2cpu'] = round(single['median_ns'] / r['median_ns'], 2)
+    rows = merge(boots)
     with open(json_path, 'w') as f:
         json.dump({'results': rows}, f, indent=1)
     png = re.sub(r'\.json$', '', json_path) + '.png'
@@ -66,6 +112,8 @@ def main(json_path, log_paths):
     print(head + '\n' + '-' * len(head))
     for r in rows:
         counts = ', '.join(f'{k} {v}' for k, v in r.items() if k not in NOT_COUNTS)
+        if 'boots' in r:
+            counts = ', '.join(filter(None, ['boots ' + '/'.join(map(str, r['boots'])), counts]))
         print(f"{r['group']:<10} {r['case']:<28} {r['impl']:<19} {r['median_ns']:>9} {r['min_ns']:>9} "
               f"{r['max_ns']:>9} {r.get('vcm_over_peer', '')!s:>9} {r.get('scaling_2cpu', '')!s:>9}  {counts}")
     print(f'(ns/op, irqsoff: ns of the longest section; VCM/peer is VCM\'s median over the peer\'s; '
