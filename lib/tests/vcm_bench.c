@@ -474,7 +474,7 @@ static void vcm_bench_ownership(struct kunit *test)
 	vcm_rsv_fini(&r);
 }
 
-/* ---- mapping: bind + unbind of 64 MiB against io-pgtable-arm-v7s ---- */
+/* ---- mapping: bind + unbind of 64 MiB against io-pgtable-arm-v7s and LPAE ---- */
 
 #define MAP_SIZE	SZ_64M
 #define MAP_BASE	0x40000000	/* physical; never touched */
@@ -499,31 +499,31 @@ static struct vcm_phys *map_layout(struct kunit *test, bool chunks)
 	return phys;
 }
 
-struct v7s_counts {
+struct pgt_counts {
 	unsigned long flush_all, flush_walk, add_page;
 };
 
-static void v7s_flush_all(void *cookie)
+static void pgt_flush_all(void *cookie)
 {
-	((struct v7s_counts *)cookie)->flush_all++;
+	((struct pgt_counts *)cookie)->flush_all++;
 }
 
-static void v7s_flush_walk(unsigned long iova, size_t size, size_t granule,
+static void pgt_flush_walk(unsigned long iova, size_t size, size_t granule,
 			   void *cookie)
 {
-	((struct v7s_counts *)cookie)->flush_walk++;
+	((struct pgt_counts *)cookie)->flush_walk++;
 }
 
-static void v7s_add_page(struct iommu_iotlb_gather *gather, unsigned long iova,
+static void pgt_add_page(struct iommu_iotlb_gather *gather, unsigned long iova,
 			 size_t granule, void *cookie)
 {
-	((struct v7s_counts *)cookie)->add_page++;
+	((struct pgt_counts *)cookie)->add_page++;
 }
 
-static const struct iommu_flush_ops v7s_flush_ops = {
-	.tlb_flush_all	= v7s_flush_all,
-	.tlb_flush_walk	= v7s_flush_walk,
-	.tlb_add_page	= v7s_add_page,
+static const struct iommu_flush_ops pgt_flush_ops = {
+	.tlb_flush_all	= pgt_flush_all,
+	.tlb_flush_walk	= pgt_flush_walk,
+	.tlb_add_page	= pgt_add_page,
 };
 
 /*
@@ -548,6 +548,78 @@ static void time_bind_unbind(struct kunit *test, struct vcm_res *res,
 	KUNIT_ASSERT_EQ(test, vcm_sysmmu_stats(res->vcm, after), 0);
 }
 
+/*
+ * Maps @phys at RANGE_START in pages of @pgsize, then unmaps it, with
+ * io-pgtable format @fmt, BENCH_ROUNDS times, timing each round into @ns;
+ * its flush operations count into @counts.  ->map_pages and ->unmap_pages
+ * may stop at the end of a table (io-pgtable-arm does), so each is called
+ * again for the rest, as iommu_map() and iommu_unmap() do.
+ */
+static void time_pgtable(struct kunit *test, enum io_pgtable_fmt fmt,
+			 struct io_pgtable_cfg *cfg, const struct vcm_phys *phys,
+			 size_t pgsize, u64 *ns, struct pgt_counts *counts)
+{
+	struct io_pgtable_ops *ops = alloc_io_pgtable_ops(fmt, cfg, counts);
+	int round, i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ops);
+	for (round = 0; round < BENCH_ROUNDS; round++) {
+		struct iommu_iotlb_gather gather;
+		unsigned long iova = RANGE_START;
+		u64 start = ktime_get_ns();
+		size_t mapped = 0, done, off;
+
+		for (i = 0; i < phys->count; i++) {
+			phys_addr_t paddr = phys->parts[i].start;
+			size_t left = phys->parts[i].size;
+
+			while (left) {
+				done = 0;
+				KUNIT_ASSERT_EQ(test, ops->map_pages(ops, iova, paddr, pgsize,
+								     left / pgsize,
+								     IOMMU_READ | IOMMU_WRITE,
+								     GFP_KERNEL, &done), 0);
+				KUNIT_ASSERT_NE(test, done, 0);
+				iova += done;
+				paddr += done;
+				left -= done;
+				mapped += done;
+			}
+		}
+		KUNIT_ASSERT_EQ(test, mapped, phys->size);
+		iommu_iotlb_gather_init(&gather);
+		for (off = 0; off < mapped; off += done) {
+			done = ops->unmap_pages(ops, RANGE_START + off, pgsize,
+						(mapped - off) / pgsize, &gather);
+			KUNIT_ASSERT_NE(test, done, 0);
+		}
+		/* What iommu_iotlb_sync() would then do. */
+		pgt_flush_all(counts);
+		ns[round] = ktime_get_ns() - start;
+	}
+	free_io_pgtable_ops(ops);
+}
+
+/* Reports the rounds of @impl, an io-pgtable peer, with its flush counts. */
+static void pgtable_report(struct kunit *test, const char *what,
+			   const char *impl, u64 *ns,
+			   const struct pgt_counts *counts)
+{
+	char extra[160];
+
+	snprintf(extra, sizeof(extra),
+		 ", \"tlb_add_page\": %lu, \"flush_all\": %lu, \"flush_walk\": %lu",
+		 counts->add_page / BENCH_ROUNDS, counts->flush_all / BENCH_ROUNDS,
+		 counts->flush_walk / BENCH_ROUNDS);
+	bench_report(test, "map", what, impl, bench_summarise(ns, 1), extra);
+}
+
+/*
+ * 64 MiB bound and unbound by VCM on an active SysMMU context, and mapped
+ * and unmapped by io-pgtable-arm-v7s (the same short-descriptor tables)
+ * and, as 4 KiB pages, by io-pgtable-arm's 32-bit LPAE stage 1 format,
+ * whose 4 KiB pages VCM's short descriptors must beat too.
+ */
 static void vcm_bench_map_one(struct kunit *test, bool chunks)
 {
 	const char *what = chunks ? "64M as 1M chunks" : "64M as 4K pages";
@@ -555,25 +627,30 @@ static void vcm_bench_map_one(struct kunit *test, bool chunks)
 	struct vcm_phys *phys = map_layout(test, chunks);
 	struct rsv r = { .test = test };
 	struct vcm_sysmmu_stats before, after;
-	u64 vcm_ns[BENCH_ROUNDS], v7s_ns[BENCH_ROUNDS];
-	struct io_pgtable_cfg cfg = {
+	u64 ns[BENCH_ROUNDS];
+	struct io_pgtable_cfg v7s = {
 		.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
 		.ias		= 32,
 		.oas		= 32,
 		.coherent_walk	= true,
-		.tlb		= &v7s_flush_ops,
+		.tlb		= &pgt_flush_ops,
 	};
-	struct v7s_counts counts = { };
-	struct io_pgtable_ops *ops;
+	struct io_pgtable_cfg lpae = {
+		.pgsize_bitmap	= SZ_4K | SZ_2M | SZ_1G,
+		.ias		= 32,
+		.oas		= 40,
+		.coherent_walk	= true,
+		.tlb		= &pgt_flush_ops,
+	};
+	struct pgt_counts counts = { };
 	struct vcm_res *res;
 	char extra[160];
-	int round, i;
 
 	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
 	res = vcm_reserve(r.vcm, MAP_SIZE, 0);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, res);
 	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
-	time_bind_unbind(test, res, phys, vcm_ns, &before, &after);
+	time_bind_unbind(test, res, phys, ns, &before, &after);
 	snprintf(extra, sizeof(extra),
 		 ", \"entries\": %lu, \"invalidations\": %lu, \"blocks\": %lu",
 		 (after.l1_writes - before.l1_writes + after.l2_writes -
@@ -581,43 +658,18 @@ static void vcm_bench_map_one(struct kunit *test, bool chunks)
 		 (after.flush_entries - before.flush_entries + after.flush_alls -
 		  before.flush_alls) / BENCH_ROUNDS,
 		 (after.blocks - before.blocks) / BENCH_ROUNDS);
-	bench_report(test, "map", what, "vcm", bench_summarise(vcm_ns, 1), extra);
+	bench_report(test, "map", what, "vcm", bench_summarise(ns, 1), extra);
 	vcm_deactivate(r.vcm);
 	vcm_unreserve(res);
 	vcm_rsv_fini(&r);
 
-	ops = alloc_io_pgtable_ops(ARM_V7S, &cfg, &counts);
-	KUNIT_ASSERT_NOT_NULL(test, ops);
-	for (round = 0; round < BENCH_ROUNDS; round++) {
-		struct iommu_iotlb_gather gather;
-		unsigned long iova = RANGE_START;
-		u64 start = ktime_get_ns();
-		size_t mapped = 0;
-
-		for (i = 0; i < phys->count; i++) {
-			size_t done = 0;
-
-			KUNIT_ASSERT_EQ(test, ops->map_pages(ops, iova, phys->parts[i].start,
-							     pgsize, phys->parts[i].size / pgsize,
-							     IOMMU_READ | IOMMU_WRITE,
-							     GFP_KERNEL, &done), 0);
-			iova += done;
-			mapped += done;
-		}
-		iommu_iotlb_gather_init(&gather);
-		KUNIT_ASSERT_EQ(test, ops->unmap_pages(ops, RANGE_START, pgsize,
-						       mapped / pgsize, &gather), mapped);
-		/* What iommu_iotlb_sync() would then do. */
-		v7s_flush_all(&counts);
-		v7s_ns[round] = ktime_get_ns() - start;
-	}
-	snprintf(extra, sizeof(extra),
-		 ", \"tlb_add_page\": %lu, \"flush_all\": %lu, \"flush_walk\": %lu",
-		 counts.add_page / BENCH_ROUNDS, counts.flush_all / BENCH_ROUNDS,
-		 counts.flush_walk / BENCH_ROUNDS);
-	bench_report(test, "map", what, "io-pgtable-arm-v7s",
-		     bench_summarise(v7s_ns, 1), extra);
-	free_io_pgtable_ops(ops);
+	time_pgtable(test, ARM_V7S, &v7s, phys, pgsize, ns, &counts);
+	pgtable_report(test, what, "io-pgtable-arm-v7s", ns, &counts);
+	if (chunks)
+		return;
+	memset(&counts, 0, sizeof(counts));
+	time_pgtable(test, ARM_32_LPAE_S1, &lpae, phys, pgsize, ns, &counts);
+	pgtable_report(test, what, "io-pgtable-arm-lpae", ns, &counts);
 }
 
 static void vcm_bench_map(struct kunit *test)
@@ -1070,11 +1122,11 @@ static void vcm_bench_map_sizes(struct kunit *test)
 		.ias		= 32,
 		.oas		= 32,
 		.coherent_walk	= true,
-		.tlb		= &v7s_flush_ops,
+		.tlb		= &pgt_flush_ops,
 	};
 	struct vcm_phys *phys = kunit_kzalloc(test, struct_size(phys, parts, 1), GFP_KERNEL);
 	struct rsv r = { .test = test };
-	struct v7s_counts counts = { };
+	struct pgt_counts counts = { };
 	struct io_pgtable_ops *ops;
 	int i, round;
 
@@ -1126,7 +1178,7 @@ static void vcm_bench_map_sizes(struct kunit *test)
 			iommu_iotlb_gather_init(&gather);
 			KUNIT_ASSERT_EQ(test, ops->unmap_pages(ops, RANGE_START, pgsize,
 							       size / pgsize, &gather), size);
-			v7s_flush_all(&counts);
+			pgt_flush_all(&counts);
 			v7s_ns[round] = ktime_get_ns() - start;
 		}
 		res = bench_summarise(v7s_ns, 1);
@@ -1285,9 +1337,9 @@ static void vcm_bench_irqsoff(struct kunit *test)
 		.ias		= 32,
 		.oas		= 32,
 		.coherent_walk	= true,
-		.tlb		= &v7s_flush_ops,
+		.tlb		= &pgt_flush_ops,
 	};
-	struct v7s_counts counts = { };
+	struct pgt_counts counts = { };
 	struct vcm_sysmmu_stats stats;
 	struct rsv r = { .test = test };
 	struct io_pgtable_ops *ops;
@@ -1331,7 +1383,7 @@ static void vcm_bench_irqsoff(struct kunit *test)
 		iommu_iotlb_gather_init(&gather);
 		KUNIT_EXPECT_EQ(test, ops->unmap_pages(ops, RANGE_START, SZ_4K,
 						       done / SZ_4K, &gather), done);
-		v7s_flush_all(&counts);
+		pgt_flush_all(&counts);
 		irqsoff_read(tr, &v7s[round]);
 	}
 	migrate_enable();
@@ -1647,5 +1699,5 @@ static struct kunit_suite vcm_bench_suite = {
 
 kunit_test_suite(vcm_bench_suite);
 
-MODULE_DESCRIPTION("VCM benchmark against iova.c, genalloc, io-pgtable-arm-v7s and kref");
+MODULE_DESCRIPTION("VCM benchmark against iova.c, genalloc, io-pgtable and kref");
 MODULE_LICENSE("GPL");
