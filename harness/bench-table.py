@@ -27,7 +27,7 @@ def plot(rows, png):
             lines.setdefault(r['impl'], []).append((x_of(r['case']), r['median_ns']))
         for impl, points in sorted(lines.items()):
             ax.plot(*zip(*sorted(points)), marker='o', label=impl)
-        ax.set(yscale='log', xlabel=label, ylabel='ns/op, median of 7 rounds')
+        ax.set(yscale='log', xlabel=label, ylabel='ns/op, median (of 7 rounds, of the boots)')
         ax.set_xscale('log', base=2 if group == 'reserve' else 10)
         ax.legend(fontsize=8)
     fig.savefig(png, dpi=72, bbox_inches='tight')
