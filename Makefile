@@ -9,7 +9,7 @@ help:
 	@echo "make run    build Linux with VCM and its sample, boot it in QEMU, tell the pipeline"
 	@echo "            (ARCH=arm64: on QEMU's SMMUv3, with two edu devices doing the DMA)"
 	@echo "make shell  the same kernel with a shell on its console (leave: poweroff, Ctrl-A x)"
-	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable-arm-v7s, kref"
+	@echo "make bench  measure VCM against iova.c, genalloc, io-pgtable (v7s, LPAE), kref"
 	@echo "make patches  write the upstream patch series and check it (git am, build, checkpatch, sparse)"
 
 test:
