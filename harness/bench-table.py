@@ -41,7 +41,8 @@ def merge(boots):
     """One row per group, case and implementation over the boots: the median
     of their medians, the least minimum, the greatest maximum, each boot's
     median in 'boots'; VCM over a peer and 2 or 4 CPUs over 1 as the median
-    of each boot's ratio (a 4-CPU boot's over the boots' 1-CPU median)."""
+    of each boot's ratio (a 4-CPU boot's over the boots' 1-CPU median); the
+    counts of the boot whose median is the median."""
     rows, merged = [], {}
     for boot in boots:
         for r in boot:
@@ -57,7 +58,8 @@ def merge(boots):
     out = []
     for key in rows:
         rs = merged[key]
-        r = dict(rs[0], median_ns=median([x['median_ns'] for x in rs]),
+        mid = median([x['median_ns'] for x in rs])
+        r = dict(next(x for x in rs if x['median_ns'] == mid), median_ns=mid,
                  min_ns=min(x['min_ns'] for x in rs), max_ns=max(x['max_ns'] for x in rs))
         if len(rs) > 1:
             r['boots'] = [x['median_ns'] for x in rs]
@@ -91,11 +93,20 @@ def main(json_path, log_paths):
     for log_path in log_paths:
         try:
             with open(log_path, errors='replace') as f:
-                boots.append([json.loads(m.group(1)) for m in (re.search(r'vcm-bench: (\{.*\})', x) for x in f)
-                              if m])
+                found = [json.loads(m.group(1)) for m in (re.search(r'vcm-bench: (\{.*\})', x) for x in f) if m]
         except OSError as e:
-            print(f'bench: no kernel log: {e}')
-            return 1
+            print(f'bench: no kernel log, its rows are missing: {e}')
+            continue
+        # One row per case and implementation in a boot: the last, if printed twice.
+        rows = {}
+        for r in found:
+            key = (r['group'], r['case'], r['impl'])
+            if key in rows:
+                print(f'bench: {log_path}: {key} printed twice, the last kept')
+            rows[key] = r
+        if not rows:
+            print(f'bench: {log_path}: no result in this boot (see its kunit.py output)')
+        boots.append(list(rows.values()))
     if not any(boots):
         print('bench: the benchmark printed no result (see the kunit.py output)')
         return 1
@@ -116,7 +127,8 @@ def main(json_path, log_paths):
             counts = ', '.join(filter(None, ['boots ' + '/'.join(map(str, r['boots'])), counts]))
         print(f"{r['group']:<10} {r['case']:<28} {r['impl']:<19} {r['median_ns']:>9} {r['min_ns']:>9} "
               f"{r['max_ns']:>9} {r.get('vcm_over_peer', '')!s:>9} {r.get('scaling_2cpu', '')!s:>9}  {counts}")
-    print(f'(ns/op, irqsoff: ns of the longest section; VCM/peer is VCM\'s median over the peer\'s; '
+    print(f'(ns/op, irqsoff: ns of the longest section; VCM/peer is the median over the boots of VCM\'s median '
+          f'over the peer\'s; '
           f'results: {json_path}, {png})')
     return 0
 

@@ -14,6 +14,8 @@ source "$(dirname "$0")/common.sh"
 
 ARM64=${VCM_BENCH_ARM64-1}
 BOOTS=${VCM_BENCH_BOOTS:-3}
+[[ $BOOTS =~ ^[1-9][0-9]*$ ]] ||
+	{ echo "VCM_BENCH_BOOTS=$BOOTS: give a number of boots, 1 or more" >&2; exit 1; }
 ensure_packages python3-matplotlib ${ARM64:+gcc-aarch64-linux-gnu}
 kernel_tree
 overlay
@@ -32,8 +34,13 @@ bench() {
 		--kernel_args="panic=-1 $args" --timeout="${VCM_TIMEOUT:-900}" "$filter" \
 		>"$dir/vcm-kunit-$name.out" 2>&1 || rc=$?
 	log "bench: kunit.py exited $rc after $((SECONDS - start))s"
-	[ ! -f "$dir/test.log" ] || mv "$dir/test.log" "$dir/test-$name.log"
-	logs+=("$dir/test-$name.log")
+	# A boot that left no log is left out of the table, which says so.
+	if [ -f "$dir/test.log" ]; then
+		mv "$dir/test.log" "$dir/test-$name.log"
+		logs+=("$dir/test-$name.log")
+	else
+		log "bench: $name left no kernel log; its rows are missing from the table"
+	fi
 }
 
 bdir=$VCM_CACHE/build/$TREE_ID-bench logs=()
