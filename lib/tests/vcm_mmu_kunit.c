@@ -1325,11 +1325,14 @@ static void vcm_mmu_cache_cross_cpu_test(struct kunit *test)
 		kunit_skip(test, "needs a second CPU");
 	}
 	reserve_pages(test, fake, cross_res, n);
-	migrate_enable();
-	KUNIT_ASSERT_EQ(test, work_on_cpu(cpu, release_cross, (void *)(unsigned long)n), 0);
+	/*
+	 * Still on @here while @cpu releases: migrate_disable() lets the
+	 * task sleep waiting for it, and the reservations below must come
+	 * from @here's empty cache, not from @cpu's.
+	 */
+	KUNIT_EXPECT_EQ(test, work_on_cpu(cpu, release_cross, (void *)(unsigned long)n), 0);
 	/* Two magazines stay on @cpu, the two others went to the depot. */
 	KUNIT_EXPECT_EQ(test, pool_pages(fake), all - n);
-	migrate_disable();
 	KUNIT_EXPECT_EQ(test, smp_processor_id(), here);
 	reserve_pages(test, fake, cross_res, n);
 	migrate_enable();
