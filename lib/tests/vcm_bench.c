@@ -528,6 +528,15 @@ static const struct iommu_flush_ops pgt_flush_ops = {
 	.tlb_add_page	= pgt_add_page,
 };
 
+/* io-pgtable-arm-v7s as the SysMMU's tables are; a copy per use, which it fills in. */
+static const struct io_pgtable_cfg v7s_cfg = {
+	.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
+	.ias		= 32,
+	.oas		= 32,
+	.coherent_walk	= true,
+	.tlb		= &pgt_flush_ops,
+};
+
 /*
  * Binds and unbinds @phys at @res BENCH_ROUNDS times, timing each round
  * into @ns, with the SysMMU's statistics before and after.
@@ -634,13 +643,7 @@ static void vcm_bench_map_one(struct kunit *test, bool chunks)
 	struct rsv r = { .test = test };
 	struct vcm_sysmmu_stats before, after;
 	u64 ns[BENCH_ROUNDS];
-	struct io_pgtable_cfg v7s = {
-		.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
-		.ias		= 32,
-		.oas		= 32,
-		.coherent_walk	= true,
-		.tlb		= &pgt_flush_ops,
-	};
+	struct io_pgtable_cfg v7s = v7s_cfg;
 	/* Physical addresses as wide as this kernel's, up to LPAE's 40 bits. */
 	struct io_pgtable_cfg lpae = {
 		.pgsize_bitmap	= SZ_4K | SZ_2M | SZ_1G,
@@ -1128,13 +1131,7 @@ static const size_t map_sizes[] = { SZ_4K, SZ_64K, SZ_1M, SZ_16M, SZ_256M };
 
 static void vcm_bench_map_sizes(struct kunit *test)
 {
-	struct io_pgtable_cfg cfg = {
-		.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
-		.ias		= 32,
-		.oas		= 32,
-		.coherent_walk	= true,
-		.tlb		= &pgt_flush_ops,
-	};
+	struct io_pgtable_cfg cfg = v7s_cfg;
 	struct vcm_phys *phys = kunit_kzalloc(test, struct_size(phys, parts, 1), GFP_KERNEL);
 	struct rsv r = { .test = test };
 	struct pgt_counts counts = { };
@@ -1343,13 +1340,7 @@ static void vcm_bench_irqsoff(struct kunit *test)
 {
 	struct vcm_phys *phys = map_layout(test, false);
 	struct irqsoff_round vcm[BENCH_ROUNDS], v7s[BENCH_ROUNDS];
-	struct io_pgtable_cfg cfg = {
-		.pgsize_bitmap	= SZ_4K | SZ_64K | SZ_1M,
-		.ias		= 32,
-		.oas		= 32,
-		.coherent_walk	= true,
-		.tlb		= &pgt_flush_ops,
-	};
+	struct io_pgtable_cfg cfg = v7s_cfg;
 	struct pgt_counts counts = { };
 	struct vcm_sysmmu_stats stats;
 	struct rsv r = { .test = test };
