@@ -1131,18 +1131,14 @@ static const size_t map_sizes[] = { SZ_4K, SZ_64K, SZ_1M, SZ_16M, SZ_256M };
 
 static void vcm_bench_map_sizes(struct kunit *test)
 {
-	struct io_pgtable_cfg cfg = v7s_cfg;
 	struct vcm_phys *phys = kunit_kzalloc(test, struct_size(phys, parts, 1), GFP_KERNEL);
 	struct rsv r = { .test = test };
 	struct pgt_counts counts = { };
-	struct io_pgtable_ops *ops;
-	int i, round;
+	int i;
 
 	KUNIT_ASSERT_NOT_NULL(test, phys);
 	KUNIT_ASSERT_EQ(test, vcm_rsv_init(&r), 0);
 	KUNIT_ASSERT_EQ(test, vcm_activate(r.vcm), 0);
-	ops = alloc_io_pgtable_ops(ARM_V7S, &cfg, &counts);
-	KUNIT_ASSERT_NOT_NULL(test, ops);
 	for (i = 0; i < ARRAY_SIZE(map_sizes); i++) {
 		size_t size = map_sizes[i];
 		size_t pgsize = size >= SZ_1M ? SZ_1M : size;
@@ -1151,6 +1147,7 @@ static void vcm_bench_map_sizes(struct kunit *test)
 						     1 + (size == SZ_64K ? 16 : 1);
 		struct vcm_sysmmu_stats before, after;
 		u64 vcm_ns[BENCH_ROUNDS], v7s_ns[BENCH_ROUNDS];
+		struct io_pgtable_cfg cfg;
 		struct bench_result res;
 		struct vcm_res *vres;
 		char what[32], extra[96];
@@ -1174,27 +1171,13 @@ static void vcm_bench_map_sizes(struct kunit *test)
 			 entries, 2 * min_entries, div64_u64(res.median, max(entries, 1UL)));
 		bench_report(test, "mapsize", what, "vcm", res, extra);
 
-		for (round = 0; round < BENCH_ROUNDS; round++) {
-			struct iommu_iotlb_gather gather;
-			u64 start = ktime_get_ns();
-			size_t done = 0;
-
-			KUNIT_ASSERT_EQ(test, ops->map_pages(ops, RANGE_START, MAP_BASE, pgsize,
-							     size / pgsize,
-							     IOMMU_READ | IOMMU_WRITE,
-							     GFP_KERNEL, &done), 0);
-			iommu_iotlb_gather_init(&gather);
-			KUNIT_ASSERT_EQ(test, ops->unmap_pages(ops, RANGE_START, pgsize,
-							       size / pgsize, &gather), size);
-			pgt_flush_all(&counts);
-			v7s_ns[round] = ktime_get_ns() - start;
-		}
+		cfg = v7s_cfg;
+		time_pgtable(test, ARM_V7S, &cfg, phys, pgsize, v7s_ns, &counts);
 		res = bench_summarise(v7s_ns, 1);
 		snprintf(extra, sizeof(extra), ", \"ns_per_entry\": %llu",
 			 div64_u64(res.median, 2 * min_entries));
 		bench_report(test, "mapsize", what, "io-pgtable-arm-v7s", res, extra);
 	}
-	free_io_pgtable_ops(ops);
 	vcm_deactivate(r.vcm);
 	vcm_rsv_fini(&r);
 }
