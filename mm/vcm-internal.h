@@ -92,6 +92,9 @@ bool vcm_orders_valid(const unsigned char *orders);
 int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		    const unsigned char *orders, vcm_phys_walk_fn *callback,
 		    vcm_phys_walk_fn *recovery, void *priv);
+int __vcm_phys_walk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
+			 const unsigned char *orders, vcm_phys_run_fn *callback,
+			 vcm_phys_run_fn *recovery, void *priv);
 
 /*
  * Page accounting for the KUnit tests: physical pages come from and go

@@ -1165,6 +1165,32 @@ int vcm_mmu_walk(struct vcm_res *res, const struct vcm_phys *phys,
 EXPORT_SYMBOL_GPL(vcm_mmu_walk);
 
 /**
+ * vcm_mmu_walk_runs() - Divide a binding of a wrapper context into runs.
+ * @res: A reservation of a wrapper context, being mapped or unmapped.
+ * @phys: The memory bound to it.
+ * @callback: Called for each run of pages, as by vcm_phys_walk_runs().
+ * @recovery: Called for the runs done when @callback fails, or NULL.
+ * @priv: Passed to both.
+ *
+ * vcm_mmu_walk() in runs: for a backend that writes a run of entries in
+ * one loop (see "Runs of pages" in mm/vcm-phys.c).
+ *
+ * Context: With the context's lock held, as @activate and @deactivate are.
+ * Return: 0, or the error of @callback.
+ */
+int vcm_mmu_walk_runs(struct vcm_res *res, const struct vcm_phys *phys,
+		      vcm_phys_run_fn *callback, vcm_phys_run_fn *recovery,
+		      void *priv)
+{
+	struct vcm_mmu *mmu = to_vcm_mmu(res->vcm);
+
+	vcm_mmu_assert_locked(mmu);
+	return __vcm_phys_walk_runs(res->start, phys, mmu->orders, callback,
+				    recovery, priv);
+}
+EXPORT_SYMBOL_GPL(vcm_mmu_walk_runs);
+
+/**
  * vcm_to_mmu() - The MMU wrapper's context of a VCM context.
  * @vcm: A context.
  *

@@ -313,6 +313,124 @@ int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 	return 0;
 }
 
+/*
+ * Runs of pages
+ * =============
+ *
+ * Most pages of a large binding follow one another in runs of one order
+ * (64 MiB of 4 KiB pages is one run of 16,384), which a backend writes as
+ * a run of entries, one loop and one cache clean per table, rather than
+ * one call per page.  A run ends where the part ends, where too little of
+ * it is left for a page of its order, or at the first address aligned to
+ * a larger order that both addresses can reach and the part can hold; at
+ * each address it gives the pages vcm_page_order() would.
+ */
+
+/*
+ * The number of pages of order @order from @vaddr and @paddr on, @left
+ * bytes being left in the part, before a larger order of @orders takes
+ * over; walking @back, @vaddr and @paddr are the addresses just past the
+ * last page, @left the bytes before it, and the run is counted backwards.
+ */
+static unsigned long vcm_run_pages(dma_addr_t vaddr, phys_addr_t paddr,
+				   resource_size_t left, unsigned int order,
+				   const unsigned char *orders, bool back)
+{
+	resource_size_t size = (resource_size_t)PAGE_SIZE << order;
+	resource_size_t run = left & ~(size - 1), big, to;
+
+	for (; *orders > order; orders++) {
+		big = (resource_size_t)PAGE_SIZE << *orders;
+		/* Never both aligned to it at once, or not even one fits. */
+		if ((vaddr ^ paddr) & (big - 1) || big > left)
+			continue;
+		to = back ? vaddr & (big - 1) : -vaddr & (big - 1);
+		if (to + big <= left)
+			run = min(run, to);
+	}
+	return run >> (PAGE_SHIFT + order);
+}
+
+/*
+ * Calls @recovery for the runs done before the device address @vaddr,
+ * which lies @done bytes into part @index, newest first, as
+ * vcm_phys_unwalk() does for pages.
+ */
+static void vcm_phys_unwalk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
+				 unsigned int index, resource_size_t done,
+				 const unsigned char *orders,
+				 vcm_phys_run_fn *recovery, void *priv)
+{
+	for (;;) {
+		phys_addr_t paddr = phys->parts[index].start + done;
+
+		while (done) {
+			unsigned int order = vcm_page_order(vaddr, paddr, done,
+							    orders);
+			unsigned long count = vcm_run_pages(vaddr, paddr, done,
+							    order, orders, true);
+			resource_size_t size = (resource_size_t)count <<
+					       (PAGE_SHIFT + order);
+
+			vaddr -= size;
+			paddr -= size;
+			done -= size;
+			recovery(vaddr, paddr, order, count, priv);
+		}
+		if (!index--)
+			return;
+		done = phys->parts[index].size;
+	}
+}
+
+/* vcm_phys_walk_runs() for arguments already checked, as __vcm_phys_walk(). */
+int __vcm_phys_walk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
+			 const unsigned char *orders, vcm_phys_run_fn *callback,
+			 vcm_phys_run_fn *recovery, void *priv)
+{
+	unsigned int i;
+
+	for (i = 0; i < phys->count; i++) {
+		const struct vcm_phys_part *part = &phys->parts[i];
+		phys_addr_t paddr = part->start;
+		resource_size_t done, size;
+
+		for (done = 0; done < part->size; done += size) {
+			resource_size_t left = part->size - done;
+			unsigned int order = vcm_page_order(vaddr, paddr, left,
+							    orders);
+			unsigned long count = vcm_run_pages(vaddr, paddr, left,
+							    order, orders, false);
+			int ret = callback(vaddr, paddr, order, count, priv);
+
+			if (ret) {
+				if (recovery)
+					vcm_phys_unwalk_runs(vaddr, phys, i, done,
+							     orders, recovery,
+							     priv);
+				return ret;
+			}
+			size = (resource_size_t)count << (PAGE_SHIFT + order);
+			vaddr += size;
+			paddr += size;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Whether a walk of @phys from @vaddr with @orders may start: valid orders
+ * (invalid ones warn once), memory and an address whose pages fit below
+ * the last device address.
+ */
+static bool vcm_phys_walk_valid(dma_addr_t vaddr, const struct vcm_phys *phys,
+				const unsigned char *orders)
+{
+	return vcm_orders_valid(orders) && !IS_ERR_OR_NULL(phys) &&
+	       PAGE_ALIGNED(vaddr) && vcm_phys_valid(phys) &&
+	       phys->size - 1 <= (dma_addr_t)~(dma_addr_t)0 - vaddr;
+}
+
 /**
  * vcm_phys_walk() - Divide bound memory into the pages an MMU maps.
  * @vaddr: Device address of the start of @phys.
@@ -338,12 +456,38 @@ int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		  const unsigned char *orders, vcm_phys_walk_fn *callback,
 		  vcm_phys_walk_fn *recovery, void *priv)
 {
-	if (!vcm_orders_valid(orders))
-		return -EINVAL;
-	if (!callback || IS_ERR_OR_NULL(phys) || !PAGE_ALIGNED(vaddr) ||
-	    !vcm_phys_valid(phys) ||
-	    phys->size - 1 > (dma_addr_t)~(dma_addr_t)0 - vaddr)
+	if (!vcm_phys_walk_valid(vaddr, phys, orders) || !callback)
 		return -EINVAL;
 	return __vcm_phys_walk(vaddr, phys, orders, callback, recovery, priv);
 }
 EXPORT_SYMBOL_GPL(vcm_phys_walk);
+
+/**
+ * vcm_phys_walk_runs() - Divide bound memory into runs of pages.
+ * @vaddr: Device address of the start of @phys.
+ * @phys: The memory; its parts follow each other at the device.
+ * @orders: The page sizes the MMU maps, largest first, terminated by 0.
+ * @callback: Called for each run, in device-address order.
+ * @recovery: Called when @callback fails, for each run done before, the
+ *	      newest first; its return value is ignored.  May be NULL.
+ * @priv: Passed to @callback and @recovery.
+ *
+ * The pages are those of vcm_phys_walk(), in the same order; each call
+ * gives a run of them, the longest stretch of pages of one order that
+ * follow one another in a part (see "Runs of pages").  A callback that
+ * fails must leave none of its run done.
+ *
+ * Context: Any context; sleeps only if the callbacks do.
+ * Return: 0, or the first error @callback returned; or -EINVAL, before any
+ * call, for the arguments vcm_phys_walk() refuses.
+ */
+int vcm_phys_walk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
+		       const unsigned char *orders, vcm_phys_run_fn *callback,
+		       vcm_phys_run_fn *recovery, void *priv)
+{
+	if (!vcm_phys_walk_valid(vaddr, phys, orders) || !callback)
+		return -EINVAL;
+	return __vcm_phys_walk_runs(vaddr, phys, orders, callback, recovery,
+				    priv);
+}
+EXPORT_SYMBOL_GPL(vcm_phys_walk_runs);

@@ -254,6 +254,22 @@ void vcm_phys_init(struct vcm_phys *phys, void (*free)(struct vcm_phys *phys));
 typedef int vcm_phys_walk_fn(dma_addr_t vaddr, phys_addr_t paddr,
 			     unsigned int order, void *priv);
 
+/**
+ * typedef vcm_phys_run_fn - what vcm_phys_walk_runs() calls for each run.
+ * @vaddr:	device address of the run's first page, aligned to its size.
+ * @paddr:	physical address of that page, aligned to its size.
+ * @order:	the order of the run's pages.
+ * @count:	the number of pages in the run, at least 1; each follows the
+ *		one before it, at the device and in memory.
+ * @priv:	the @priv given to vcm_phys_walk_runs().
+ *
+ * Return: 0 with every page of the run done, or a negative errno that
+ * stops the walk, with none of them done: a callback that fails half-way
+ * through its run undoes the part it did.
+ */
+typedef int vcm_phys_run_fn(dma_addr_t vaddr, phys_addr_t paddr,
+			    unsigned int order, unsigned long count, void *priv);
+
 /* vcm_phys_alloc() flag: memory below 4 GiB. */
 #define VCM_PHYS_32BIT	BIT(0)
 
@@ -263,6 +279,9 @@ vcm_phys_alloc(resource_size_t size, unsigned int flags,
 int vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
 		  const unsigned char *orders, vcm_phys_walk_fn *callback,
 		  vcm_phys_walk_fn *recovery, void *priv);
+int vcm_phys_walk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
+		       const unsigned char *orders, vcm_phys_run_fn *callback,
+		       vcm_phys_run_fn *recovery, void *priv);
 
 struct vcm_mmu;
 
@@ -403,6 +422,9 @@ struct vcm_mmu *vcm_to_mmu(struct vcm *vcm);
 int vcm_mmu_walk(struct vcm_res *res, const struct vcm_phys *phys,
 		 vcm_phys_walk_fn *callback, vcm_phys_walk_fn *recovery,
 		 void *priv);
+int vcm_mmu_walk_runs(struct vcm_res *res, const struct vcm_phys *phys,
+		      vcm_phys_run_fn *callback, vcm_phys_run_fn *recovery,
+		      void *priv);
 
 int vcm_report_fault(struct vcm *vcm, dma_addr_t addr, unsigned int flags);
 

@@ -43,14 +43,19 @@ struct walk_page {
 	unsigned int order;
 };
 
-/* What the walk's callbacks saw. */
+/*
+ * What the walk's callbacks saw, page by page; a walk in runs records
+ * each run's pages, and where each run starts in @pages.
+ */
 struct walk_log {
 	struct walk_page *pages;	/* callback calls, the failing one too */
 	struct walk_page *undone;	/* recovery calls */
+	unsigned int *run_first;	/* the index in @pages of each run */
 	unsigned int nr_pages;
 	unsigned int nr_undone;
+	unsigned int nr_runs;
 	unsigned int max;
-	int fail_at;			/* index of the call that fails, or -1 */
+	int fail_at;			/* the call that fails (page or run), or -1 */
 	bool overflow;
 };
 
@@ -84,6 +89,44 @@ static int walk_undo(dma_addr_t vaddr, phys_addr_t paddr, unsigned int order,
 	return 0;
 }
 
+/* A run's pages, in @log's @pages or, undoing, newest first in @undone. */
+static void run_log_add(struct walk_log *log, bool undo, dma_addr_t vaddr,
+			phys_addr_t paddr, unsigned int order, unsigned long count)
+{
+	resource_size_t size = (resource_size_t)PAGE_SIZE << order;
+	unsigned long i;
+
+	for (i = 0; i < count; i++) {
+		unsigned long page = undo ? count - 1 - i : i;
+
+		walk_log_add(log, undo ? log->undone : log->pages,
+			     undo ? &log->nr_undone : &log->nr_pages,
+			     vaddr + page * size, paddr + page * size, order);
+	}
+}
+
+static int run_record(dma_addr_t vaddr, phys_addr_t paddr, unsigned int order,
+		      unsigned long count, void *priv)
+{
+	struct walk_log *log = priv;
+	unsigned int n = log->nr_runs;
+
+	if (n >= log->max) {
+		log->overflow = true;
+		return -E2BIG;
+	}
+	log->run_first[log->nr_runs++] = log->nr_pages;
+	run_log_add(log, false, vaddr, paddr, order, count);
+	return n == log->fail_at ? -EFAULT : 0;
+}
+
+static int run_undo(dma_addr_t vaddr, phys_addr_t paddr, unsigned int order,
+		    unsigned long count, void *priv)
+{
+	run_log_add(priv, true, vaddr, paddr, order, count);
+	return 0;
+}
+
 static struct walk_log *walk_log_alloc(struct kunit *test, unsigned int max,
 				       int fail_at)
 {
@@ -92,8 +135,10 @@ static struct walk_log *walk_log_alloc(struct kunit *test, unsigned int max,
 	KUNIT_ASSERT_NOT_NULL(test, log);
 	log->pages = kunit_kcalloc(test, max, sizeof(*log->pages), GFP_KERNEL);
 	log->undone = kunit_kcalloc(test, max, sizeof(*log->undone), GFP_KERNEL);
+	log->run_first = kunit_kcalloc(test, max, sizeof(*log->run_first), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, log->pages);
 	KUNIT_ASSERT_NOT_NULL(test, log->undone);
+	KUNIT_ASSERT_NOT_NULL(test, log->run_first);
 	log->max = max;
 	log->fail_at = fail_at;
 	return log;
@@ -237,6 +282,22 @@ static void vcm_phys_walk_test(struct kunit *test)
 	}
 	for (i = 0; i < log->nr_pages; i++)
 		expect_page(test, &log->pages[i], &want[i], "page", i);
+	if (c->fail_at >= 0)
+		return;
+
+	/* In runs: the table's runs, each whole (they are the longest). */
+	log = walk_log_alloc(test, max, -1);
+	KUNIT_ASSERT_EQ(test, vcm_phys_walk_runs(c->vaddr, phys, c->orders,
+						 run_record, run_undo, log), 0);
+	KUNIT_ASSERT_FALSE(test, log->overflow);
+	KUNIT_ASSERT_EQ(test, log->nr_pages, n);
+	for (i = 0, j = 0; i < WALK_MAX_RUNS && c->runs[i].n; j += c->runs[i++].n)
+		KUNIT_EXPECT_EQ_MSG(test, i < log->nr_runs ? log->run_first[i] : ~0U, j,
+				    "run %u", i);
+	KUNIT_EXPECT_EQ(test, log->nr_runs, i);
+	for (i = 0; i < log->nr_pages; i++)
+		expect_page(test, &log->pages[i], &want[i], "page in a run", i);
+	KUNIT_EXPECT_EQ(test, log->nr_undone, 0);
 }
 
 /* Without a recovery callback a failure only returns its error. */
@@ -314,6 +375,26 @@ static void expect_walk_right(struct kunit *test, const struct walk_log *log,
 }
 
 /*
+ * A pseudo-random layout of the fuzz tests: 1 to WALK_MAX_PARTS parts of
+ * up to 600 pages, anywhere in 16 MiB from P, bound at a page of the 2 MiB
+ * from V, returned in @vaddr.
+ */
+static struct vcm_phys *random_layout(struct kunit *test, struct rnd_state *rnd,
+				      dma_addr_t *vaddr)
+{
+	unsigned int nr = 1 + prandom_u32_state(rnd) % WALK_MAX_PARTS, i;
+	struct vcm_phys_part parts[WALK_MAX_PARTS] = {};
+
+	*vaddr = V + (prandom_u32_state(rnd) % 512) * PAGE_SIZE;
+	for (i = 0; i < nr; i++) {
+		parts[i].start = P + (phys_addr_t)(prandom_u32_state(rnd) % 4096) *
+				     PAGE_SIZE;
+		parts[i].size = (1 + prandom_u32_state(rnd) % 600) * PAGE_SIZE;
+	}
+	return phys_make(test, parts, nr);
+}
+
+/*
  * On pseudo-random layouts, the walk gives the pages the definition says
  * (contiguous, each the largest order left in its part to which both
  * addresses are aligned), and a failure at any page undoes exactly the
@@ -323,23 +404,14 @@ static void vcm_phys_walk_random_test(struct kunit *test)
 {
 	struct walk_log *all = walk_log_alloc(test, FUZZ_MAX_PAGES, -1);
 	struct walk_log *log = walk_log_alloc(test, FUZZ_MAX_PAGES, -1);
-	struct vcm_phys_part parts[WALK_MAX_PARTS] = {};
 	struct rnd_state rnd;
 	unsigned int round;
 
 	prandom_seed_state(&rnd, 0x5c3);
 	for (round = 0; round < FUZZ_ROUNDS; round++) {
-		unsigned int nr = 1 + prandom_u32_state(&rnd) % WALK_MAX_PARTS;
-		dma_addr_t vaddr = V + (prandom_u32_state(&rnd) % 512) * PAGE_SIZE;
-		struct vcm_phys *phys;
+		dma_addr_t vaddr;
+		struct vcm_phys *phys = random_layout(test, &rnd, &vaddr);
 		unsigned int i;
-
-		for (i = 0; i < nr; i++) {
-			parts[i].start = P + (phys_addr_t)(prandom_u32_state(&rnd) % 4096) *
-					     PAGE_SIZE;
-			parts[i].size = (1 + prandom_u32_state(&rnd) % 600) * PAGE_SIZE;
-		}
-		phys = phys_make(test, parts, nr);
 
 		all->nr_pages = 0;
 		KUNIT_ASSERT_EQ(test, vcm_phys_walk(vaddr, phys, orders_8_4_0,
@@ -361,6 +433,82 @@ static void vcm_phys_walk_random_test(struct kunit *test)
 	}
 }
 
+/*
+ * Whether the runs of @log are as long as they can be: between two runs
+ * the order changes, the addresses jump, or a part ends.
+ */
+static bool runs_longest(const struct walk_log *log, const struct vcm_phys *phys,
+			 dma_addr_t vaddr)
+{
+	dma_addr_t part_end = vaddr;
+	unsigned int r, i = 0;
+
+	for (r = 1; r < log->nr_runs; r++) {
+		const struct walk_page *a = &log->pages[log->run_first[r] - 1];
+		const struct walk_page *b = &log->pages[log->run_first[r]];
+		resource_size_t size = (resource_size_t)PAGE_SIZE << a->order;
+
+		while (i < phys->count && part_end <= a->vaddr)
+			part_end += phys->parts[i++].size;
+		if (b->vaddr != part_end && a->order == b->order &&
+		    b->paddr == a->paddr + size)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * On pseudo-random layouts, the walk in runs gives the pages of the walk
+ * page by page, in runs as long as they can be, and a failure at any run
+ * undoes exactly the runs before it (their pages), newest first.
+ */
+static void vcm_phys_walk_runs_random_test(struct kunit *test)
+{
+	struct walk_log *all = walk_log_alloc(test, FUZZ_MAX_PAGES, -1);
+	struct walk_log *log = walk_log_alloc(test, FUZZ_MAX_PAGES, -1);
+	struct rnd_state rnd;
+	unsigned int round;
+
+	prandom_seed_state(&rnd, 0x7a1);
+	for (round = 0; round < FUZZ_ROUNDS; round++) {
+		dma_addr_t vaddr;
+		struct vcm_phys *phys = random_layout(test, &rnd, &vaddr);
+		unsigned int i, fail;
+
+		all->nr_pages = 0;
+		KUNIT_ASSERT_EQ(test, vcm_phys_walk(vaddr, phys, orders_8_4_0,
+						    walk_record, NULL, all), 0);
+		log->nr_pages = 0;
+		log->nr_runs = 0;
+		log->fail_at = -1;
+		KUNIT_ASSERT_EQ(test, vcm_phys_walk_runs(vaddr, phys, orders_8_4_0,
+							 run_record, run_undo, log), 0);
+		KUNIT_ASSERT_FALSE(test, all->overflow || log->overflow);
+		KUNIT_ASSERT_EQ_MSG(test, log->nr_pages, all->nr_pages, "round %u", round);
+		for (i = 0; i < log->nr_pages; i++)
+			KUNIT_ASSERT_TRUE_MSG(test, walk_page_eq(&log->pages[i], &all->pages[i]),
+					      "round %u page %u", round, i);
+		KUNIT_ASSERT_TRUE_MSG(test, runs_longest(log, phys, vaddr), "round %u", round);
+
+		/* Fail at a random run: the pages before it, newest first. */
+		fail = prandom_u32_state(&rnd) % log->nr_runs;
+		log->nr_pages = 0;
+		log->nr_runs = 0;
+		log->nr_undone = 0;
+		log->fail_at = fail;
+		KUNIT_ASSERT_EQ(test, vcm_phys_walk_runs(vaddr, phys, orders_8_4_0,
+							 run_record, run_undo, log), -EFAULT);
+		KUNIT_ASSERT_EQ(test, log->nr_runs, fail + 1);
+		KUNIT_ASSERT_EQ(test, log->nr_undone, log->run_first[fail]);
+		for (i = 0; i < log->nr_undone; i++) {
+			const struct walk_page *want = &all->pages[log->nr_undone - 1 - i];
+
+			KUNIT_ASSERT_TRUE_MSG(test, walk_page_eq(&log->undone[i], want),
+					      "round %u undone %u", round, i);
+		}
+	}
+}
+
 /* Bad arguments fail with -EINVAL before any callback. */
 static void vcm_phys_walk_errors_test(struct kunit *test)
 {
@@ -378,11 +526,22 @@ static void vcm_phys_walk_errors_test(struct kunit *test)
 	unsigned int i;
 
 	expect_warning(test, "");
-	for (i = 0; i < ARRAY_SIZE(bad_orders); i++)
+	for (i = 0; i < ARRAY_SIZE(bad_orders); i++) {
 		KUNIT_EXPECT_EQ_MSG(test, vcm_phys_walk(V, phys, bad_orders[i], walk_record,
 							walk_undo, log), -EINVAL,
 				    "orders %u", i);
-	expect_warning_end(test, ARRAY_SIZE(bad_orders));
+		KUNIT_EXPECT_EQ_MSG(test, vcm_phys_walk_runs(V, phys, bad_orders[i],
+							     run_record, run_undo, log),
+				    -EINVAL, "orders %u, in runs", i);
+	}
+	expect_warning_end(test, 2 * ARRAY_SIZE(bad_orders));
+	/* The walk in runs checks the rest as vcm_phys_walk() does, below. */
+	KUNIT_EXPECT_EQ(test, vcm_phys_walk_runs(V, phys, orders_8_4_0, NULL, run_undo,
+						 log), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_phys_walk_runs(V + 512, phys, orders_8_4_0, run_record,
+						 run_undo, log), -EINVAL);
+	KUNIT_EXPECT_EQ(test, vcm_phys_walk_runs(V, NULL, orders_8_4_0, run_record,
+						 run_undo, log), -EINVAL);
 
 	KUNIT_EXPECT_EQ(test, vcm_phys_walk(V + 512, phys, orders_8_4_0, walk_record,
 					    walk_undo, log), -EINVAL);
@@ -414,6 +573,7 @@ static void vcm_phys_walk_errors_test(struct kunit *test)
 
 	KUNIT_EXPECT_EQ(test, log->nr_pages, 0);
 	KUNIT_EXPECT_EQ(test, log->nr_undone, 0);
+	KUNIT_EXPECT_EQ(test, log->nr_runs, 0);
 }
 
 /* ---- vcm_phys_alloc ---- */
@@ -692,6 +852,7 @@ static struct kunit_case vcm_phys_cases[] = {
 	KUNIT_CASE_PARAM(vcm_phys_walk_test, vcm_phys_walk_gen_params),
 	KUNIT_CASE(vcm_phys_walk_no_recovery_test),
 	KUNIT_CASE(vcm_phys_walk_random_test),
+	KUNIT_CASE(vcm_phys_walk_runs_random_test),
 	KUNIT_CASE(vcm_phys_walk_errors_test),
 	KUNIT_CASE_PARAM(vcm_phys_alloc_large_test, vcm_phys_alloc_large_gen_params),
 	KUNIT_CASE(vcm_phys_alloc_rounds_up_test),
