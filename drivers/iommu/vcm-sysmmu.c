@@ -14,8 +14,9 @@
  * The backend is built on the MMU wrapper (mm/vcm-mmu.c) with orders
  * {8, 4, 0}: the wrapper allocates device addresses and physical memory
  * and calls this file to map and unmap whole bound reservations, which it
- * divides into pages with vcm_mmu_walk(), and to start and stop the
- * hardware.
+ * divides into runs of pages with vcm_mmu_walk_runs() (a run of small
+ * pages is written a table at a time, in one loop), and to start and stop
+ * the hardware.
  *
  * Coding conventions in this file: @iova is a device address, @paddr a
  * physical one, @l1 an index into the L1 table, @l2 one into an L2 table;
@@ -164,6 +165,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string.h>
 #include <linux/vcm-drv.h>
 #include <linux/vcm-sysmmu.h>
 
@@ -420,7 +422,7 @@ static bool sysmmu_version_at_least(const struct sysmmu *sm,
 /* ---- page-table memory ---- */
 
 /* Whether the SysMMU can reach @size bytes at @paddr: below 4 GiB. */
-static bool sysmmu_reachable(phys_addr_t paddr, size_t size)
+static bool sysmmu_reachable(phys_addr_t paddr, u64 size)
 {
 	return !upper_32_bits((u64)paddr + size - 1);
 }
@@ -492,16 +494,13 @@ static void sysmmu_free_l2(struct sysmmu *sm, u32 *table)
 /* ---- batches of entries ---- */
 
 /*
- * Counts @n entries written, for @sm->stats.irqsoff_entries_max: a
- * stretch of entries written with interrupts disabled ends where a call
- * sees them enabled, which a call with @n = 0 may check.
+ * Counts @n entries written, for @sm->stats.irqsoff_entries_max; every
+ * entry is written under @mmu.lock, with interrupts off.  The stretch ends
+ * where sysmmu_batch_unlock() sees them enabled again.
  */
 static void sysmmu_count_irqsoff(struct sysmmu *sm, unsigned int n)
 {
-	if (!irqs_disabled()) {
-		sm->irqsoff_run = 0;
-		return;
-	}
+	lockdep_assert_irqs_disabled();
 	sm->irqsoff_run += n;
 	sm->stats.irqsoff_entries_max = max(sm->stats.irqsoff_entries_max,
 					    sm->irqsoff_run);
@@ -520,23 +519,32 @@ static void sysmmu_batch_unlock(struct sysmmu_batch *batch)
 {
 	spin_unlock_irqrestore(&batch->sm->mmu.lock, batch->flags);
 	/* Ends the stretch written with interrupts off, if they are on. */
-	sysmmu_count_irqsoff(batch->sm, 0);
+	if (!irqs_disabled())
+		batch->sm->irqsoff_run = 0;
 }
 
 /*
- * Makes room for @n more entries in this stretch under @mmu.lock: one
- * that would pass SYSMMU_BATCH_ENTRIES ends first, letting interrupts and
- * other tasks in.
+ * Takes room for up to @n more entries, in whole pages of @per entries,
+ * in this stretch under @mmu.lock; a stretch without room for one page
+ * ends first, letting interrupts and other tasks in.  Returns the number
+ * of entries taken, a multiple of @per (a power of two, at most
+ * SYSMMU_BATCH_ENTRIES), at least @per if @n is.
  */
-static void sysmmu_batch_room(struct sysmmu_batch *batch, unsigned int n)
+static unsigned int sysmmu_batch_take(struct sysmmu_batch *batch,
+				      unsigned int n, unsigned int per)
 	__must_hold(&batch->sm->mmu.lock)
 {
-	if (batch->written + n > SYSMMU_BATCH_ENTRIES) {
+	unsigned int room = round_down(SYSMMU_BATCH_ENTRIES - batch->written, per);
+
+	if (!room) {
 		sysmmu_batch_unlock(batch);
 		cond_resched();
 		sysmmu_batch_lock(batch);
+		room = SYSMMU_BATCH_ENTRIES;
 	}
+	n = min(n, room);
 	batch->written += n;
+	return n;
 }
 
 /* Syncs the L2 entries written since the last sync: one run, one table. */
@@ -567,7 +575,7 @@ static void sysmmu_set_l1(struct sysmmu_batch *batch, unsigned int l1, u32 entry
 {
 	struct sysmmu *sm = batch->sm;
 
-	sysmmu_batch_room(batch, 1);
+	sysmmu_batch_take(batch, 1, 1);
 	WRITE_ONCE(sm->l1[l1], entry);
 	sm->stats.l1_writes++;
 	sysmmu_count_irqsoff(sm, 1);
@@ -584,21 +592,20 @@ static void sysmmu_set_l1(struct sysmmu_batch *batch, unsigned int l1, u32 entry
 }
 
 /*
- * Writes @value into @n entries of @table from entry @l2; they are synced
- * with the others written in @table, when the batch moves to another
- * table or ends.
+ * Writes @n entries of @table from entry @l2, in stretches of at most
+ * SYSMMU_BATCH_ENTRIES: pages of @per entries each (16 for a large page,
+ * all written alike), the first @entry and each next one 4 KiB further
+ * per entry; or, for @entry 0, faults.  They are synced with the others
+ * written in @table, when the batch moves to another table or ends.
  */
 static void sysmmu_set_l2(struct sysmmu_batch *batch, u32 *table,
-			  unsigned int l2, u32 value, unsigned int n)
+			  unsigned int l2, u32 entry, unsigned int per,
+			  unsigned int n)
 {
 	struct sysmmu *sm = batch->sm;
-	unsigned int i;
+	unsigned int take;
+	u32 *p, *end;
 
-	sysmmu_batch_room(batch, n);
-	for (i = 0; i < n; i++)
-		WRITE_ONCE(table[l2 + i], value);
-	sm->stats.l2_writes += n;
-	sysmmu_count_irqsoff(sm, n);
 	if (batch->dirty != table) {
 		sysmmu_sync_l2(batch);
 		batch->dirty = table;
@@ -607,6 +614,23 @@ static void sysmmu_set_l2(struct sysmmu_batch *batch, u32 *table,
 	} else {
 		batch->dirty_first = min(batch->dirty_first, l2);
 		batch->dirty_end = max(batch->dirty_end, l2 + n);
+	}
+	sm->stats.l2_writes += n;
+	for (; n; n -= take, l2 += take) {
+		take = sysmmu_batch_take(batch, n, per);
+		p = &table[l2];
+		end = p + take;
+		/* Word stores: the MMU never sees an entry half written. */
+		if (!entry) {
+			memset32(p, 0, take);
+		} else if (per == 1) {
+			for (; p < end; p++, entry += SZ_4K)
+				WRITE_ONCE(*p, entry);
+		} else {
+			for (; p < end; p += per, entry += per * SZ_4K)
+				memset32(p, entry, per);
+		}
+		sysmmu_count_irqsoff(sm, take);
 	}
 }
 
@@ -699,96 +723,168 @@ static u32 *sysmmu_get_l2(struct sysmmu_batch *batch, dma_addr_t iova)
 	return table;
 }
 
+/* The log2 of the number of 4 KiB entries of a page of @order. */
+static unsigned int sysmmu_l2_shift(unsigned int order)
+{
+	return order + PAGE_SHIFT - 12;
+}
+
+/* Maps a section at @iova, over a fault or an emptied L2 table. */
+static int sysmmu_map_section(struct sysmmu_batch *batch, dma_addr_t iova,
+			      phys_addr_t paddr)
+	__must_hold(&batch->sm->mmu.lock)
+{
+	struct sysmmu *sm = batch->sm;
+	unsigned int l1 = iova >> 20;
+	bool retire = sm->l2[l1] && !sm->l2_used[l1];
+
+	if (retire) {
+		int ret = sysmmu_retire_l2(batch, l1);
+
+		if (ret)
+			return ret;
+	} else if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link)) {
+		return -EADDRINUSE;
+	}
+	sysmmu_set_l1(batch, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
+	/* Any version may have cached the link the section replaced. */
+	if (retire && sysmmu_translating(sm))
+		sysmmu_gather_entry(batch, lower_32_bits(iova));
+	else
+		sysmmu_l1_changed(batch, iova);
+	return 0;
+}
+
 /*
- * vcm_phys_walk() callback: maps one page of the SysMMU's page sizes.  @priv
- * is the struct sysmmu_batch of the mapping, whose lock is held.
+ * Maps @nr L2 entries' worth of pages of @order from @iova and @paddr on,
+ * table by table, each table's entries in one loop; returns the entries
+ * mapped (all of them, or those before the table that failed, whose error
+ * is in @err).
  */
-static int sysmmu_map_page(dma_addr_t iova, phys_addr_t paddr,
-			   unsigned int order, void *priv)
+static unsigned long sysmmu_map_l2(struct sysmmu_batch *batch, dma_addr_t iova,
+				   phys_addr_t paddr, unsigned int order,
+				   unsigned long nr, int *err)
+	__must_hold(&batch->sm->mmu.lock)
+{
+	u32 type = order == SYSMMU_LARGE_ORDER ? SYSMMU_L2_LARGE : SYSMMU_L2_SMALL;
+	unsigned int per = 1U << sysmmu_l2_shift(order), l1, l2, n;
+	struct sysmmu *sm = batch->sm;
+	unsigned long done;
+	u32 *table;
+
+	for (done = 0; done < nr; done += n) {
+		l1 = iova >> 20;
+		l2 = (iova >> 12) & (SYSMMU_L2_ENTRIES - 1);
+		n = min_t(unsigned long, nr - done, SYSMMU_L2_ENTRIES - l2);
+		table = sysmmu_get_l2(batch, iova);
+		if (IS_ERR(table)) {
+			*err = PTR_ERR(table);
+			break;
+		}
+		if (VCM_WARN_ON_ONCE(memchr_inv(&table[l2], 0, n * sizeof(*table)))) {
+			*err = -EADDRINUSE;
+			break;
+		}
+		sysmmu_set_l2(batch, table, l2, lower_32_bits(paddr) | type, per, n);
+		sm->l2_used[l1] += n;
+		iova += (dma_addr_t)n * SZ_4K;
+		paddr += (phys_addr_t)n * SZ_4K;
+	}
+	return done;
+}
+
+static int sysmmu_unmap_run(dma_addr_t iova, phys_addr_t paddr,
+			    unsigned int order, unsigned long count, void *priv);
+
+/*
+ * vcm_phys_walk_runs() callback: maps a run of pages of the SysMMU's page
+ * sizes, sections one by one, L2 entries a table at a time; on failure it
+ * unmaps what it mapped of the run.  @priv is the struct sysmmu_batch of
+ * the mapping, whose lock is held.
+ */
+static int sysmmu_map_run(dma_addr_t iova, phys_addr_t paddr,
+			  unsigned int order, unsigned long count, void *priv)
 {
 	struct sysmmu_batch *batch = priv;
-	struct sysmmu *sm = batch->sm;
-	size_t size = PAGE_SIZE << order;
-	unsigned int l1 = iova >> 20, l2, n, i;
-	u32 *table, entry;
+	/* As wide as the check: a run may be 4 GiB, past a 32-bit size_t. */
+	u64 size = (u64)count << (PAGE_SHIFT + order);
+	unsigned long done;
+	int ret = 0;
 
 	if (!sysmmu_reachable(paddr, size))
 		return -EINVAL;
 	if (order == SYSMMU_SECTION_ORDER) {
-		bool retire = sm->l2[l1] && !sm->l2_used[l1];
-
-		if (retire) {
-			int ret = sysmmu_retire_l2(batch, l1);
-
+		for (done = 0; done < count; done++) {
+			ret = sysmmu_map_section(batch, iova + done * SZ_1M,
+						 paddr + done * SZ_1M);
 			if (ret)
-				return ret;
-		} else if (VCM_WARN_ON_ONCE(sm->l1[l1] != sm->zero_link)) {
-			return -EADDRINUSE;
+				break;
 		}
-		sysmmu_set_l1(batch, l1, lower_32_bits(paddr) | SYSMMU_L1_SECTION);
-		/* Any version may have cached the link the section replaced. */
-		if (retire && sysmmu_translating(sm))
-			sysmmu_gather_entry(batch, lower_32_bits(iova));
-		else
-			sysmmu_l1_changed(batch, iova);
-		return 0;
+	} else {
+		done = sysmmu_map_l2(batch, iova, paddr, order,
+				     count << sysmmu_l2_shift(order), &ret) >>
+		       sysmmu_l2_shift(order);
 	}
-
-	if (order == SYSMMU_LARGE_ORDER)
-		entry = lower_32_bits(paddr) | SYSMMU_L2_LARGE;
-	else
-		entry = lower_32_bits(paddr) | SYSMMU_L2_SMALL;
-	n = size / SZ_4K;
-	table = sysmmu_get_l2(batch, iova);
-	if (IS_ERR(table))
-		return PTR_ERR(table);
-	l2 = (iova >> 12) & (SYSMMU_L2_ENTRIES - 1);
-	for (i = 0; i < n; i++)
-		if (VCM_WARN_ON_ONCE(table[l2 + i]))
-			return -EADDRINUSE;
-	sysmmu_set_l2(batch, table, l2, entry, n);
-	sm->l2_used[l1] += n;
-	return 0;
+	if (ret && done)
+		sysmmu_unmap_run(iova, paddr, order, done, priv);
+	return ret;
 }
 
-/* Gathers the invalidation of a page of @order at @iova. */
+/* Gathers the invalidation of @count pages of @order from @iova on. */
 static void sysmmu_gather(struct sysmmu_batch *batch, dma_addr_t iova,
-			  unsigned int order)
+			  unsigned int order, unsigned long count)
 {
+	dma_addr_t size = (dma_addr_t)PAGE_SIZE << order;
 	struct sysmmu *sm = batch->sm;
-	unsigned int n = 1, i;
+	unsigned int per = 1, i;
+	unsigned long page;
 
 	batch->first = min_t(unsigned int, batch->first, iova >> 20);
-	batch->last = max_t(unsigned int, batch->last, iova >> 20);
+	batch->last = max_t(unsigned int, batch->last,
+			    (iova + count * size - 1) >> 20);
 	/* Powered down, it is flushed whole on resume. */
 	if (!sysmmu_translating(sm))
 		return;
 	/* v2: one write per 4 KiB set the page may be cached in, up to 64. */
 	if (sm->major == 2)
-		n = min_t(unsigned int, 1U << order, 64);
-	for (i = 0; i < n; i++)
-		sysmmu_gather_entry(batch, lower_32_bits(iova) + i * SZ_4K);
+		per = min_t(unsigned int, 1U << order, 64);
+	/* Past the limit only the number counts: the whole TLB goes. */
+	for (page = 0; page < count && batch->nr < SYSMMU_FLUSH_ENTRY_MAX; page++)
+		for (i = 0; i < per; i++)
+			sysmmu_gather_entry(batch, lower_32_bits(iova + page * size) +
+					    i * SZ_4K);
+	batch->nr += (count - page) * per;
 }
 
-/* vcm_phys_walk() callback: unmaps one page that sysmmu_map_page() mapped. */
-static int sysmmu_unmap_page(dma_addr_t iova, phys_addr_t paddr,
-			     unsigned int order, void *priv)
+/*
+ * vcm_phys_walk_runs() callback: unmaps a run of pages that
+ * sysmmu_map_run() mapped.
+ */
+static int sysmmu_unmap_run(dma_addr_t iova, phys_addr_t paddr,
+			    unsigned int order, unsigned long count, void *priv)
 {
 	struct sysmmu_batch *batch = priv;
 	struct sysmmu *sm = batch->sm;
-	unsigned int l1 = iova >> 20, n;
+	unsigned int per = 1U << sysmmu_l2_shift(order), l1, l2, n;
+	dma_addr_t addr = iova;
+	unsigned long left;
 
 	if (order == SYSMMU_SECTION_ORDER) {
-		sysmmu_set_l1(batch, l1, sm->zero_link);
+		for (l1 = iova >> 20; l1 < (iova >> 20) + count; l1++)
+			sysmmu_set_l1(batch, l1, sm->zero_link);
 	} else {
-		n = (PAGE_SIZE << order) / SZ_4K;
-		sysmmu_set_l2(batch, sm->l2[l1], (iova >> 12) & (SYSMMU_L2_ENTRIES - 1),
-			      0, n);
-		sm->l2_used[l1] -= n;
-		if (!sm->l2_used[l1])
-			__set_bit(l1, sm->l2_empty);
+		for (left = count * per; left; left -= n) {
+			l1 = addr >> 20;
+			l2 = (addr >> 12) & (SYSMMU_L2_ENTRIES - 1);
+			n = min_t(unsigned long, left, SYSMMU_L2_ENTRIES - l2);
+			sysmmu_set_l2(batch, sm->l2[l1], l2, 0, per, n);
+			sm->l2_used[l1] -= n;
+			if (!sm->l2_used[l1])
+				__set_bit(l1, sm->l2_empty);
+			addr += (dma_addr_t)n * SZ_4K;
+		}
 	}
-	sysmmu_gather(batch, iova, order);
+	sysmmu_gather(batch, iova, order, count);
 	return 0;
 }
 
@@ -803,7 +899,10 @@ static bool sysmmu_block(struct sysmmu *sm)
 	sysmmu_write(sm, SYSMMU_MMU_CTRL,
 		     SYSMMU_CTRL_ENABLE | SYSMMU_CTRL_BLOCK | SYSMMU_CTRL_IRQ);
 	sm->stats.blocks++;
-	sm->unconfirmed = readl_poll_timeout_atomic(sm->regs + SYSMMU_MMU_STATUS, status,
+	/* Most MMUs block at once: the poll, which reads the clock, is for the rest. */
+	status = sysmmu_read(sm, SYSMMU_MMU_STATUS);
+	sm->unconfirmed = !(status & SYSMMU_STATUS_BLOCKED) &&
+			  readl_poll_timeout_atomic(sm->regs + SYSMMU_MMU_STATUS, status,
 						    status & SYSMMU_STATUS_BLOCKED, 1,
 						    SYSMMU_BLOCK_TIMEOUT_US);
 	if (!sm->unconfirmed)
@@ -903,7 +1002,8 @@ static int sysmmu_activate(struct vcm_res *res, struct vcm_phys *phys)
 	int ret;
 
 	sysmmu_batch_lock(&batch);
-	ret = vcm_mmu_walk(res, phys, sysmmu_map_page, sysmmu_unmap_page, &batch);
+	ret = vcm_mmu_walk_runs(res, phys, sysmmu_map_run, sysmmu_unmap_run,
+				&batch);
 	sysmmu_batch_finish(&batch);
 	return ret;
 }
@@ -913,7 +1013,7 @@ static void sysmmu_deactivate(struct vcm_res *res, struct vcm_phys *phys)
 	struct sysmmu_batch batch = { .sm = res_to_sysmmu(res), .first = UINT_MAX };
 
 	sysmmu_batch_lock(&batch);
-	vcm_mmu_walk(res, phys, sysmmu_unmap_page, NULL, &batch);
+	vcm_mmu_walk_runs(res, phys, sysmmu_unmap_run, NULL, &batch);
 	sysmmu_batch_finish(&batch);
 }
 
