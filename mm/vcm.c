@@ -44,8 +44,9 @@
  * phys->vmap_lock, a mutex, serialises the kernel mapping of one vcm_phys
  * and its first cleaning, which a binding does under vcm->lock: it nests
  * inside vcm->lock, and no lock is taken under it.  Every function of this
- * file may sleep, except vcm_ref_reserve(), vcm_sync_for_device() and
- * vcm_sync_for_cpu().
+ * file may sleep, except __vcm_ref_reserve_invalid() (the out-of-line part
+ * of vcm_ref_reserve(), inline in <linux/vcm.h>), vcm_sync_for_device()
+ * and vcm_sync_for_cpu().
  *
  * vcm_contexts_lock, a mutex, protects the list of all contexts, which
  * exists for the debugfs file vcm/contexts.  It nests outside vcm->lock.
@@ -346,28 +347,25 @@ static struct vcm_res *vcm_res_reuse(struct vcm *vcm,
 }
 
 /**
- * vcm_ref_reserve() - Take another ownership of a reservation.
- * @res: The reservation.
+ * __vcm_ref_reserve_invalid() - vcm_ref_reserve() of a reservation that is
+ *				 not live.
+ * @res: An error pointer, NULL, or a reservation whose last ownership was
+ *	 dropped.
  *
- * The caller must already hold an ownership of @res, or be handed one by
- * a holder that keeps it until this call returns: nothing else keeps @res
- * alive.  Each ownership is dropped by one vcm_unreserve(), vcm_unmap() or
- * vcm_destroy_binding().
+ * The out-of-line part of vcm_ref_reserve(), whose inline fast path lets
+ * through only what it can take an ownership of.  Not for drivers.
  *
- * Context: Any context.  Full ordering is not provided; the increment is
- * relaxed, as refcount_inc_not_zero() documents.
- * Return: 0, or -EINVAL if @res is not a live reservation.
+ * Context: Any context.
+ * Return: -EINVAL, having warned.
  */
-int vcm_ref_reserve(struct vcm_res *res)
+int __vcm_ref_reserve_invalid(struct vcm_res *res)
 {
 	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
 		return -EINVAL;
-	if (VCM_WARN_ONCE(!refcount_inc_not_zero(&res->refcnt),
-			  "vcm: reservation %pad has no owner left\n", &res->start))
-		return -EINVAL;
-	return 0;
+	VCM_WARN_ONCE(1, "vcm: reservation %pad has no owner left\n", &res->start);
+	return -EINVAL;
 }
-EXPORT_SYMBOL_GPL(vcm_ref_reserve);
+EXPORT_SYMBOL_GPL(__vcm_ref_reserve_invalid);
 
 #else /* !CONFIG_VCM_RES_REFCNT */
 
@@ -643,23 +641,18 @@ static void vcm_res_end(struct vcm_res *res)
 }
 
 /**
- * vcm_unreserve() - Drop one ownership of a reservation.
- * @res: The reservation, however it was made.
+ * __vcm_unreserve() - vcm_unreserve() where its inline fast path does not
+ *		       apply.
+ * @res: The reservation.
  *
- * vcm_unmap() and vcm_destroy_binding() are this function under the
- * names that pair with vcm_map() and vcm_make_binding().  The last
- * ownership ends the reservation the way it was made: it is
- * unbound, its range is returned to the context, and memory that
- * vcm_make_binding() allocated for it is freed.  A reservation made by
- * vcm_reserve() should have been unbound by its user: it is unbound with a
- * warning.  @res must not be used after its last ownership is dropped.
+ * The out-of-line part of vcm_unreserve(), whose fast path drops an
+ * ownership that is not the last: this drops the last one, warns about a
+ * count that is wrong already or a bad pointer, and, without
+ * CONFIG_VCM_RES_REFCNT, does every release.  Not for drivers.
  *
- * Context: Process context.  On the last release, takes and releases
- * @res->vcm->lock if the reservation is bound or shared by VCM_MAP_REUSE,
- * and vcm_contexts_lock if that frees a destroyed context (whose backend's
- * ->cleanup then runs in the caller).
+ * Context: As vcm_unreserve().
  */
-void vcm_unreserve(struct vcm_res *res)
+void __vcm_unreserve(struct vcm_res *res)
 {
 	might_sleep();
 	if (VCM_WARN_ON_ONCE(IS_ERR_OR_NULL(res)))
@@ -667,7 +660,7 @@ void vcm_unreserve(struct vcm_res *res)
 	if (vcm_res_release(res))
 		vcm_res_end(res);
 }
-EXPORT_SYMBOL_GPL(vcm_unreserve);
+EXPORT_SYMBOL_GPL(__vcm_unreserve);
 
 /**
  * vcm_alloc() - Allocate physical memory for a context.

@@ -85,6 +85,7 @@
 #include <linux/compiler.h>
 #include <linux/dma-direction.h>
 #include <linux/err.h>
+#include <linux/kernel.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
 #include <linux/types.h>
@@ -175,17 +176,87 @@ vcm_reserve(struct vcm *vcm, resource_size_t size, unsigned int flags);
 struct vcm_res *__must_check
 vcm_reserve_at(struct vcm *vcm, dma_addr_t addr, resource_size_t size,
 	       unsigned int flags);
-void vcm_unreserve(struct vcm_res *res);
+void __vcm_unreserve(struct vcm_res *res);
+int __vcm_ref_reserve_invalid(struct vcm_res *res);
 
-#ifdef CONFIG_VCM_RES_REFCNT
-int __must_check vcm_ref_reserve(struct vcm_res *res);
-#else
-/* Without reservation refcounting a reservation has exactly one owner. */
+/*
+ * Taking and dropping an ownership that is not the last are inline, as
+ * kref_get() and kref_put() are: a call and its return cost as much as
+ * the atomic operation itself.  Everything else is out of line.
+ */
+
+/**
+ * vcm_ref_reserve() - Take another ownership of a reservation.
+ * @res: The reservation.
+ *
+ * The caller must already hold an ownership of @res, or be handed one by
+ * a holder that keeps it until this call returns: nothing else keeps @res
+ * alive, and so the count, above 0, is only incremented, as by kref_get().
+ * Each ownership is dropped by one vcm_unreserve(), vcm_unmap() or
+ * vcm_destroy_binding().
+ *
+ * Context: Any context.  Full ordering is not provided; the increment is
+ * relaxed, as refcount_inc() documents.
+ * Return: 0, or -EINVAL, with a warning, if @res is an error pointer,
+ * NULL or a reservation whose last ownership is gone (one whose last
+ * ownership goes during the call, which the rule above forbids, is warned
+ * about by refcount_t instead, and its count saturates); -EOPNOTSUPP
+ * without CONFIG_VCM_RES_REFCNT, where a reservation has exactly one
+ * owner.
+ */
 static inline int __must_check vcm_ref_reserve(struct vcm_res *res)
 {
+#ifdef CONFIG_VCM_RES_REFCNT
+	if (IS_ERR_OR_NULL(res) || unlikely(!refcount_read(&res->refcnt)))
+		return __vcm_ref_reserve_invalid(res);
+	refcount_inc(&res->refcnt);
+	return 0;
+#else
 	return -EOPNOTSUPP;
-}
 #endif
+}
+
+/**
+ * vcm_unreserve() - Drop one ownership of a reservation.
+ * @res: The reservation, however it was made.
+ *
+ * vcm_unmap() and vcm_destroy_binding() are this function under the
+ * names that pair with vcm_map() and vcm_make_binding().  The last
+ * ownership ends the reservation the way it was made: it is
+ * unbound, its range is returned to the context, and memory that
+ * vcm_make_binding() allocated for it is freed.  A reservation made by
+ * vcm_reserve() should have been unbound by its user: it is unbound with a
+ * warning.  @res must not be used after its last ownership is dropped.
+ *
+ * Context: Process context.  On the last release, takes and releases
+ * @res->vcm->lock if the reservation is bound or shared by VCM_MAP_REUSE,
+ * and vcm_contexts_lock if that frees a destroyed context (whose backend's
+ * ->cleanup then runs in the caller).
+ */
+static inline void vcm_unreserve(struct vcm_res *res)
+{
+#ifdef CONFIG_VCM_RES_REFCNT
+	int owners;
+
+	might_sleep();
+	if (IS_ERR_OR_NULL(res))
+		goto out_of_line;
+	/*
+	 * Not the last ownership: a decrement with release ordering, as
+	 * refcount_dec_and_test() makes when it does not reach 0.  The last
+	 * one, and a count that is wrong already, go out of line.
+	 */
+	owners = refcount_read(&res->refcnt);
+	do {
+		if (unlikely(owners <= 1))
+			goto out_of_line;
+	} while (!atomic_try_cmpxchg_release(&res->refcnt.refs, &owners,
+					     owners - 1));
+	return;
+out_of_line:
+#endif
+	__vcm_unreserve(res);
+}
 
 struct vcm_phys *__must_check
 vcm_alloc(struct vcm *vcm, resource_size_t size, unsigned int flags);
