@@ -379,13 +379,45 @@ static bool vcm_mmu_depot_put(struct vcm_mmu *mmu, int class,
 }
 
 /*
+ * The fast paths of vcm_mmu_mag_pop() and vcm_mmu_mag_push(), inlined
+ * where a reservation is made and released: the loaded magazine has an
+ * item, or room for one.  Each function call and return is a measurable
+ * share of a cached reservation (see "Range caches"), so the rest, which
+ * swaps magazines or goes to the depot, is called only when these fail.
+ * An item is never 0: pool addresses start at @pool_offset, above 0.
+ */
+static __always_inline unsigned long vcm_mmu_mag_take(struct vcm_mmu_cache *cache,
+						      int class)
+{
+	struct vcm_mmu_mag *mag = cache->loaded[class];
+
+	if (unlikely(!mag || !mag->count))
+		return 0;
+	cache->cached[class == VCM_MMU_SPARES]--;
+	return mag->item[--mag->count];
+}
+
+static __always_inline bool vcm_mmu_mag_add(struct vcm_mmu_cache *cache,
+					    int class, unsigned long item)
+{
+	struct vcm_mmu_mag *mag = cache->loaded[class];
+
+	if (unlikely(!mag || mag->count == VCM_MMU_MAG_SIZE))
+		return false;
+	mag->item[mag->count++] = item;
+	cache->cached[class == VCM_MMU_SPARES]++;
+	return true;
+}
+
+/*
  * Takes an item of @class from @cache's magazines, or from the depot, or
  * returns 0; the cache's lock held.  An empty magazine the depot's full
  * one replaces is returned in @unused.
  */
-static unsigned long vcm_mmu_mag_pop(struct vcm_mmu *mmu,
-				     struct vcm_mmu_cache *cache, int class,
-				     struct vcm_mmu_mag **unused)
+static noinline unsigned long vcm_mmu_mag_pop(struct vcm_mmu *mmu,
+					      struct vcm_mmu_cache *cache,
+					      int class,
+					      struct vcm_mmu_mag **unused)
 {
 	struct vcm_mmu_mag *mag = cache->loaded[class];
 
@@ -412,7 +444,8 @@ static unsigned long vcm_mmu_mag_pop(struct vcm_mmu *mmu,
  * caller allocates one and tries again.  A full magazine the depot has no
  * room for is returned in @overflow.
  */
-static bool vcm_mmu_mag_push(struct vcm_mmu *mmu, struct vcm_mmu_cache *cache,
+static noinline bool vcm_mmu_mag_push(struct vcm_mmu *mmu,
+				      struct vcm_mmu_cache *cache,
 			     int class, unsigned long item,
 			     struct vcm_mmu_mag **empty,
 			     struct vcm_mmu_mag **overflow)
@@ -453,19 +486,26 @@ static unsigned long vcm_mmu_cache_get(struct vcm_mmu *mmu,
 				       struct vcm_mmu_res **mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
-	struct vcm_mmu_mag *unused[2] = { };
+	struct vcm_mmu_mag *unused = NULL, *unused_spares = NULL;
 	struct vcm_mmu_cache *cache;
-	unsigned long addr = 0;
+	unsigned long addr = 0, spare;
 
 	local_lock(&mmu->cache->lock);
 	cache = this_cpu_ptr(mmu->cache);
-	if (class >= 0)
-		addr = vcm_mmu_mag_pop(mmu, cache, class, &unused[0]);
-	*mres = (struct vcm_mmu_res *)vcm_mmu_mag_pop(mmu, cache, VCM_MMU_SPARES,
-						      &unused[1]);
+	if (class >= 0) {
+		addr = vcm_mmu_mag_take(cache, class);
+		if (!addr)
+			addr = vcm_mmu_mag_pop(mmu, cache, class, &unused);
+	}
+	spare = vcm_mmu_mag_take(cache, VCM_MMU_SPARES);
+	if (!spare)
+		spare = vcm_mmu_mag_pop(mmu, cache, VCM_MMU_SPARES, &unused_spares);
 	local_unlock(&mmu->cache->lock);
-	kfree(unused[0]);
-	kfree(unused[1]);
+	if (unlikely(unused || unused_spares)) {
+		kfree(unused);
+		kfree(unused_spares);
+	}
+	*mres = (struct vcm_mmu_res *)spare;
 	return addr;
 }
 
@@ -500,12 +540,37 @@ static bool vcm_mmu_cache_keep(struct vcm_mmu *mmu, int class,
 }
 
 /*
+ * What vcm_mmu_cache_put() could not keep with the magazines it had: the
+ * range at @addr (0 for none) and the structure @mres (NULL for none),
+ * each kept with a new magazine if @keep_addr or @keep_mres says it may
+ * be, else given back.
+ */
+static noinline void vcm_mmu_cache_put_rest(struct vcm_mmu *mmu, int class,
+					    unsigned long addr,
+					    unsigned long nr_pages,
+					    bool keep_addr,
+					    struct vcm_mmu_res *mres,
+					    bool keep_mres)
+{
+	if (keep_addr && vcm_mmu_cache_keep(mmu, class, addr))
+		addr = 0;
+	if (keep_mres && vcm_mmu_cache_keep(mmu, VCM_MMU_SPARES, (unsigned long)mres))
+		mres = NULL;
+	if (addr)
+		gen_pool_free(mmu->pool, addr, nr_pages);
+	kfree(mres);
+}
+
+/*
  * Keeps in this CPU's cache the range of @nr_pages at pool address @addr,
  * if it is as aligned as a new one, and the structure @mres (which may be
- * NULL); returns or frees what it does not keep.
+ * NULL); returns or frees what it does not keep.  Inlined: it is most of
+ * a release (see vcm_mmu_mag_take()).
  */
-static void vcm_mmu_cache_put(struct vcm_mmu *mmu, unsigned long addr,
-			      unsigned long nr_pages, struct vcm_mmu_res *mres)
+static __always_inline void vcm_mmu_cache_put(struct vcm_mmu *mmu,
+					      unsigned long addr,
+					      unsigned long nr_pages,
+					      struct vcm_mmu_res *mres)
 {
 	int class = vcm_mmu_cache_class(mmu, nr_pages);
 	struct vcm_mmu_mag *none = NULL, *overflow = NULL;
@@ -518,24 +583,23 @@ static void vcm_mmu_cache_put(struct vcm_mmu *mmu, unsigned long addr,
 	local_lock(&mmu->cache->lock);
 	cache = this_cpu_ptr(mmu->cache);
 	if (keep_addr &&
-	    vcm_mmu_mag_push(mmu, cache, class, addr, &none, &overflow)) {
+	    (vcm_mmu_mag_add(cache, class, addr) ||
+	     vcm_mmu_mag_push(mmu, cache, class, addr, &none, &overflow))) {
 		keep_addr = false;
 		addr = 0;
 	}
 	if (keep_mres &&
-	    vcm_mmu_mag_push(mmu, cache, VCM_MMU_SPARES, (unsigned long)mres,
-			     &none, &overflow)) {
+	    (vcm_mmu_mag_add(cache, VCM_MMU_SPARES, (unsigned long)mres) ||
+	     vcm_mmu_mag_push(mmu, cache, VCM_MMU_SPARES, (unsigned long)mres,
+			      &none, &overflow))) {
 		keep_mres = false;
 		mres = NULL;
 	}
 	local_unlock(&mmu->cache->lock);
-	if (keep_addr && vcm_mmu_cache_keep(mmu, class, addr))
-		addr = 0;
-	if (keep_mres && vcm_mmu_cache_keep(mmu, VCM_MMU_SPARES, (unsigned long)mres))
-		mres = NULL;
-	if (addr)
-		gen_pool_free(mmu->pool, addr, nr_pages);
-	kfree(mres);
+	if (likely(!addr && !mres))
+		return;
+	vcm_mmu_cache_put_rest(mmu, class, addr, nr_pages, keep_addr, mres,
+			       keep_mres);
 }
 
 /*
