@@ -962,13 +962,21 @@ static void vcm_phys_sync(const struct vcm_phys *phys, resource_size_t offset,
 	}
 }
 
-/* Cleans @phys once, before a context that is not coherent can reach it. */
+/*
+ * Cleans @phys once, before a context that is not coherent can reach it.
+ * @dirty only ever goes from true to false, after the clean: once it is
+ * seen false, every later bind skips the lock.
+ */
 static void vcm_phys_clean(struct vcm_phys *phys)
 {
+	/* Pairs with the release below: the clean is done once seen false. */
+	if (!smp_load_acquire(&phys->dirty))
+		return;
 	mutex_lock(&phys->vmap_lock);
 	if (phys->dirty) {
 		vcm_phys_sync(phys, 0, phys->size, DMA_BIDIRECTIONAL, true);
-		phys->dirty = false;
+		/* Pairs with the acquire above. */
+		smp_store_release(&phys->dirty, false);
 	}
 	mutex_unlock(&phys->vmap_lock);
 }

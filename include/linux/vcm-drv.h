@@ -209,7 +209,8 @@ struct vcm_phys_part {
  * @dirty:	the CPU caches may hold lines of the memory that were never
  *		cleaned: set by vcm_phys_init(), cleared when the first
  *		binding into a context that is not coherent cleans them;
- *		under @vmap_lock; internal.
+ *		written under @vmap_lock, read without it when false;
+ *		internal.
  * @parts:	the parts, in device-address order.
  *
  * A driver may build its own vcm_phys (from CMA or a carve-out) with its
