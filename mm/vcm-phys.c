@@ -247,73 +247,6 @@ static unsigned int vcm_page_order(dma_addr_t vaddr, phys_addr_t paddr,
 }
 
 /*
- * Calls @recovery for the pages done before the device address @vaddr,
- * which lies @done bytes into part @index, newest first.  Dividing a range
- * from its end gives the same pages as from its start: at each size, both
- * take every aligned block of it that the range holds.
- */
-static void vcm_phys_unwalk(dma_addr_t vaddr, const struct vcm_phys *phys,
-			    unsigned int index, resource_size_t done,
-			    const unsigned char *orders,
-			    vcm_phys_walk_fn *recovery, void *priv)
-{
-	for (;;) {
-		phys_addr_t paddr = phys->parts[index].start + done;
-
-		while (done) {
-			unsigned int order = vcm_page_order(vaddr, paddr, done,
-							    orders);
-			resource_size_t size = (resource_size_t)PAGE_SIZE << order;
-
-			vaddr -= size;
-			paddr -= size;
-			done -= size;
-			recovery(vaddr, paddr, order, priv);
-		}
-		if (!index--)
-			return;
-		done = phys->parts[index].size;
-	}
-}
-
-/*
- * vcm_phys_walk() for arguments already checked: the MMU wrapper checked
- * its orders at vcm_mmu_init() and the core the memory at vcm_bind(), so
- * its walks under the spinlock do not check them again.
- */
-int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
-		    const unsigned char *orders, vcm_phys_walk_fn *callback,
-		    vcm_phys_walk_fn *recovery, void *priv)
-{
-	unsigned int i;
-
-	for (i = 0; i < phys->count; i++) {
-		const struct vcm_phys_part *part = &phys->parts[i];
-		phys_addr_t paddr = part->start;
-		resource_size_t done;
-
-		for (done = 0; done < part->size; ) {
-			unsigned int order = vcm_page_order(vaddr, paddr,
-							    part->size - done,
-							    orders);
-			resource_size_t size = (resource_size_t)PAGE_SIZE << order;
-			int ret = callback(vaddr, paddr, order, priv);
-
-			if (ret) {
-				if (recovery)
-					vcm_phys_unwalk(vaddr, phys, i, done,
-							orders, recovery, priv);
-				return ret;
-			}
-			vaddr += size;
-			paddr += size;
-			done += size;
-		}
-	}
-	return 0;
-}
-
-/*
  * Runs of pages
  * =============
  *
@@ -353,8 +286,10 @@ static unsigned long vcm_run_pages(dma_addr_t vaddr, phys_addr_t paddr,
 
 /*
  * Calls @recovery for the runs done before the device address @vaddr,
- * which lies @done bytes into part @index, newest first, as
- * vcm_phys_unwalk() does for pages.
+ * which lies @done bytes into part @index, newest first.  Dividing a range
+ * from its end gives the same pages as from its start: at each size, both
+ * take every aligned block of it that the range holds; so the runs counted
+ * back are those the walk gave.
  */
 static void vcm_phys_unwalk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
 				 unsigned int index, resource_size_t done,
@@ -383,7 +318,11 @@ static void vcm_phys_unwalk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
 	}
 }
 
-/* vcm_phys_walk_runs() for arguments already checked, as __vcm_phys_walk(). */
+/*
+ * vcm_phys_walk_runs() for arguments already checked: the MMU wrapper
+ * checked its orders at vcm_mmu_init() and the core the memory at
+ * vcm_bind(), so its walks under the spinlock do not check them again.
+ */
 int __vcm_phys_walk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
 			 const unsigned char *orders, vcm_phys_run_fn *callback,
 			 vcm_phys_run_fn *recovery, void *priv)
@@ -416,6 +355,64 @@ int __vcm_phys_walk_runs(dma_addr_t vaddr, const struct vcm_phys *phys,
 		}
 	}
 	return 0;
+}
+
+/* The page walk's callbacks, for its runs. */
+struct vcm_phys_pages {
+	vcm_phys_walk_fn *callback;
+	vcm_phys_walk_fn *recovery;
+	void *priv;
+};
+
+/* Recovers the first @count pages of a run, newest first. */
+static int vcm_phys_unrun_pages(dma_addr_t vaddr, phys_addr_t paddr,
+				unsigned int order, unsigned long count,
+				void *data)
+{
+	struct vcm_phys_pages *w = data;
+	resource_size_t size = (resource_size_t)PAGE_SIZE << order;
+
+	while (count--)
+		w->recovery(vaddr + count * size, paddr + count * size, order,
+			    w->priv);
+	return 0;
+}
+
+/*
+ * Calls the page walk's callback for each page of a run; when one fails,
+ * recovers those of the run done before it (a run's callback leaves none
+ * of its run done).
+ */
+static int vcm_phys_run_pages(dma_addr_t vaddr, phys_addr_t paddr,
+			      unsigned int order, unsigned long count,
+			      void *data)
+{
+	struct vcm_phys_pages *w = data;
+	resource_size_t size = (resource_size_t)PAGE_SIZE << order;
+	unsigned long i;
+	int ret;
+
+	for (i = 0; i < count; i++) {
+		ret = w->callback(vaddr + i * size, paddr + i * size, order,
+				  w->priv);
+		if (ret) {
+			if (w->recovery)
+				vcm_phys_unrun_pages(vaddr, paddr, order, i, w);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+/* vcm_phys_walk() for arguments already checked: its runs, page by page. */
+int __vcm_phys_walk(dma_addr_t vaddr, const struct vcm_phys *phys,
+		    const unsigned char *orders, vcm_phys_walk_fn *callback,
+		    vcm_phys_walk_fn *recovery, void *priv)
+{
+	struct vcm_phys_pages w = { callback, recovery, priv };
+
+	return __vcm_phys_walk_runs(vaddr, phys, orders, vcm_phys_run_pages,
+				    recovery ? vcm_phys_unrun_pages : NULL, &w);
 }
 
 /*
